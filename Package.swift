@@ -1,0 +1,165 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "certkeeper",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "certkeeper", targets: ["certkeeper"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C: libsystemd (sd_notify, sd_journal_sendv).
+        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+
+        // Wire types for RFC 8555 / 8737 / 9773: no behaviour, no I/O.
+        .target(name: "ACMEModels", swiftSettings: swiftSettings),
+        // Keys, JWK/JWS, EAB, thumbprint, CSR, chain verification, ARI CertID.
+        .target(
+            name: "ACMECrypto",
+            dependencies: [
+                "ACMEModels",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // RFC 8555 flows over an injected HTTPTransport.
+        .target(
+            name: "ACMEClient",
+            dependencies: ["ACMEModels", "ACMECrypto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The only AsyncHTTPClient-backed HTTPTransport.
+        .target(
+            name: "HTTPTransportAHC",
+            dependencies: [
+                "ACMEClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Declarative configuration: certkeeper.toml + certs.d/*.toml, with FILE:LINE:COLUMN errors.
+        .target(
+            name: "CertkeeperConfig",
+            dependencies: ["ACMECrypto", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: swiftSettings
+        ),
+        // DNS wire format, TSIG (RFC 8945), RFC 2136 updates, propagation queries.
+        .target(
+            name: "DNSWire",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        // Persistent state: accounts, certificate state, locks; file store and in-memory twin.
+        .target(
+            name: "CertStore",
+            dependencies: ["ACMEModels", "ACMECrypto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Challenge solvers: http-01 (webroot, built-in), dns-01 (rfc2136, exec), tls-alpn-01.
+        .target(
+            name: "ChallengeSolvers",
+            dependencies: [
+                "ACMEModels", "ACMECrypto", "DNSWire", "Subprocess",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Running argv-list children with captured output and a timeout (hooks, exec DNS provider).
+        .target(
+            name: "Subprocess",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // Atomic installation of keys and certificates, owner/group/mode, hooks.
+        .target(
+            name: "Installer",
+            dependencies: ["ACMECrypto", "Subprocess", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // sd_notify, journald log handler, watchdog; knows nothing about ACME.
+        .target(
+            name: "SystemdSupport",
+            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon: account reconciliation, issuing, scheduling, reload, control socket.
+        .target(
+            name: "Renewal",
+            dependencies: [
+                "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertStore", "ChallengeSolvers",
+                "Installer", "Subprocess",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "certkeeper",
+            dependencies: [
+                "ACMEModels", "ACMECrypto", "ACMEClient", "HTTPTransportAHC", "CertkeeperConfig", "CertStore",
+                "ChallengeSolvers", "Installer", "Renewal", "SystemdSupport", "Subprocess",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test kit: clocks, Pebble harness, fakes. Linked by tests only.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ACMEClient", "HTTPTransportAHC", "CertStore", "Renewal"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ACMECryptoTests", dependencies: ["ACMECrypto", "ACMEModels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ACMEClientTests",
+            dependencies: ["ACMEClient", "ACMECrypto", "HTTPTransportAHC", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CertkeeperConfigTests", dependencies: ["CertkeeperConfig"], swiftSettings: swiftSettings),
+        .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ChallengeSolversTests",
+            dependencies: ["ChallengeSolvers", "ACMECrypto", "DNSWire", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "InstallerTests", dependencies: ["Installer", "ACMECrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RenewalTests",
+            dependencies: ["Renewal", "TestSupport", "ACMEClient", "CertStore", "CertkeeperConfig"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -90,6 +90,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -151,7 +152,15 @@ let package = Package(
         .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChallengeSolversTests",
-            dependencies: ["ChallengeSolvers", "ACMECrypto", "DNSWire", "TestSupport"],
+            dependencies: [
+                "ChallengeSolvers", "ACMECrypto", "DNSWire", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InstallerTests", dependencies: ["Installer", "ACMECrypto"], swiftSettings: swiftSettings),

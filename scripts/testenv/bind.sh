@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Test harness: a throwaway BIND 9 primary for example.test on 127.0.0.1, with a TSIG key that may
+# add/delete TXT records anywhere in the zone (RFC 2136), for the dns-01 integration tests.
+#
+#   scripts/testenv/bind.sh start DIR PORT   # writes DIR/env (BIND_PORT, TSIG_KEY_NAME, TSIG_SECRET_FILE, ZONE)
+#   scripts/testenv/bind.sh stop DIR         # kills only the named started by `start` (PID in DIR/named.launch.pid)
+#
+# Then: CERTKEEPER_TEST_BIND_DIR=DIR swift test --skip-build --filter DNS
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 start DIR PORT | stop DIR" >&2
+    exit 2
+}
+
+KEY_NAME="certkeeper-test-key"
+ZONE="example.test"
+
+ensure_bind() {
+    if command -v named >/dev/null 2>&1 && command -v tsig-keygen >/dev/null 2>&1 && command -v dig >/dev/null 2>&1; then
+        return
+    fi
+    echo "bind.sh: named/tsig-keygen/dig missing; installing bind9 bind9-dnsutils" >&2
+    apt-get install -y bind9 bind9-dnsutils >&2
+}
+
+start() {
+    local dir="$1" port="$2"
+    case "$port" in '' | *[!0-9]*) echo "bind.sh: PORT must be a number, got '$port'" >&2; exit 2 ;; esac
+    ensure_bind
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    if [ -f "$dir/named.launch.pid" ] && kill -0 "$(cat "$dir/named.launch.pid")" 2>/dev/null; then
+        echo "bind.sh: already running in $dir (PID $(cat "$dir/named.launch.pid")); run '$0 stop $dir' first" >&2
+        exit 1
+    fi
+    mkdir -p "$dir/zones"
+    rm -f "$dir/zones/"*.jnl
+
+    tsig-keygen -a hmac-sha256 "$KEY_NAME" >"$dir/tsig.key"
+    chmod 600 "$dir/tsig.key"
+
+    cat >"$dir/zones/$ZONE.zone" <<ZONEFILE
+\$TTL 60
+@       IN SOA ns.$ZONE. hostmaster.$ZONE. ( 1 3600 600 86400 60 )
+        IN NS  ns.$ZONE.
+        IN A   127.0.0.1
+ns      IN A   127.0.0.1
+*       IN A   127.0.0.1
+ZONEFILE
+
+    cat >"$dir/named.conf" <<CONF
+options {
+    directory "$dir";
+    pid-file "$dir/named.pid";
+    session-keyfile "$dir/session.key";
+    managed-keys-directory "$dir";
+    listen-on port $port { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    dnssec-validation no;
+    allow-transfer { none; };
+    notify no;
+};
+controls { };
+include "$dir/tsig.key";
+zone "$ZONE" {
+    type primary;
+    file "$dir/zones/$ZONE.zone";
+    update-policy { grant $KEY_NAME zonesub TXT; };
+};
+CONF
+
+    named -g -c "$dir/named.conf" >"$dir/named.log" 2>&1 &
+    echo $! >"$dir/named.launch.pid"
+
+    for _ in $(seq 1 50); do
+        if dig @127.0.0.1 -p "$port" "$ZONE" SOA +short +norecurse +time=1 +tries=1 2>/dev/null | grep -q "ns.$ZONE"; then
+            cat >"$dir/env" <<ENV
+BIND_PORT=$port
+TSIG_KEY_NAME=$KEY_NAME
+TSIG_SECRET_FILE=$dir/tsig.key
+ZONE=$ZONE
+ENV
+            echo "bind.sh: named PID $(cat "$dir/named.launch.pid") serving $ZONE on 127.0.0.1:$port (env in $dir/env)"
+            return 0
+        fi
+        if ! kill -0 "$(cat "$dir/named.launch.pid")" 2>/dev/null; then
+            echo "bind.sh: named exited; log follows ($dir/named.log)" >&2
+            cat "$dir/named.log" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    echo "bind.sh: named did not answer SOA $ZONE on 127.0.0.1:$port within 10 s; log: $dir/named.log" >&2
+    stop "$dir"
+    exit 1
+}
+
+stop() {
+    local dir="$1" pid
+    if [ ! -f "$dir/named.launch.pid" ]; then
+        echo "bind.sh: no $dir/named.launch.pid; nothing to stop" >&2
+        return 0
+    fi
+    pid="$(cat "$dir/named.launch.pid")"
+    if kill -0 "$pid" 2>/dev/null; then
+        kill "$pid"
+        for _ in $(seq 1 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -9 "$pid"
+        fi
+    fi
+    rm -f "$dir/named.launch.pid" "$dir/env"
+    echo "bind.sh: stopped named PID $pid"
+}
+
+case "${1:-}" in
+    start) [ $# -eq 3 ] || usage; start "$2" "$3" ;;
+    stop) [ $# -eq 2 ] || usage; stop "$2" ;;
+    *) usage ;;
+esac

@@ -1,0 +1,16 @@
+import CertkeeperConfig
+import Foundation
+
+/// Does the work for one certificate when it is due; the scheduler knows nothing else about certificates.
+public protocol CertificateWorker: Sendable {
+    /// When `spec` first needs attention, judged from what is installed and what the state store remembers.
+    func firstDue(_ spec: CertificateSpec) async -> Date
+    /// Does what is due now (reconcile, order, install, back off) and returns when `spec` next needs attention.
+    func process(_ spec: CertificateSpec, force: Bool) async -> Date
+    /// Called when the scheduler has no certificate in flight any more: the end of a batch.
+    func batchFinished() async
+}
+
+extension CertificateWorker {
+    public func batchFinished() async {}
+}

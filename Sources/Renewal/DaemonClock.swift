@@ -1,0 +1,25 @@
+import Foundation
+
+/// Time as an input. Decisions use `now()` (certificate validity is wall time); waiting uses `sleep(until:)`.
+///
+/// The production clock is ``SystemClock``; tests use ``ManualClock`` and move time without sleeping.
+public protocol DaemonClock: Sendable {
+    /// The current wall-clock time.
+    func now() -> Date
+    /// Suspends until `deadline` (wall time) has been reached, or throws `CancellationError`.
+    func sleep(until deadline: Date) async throws
+}
+
+/// The real clock: `Date()` and `Task.sleep` on the continuous clock (which keeps counting across suspend).
+public struct SystemClock: DaemonClock {
+    public init() {}
+    public func now() -> Date { Date() }
+    public func sleep(until deadline: Date) async throws {
+        let interval = deadline.timeIntervalSinceNow
+        guard interval > 0 else {
+            try Task.checkCancellation()
+            return
+        }
+        try await Task.sleep(for: .milliseconds(Int64((interval * 1000).rounded(.up))), clock: .continuous)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// A clock that only moves when told to: `advance(to:)` resumes every sleeper whose deadline has passed.
+///
+/// Used by tests (and by simulations) to exercise renewal timing without sleeping.
+public final class ManualClock: DaemonClock, @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+    private var sleepers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, any Error>)] = [:]
+    private var nextID = 0
+
+    public init(now: Date) { self.current = now }
+
+    public func now() -> Date {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    /// The deadlines of tasks currently asleep on this clock, earliest first.
+    public var pendingDeadlines: [Date] {
+        lock.lock()
+        defer { lock.unlock() }
+        return sleepers.values.map(\.deadline).sorted()
+    }
+
+    public func sleep(until deadline: Date) async throws {
+        let id: Int = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                lock.lock()
+                if deadline <= current || Task.isCancelled {
+                    lock.unlock()
+                    if Task.isCancelled {
+                        continuation.resume(throwing: CancellationError())
+                    } else {
+                        continuation.resume()
+                    }
+                    return
+                }
+                sleepers[id] = (deadline, continuation)
+                lock.unlock()
+            }
+        } onCancel: {
+            let sleeper = lock.withLock { sleepers.removeValue(forKey: id) }
+            sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves time forward to `date` (never backwards) and wakes every sleeper due by then.
+    public func advance(to date: Date) {
+        lock.lock()
+        if date > current { current = date }
+        let due = sleepers.filter { $0.value.deadline <= current }
+        for key in due.keys { sleepers.removeValue(forKey: key) }
+        lock.unlock()
+        for sleeper in due.values.sorted(by: { $0.deadline < $1.deadline }) { sleeper.continuation.resume() }
+    }
+
+    /// Moves time forward by `seconds`.
+    public func advance(by seconds: TimeInterval) {
+        advance(to: now().addingTimeInterval(seconds))
+    }
+}

@@ -1,0 +1,75 @@
+import CertkeeperConfig
+import Foundation
+
+/// When to renew and how long to back off: pure functions of their inputs (time and randomness are parameters).
+public enum RenewalPolicy {
+    /// The ARI suggested window (RFC 9773 §4.2).
+    public struct Window: Sendable, Hashable, Codable {
+        public var start: Date
+        public var end: Date
+        public init(start: Date, end: Date) {
+            self.start = start
+            self.end = end
+        }
+        /// A window whose end is not after its start is invalid and must be ignored.
+        public var isValid: Bool { end > start }
+    }
+
+    /// The start of the renewal window without ARI: when `renewBefore` remains, or a third of the lifetime
+    /// (half for certificates living under 10 days, as Let's Encrypt advises).
+    public static func windowStart(notBefore: Date, notAfter: Date, renewBefore: RenewBefore?) -> Date {
+        let lifetime = max(notAfter.timeIntervalSince(notBefore), 1)
+        switch renewBefore {
+        case .seconds(let seconds):
+            return notAfter.addingTimeInterval(-min(Double(seconds), lifetime))
+        case .fraction(let fraction):
+            return notAfter.addingTimeInterval(-lifetime * fraction)
+        case nil:
+            let remaining = lifetime < 10 * 86_400 ? lifetime / 2 : lifetime / 3
+            return notAfter.addingTimeInterval(-remaining)
+        }
+    }
+
+    /// The maximum jitter applied before the window start: 1/20 of the lifetime, capped at 24 hours.
+    public static func jitterSpan(notBefore: Date, notAfter: Date) -> TimeInterval {
+        min(max(notAfter.timeIntervalSince(notBefore), 0) / 20, 86_400)
+    }
+
+    /// The renewal time for a certificate.
+    ///
+    /// With a valid ARI window: a uniformly random time inside it. Otherwise the window start moved earlier by a
+    /// random amount up to ``jitterSpan(notBefore:notAfter:)``, so certificates issued together do not renew together.
+    public static func renewalTime<R: RandomNumberGenerator>(
+        notBefore: Date, notAfter: Date, renewBefore: RenewBefore?, ariWindow: Window?, random: inout R
+    ) -> Date {
+        if let ariWindow, ariWindow.isValid {
+            let span = ariWindow.end.timeIntervalSince(ariWindow.start)
+            return ariWindow.start.addingTimeInterval(Double.random(in: 0...span, using: &random))
+        }
+        let start = windowStart(notBefore: notBefore, notAfter: notAfter, renewBefore: renewBefore)
+        let jitter = jitterSpan(notBefore: notBefore, notAfter: notAfter)
+        return start.addingTimeInterval(-Double.random(in: 0...jitter, using: &random))
+    }
+
+    /// First retry delay after a failure.
+    public static let backoffBase: TimeInterval = 60
+    /// No certificate waits longer than this between attempts (unless the CA's Retry-After says so).
+    public static let backoffCap: TimeInterval = 86_400
+
+    /// Delay before the next attempt after `failureCount` consecutive failures (1 = first failure):
+    /// 1 min × 4^(n-1) with ±20 % jitter, capped at 24 h; never shorter than the CA's `retryAfter`.
+    public static func backoff<R: RandomNumberGenerator>(
+        failureCount: Int, retryAfter: TimeInterval?, random: inout R
+    ) -> TimeInterval {
+        let exponent = Double(max(failureCount, 1) - 1)
+        let raw = min(backoffBase * pow(4, min(exponent, 20)), backoffCap)
+        let jittered = min(raw * Double.random(in: 0.8...1.2, using: &random), backoffCap)
+        return max(jittered, retryAfter ?? 0)
+    }
+
+    /// When to poll ARI again: the server's Retry-After clamped to [1 min, 1 day], or 6 h without one (RFC 9773 §4.3).
+    public static func ariRecheckDelay(retryAfter: TimeInterval?) -> TimeInterval {
+        guard let retryAfter else { return 6 * 3600 }
+        return min(max(retryAfter, 60), 86_400)
+    }
+}

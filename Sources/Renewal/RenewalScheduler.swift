@@ -1,0 +1,176 @@
+import CertkeeperConfig
+import Foundation
+import Logging
+
+/// Keeps every certificate on schedule with one timer: it sleeps until the earliest due item, runs due items
+/// in parallel up to `maxConcurrent`, and never works on one certificate twice at once.
+///
+/// Idle means asleep: there is no periodic polling. Changes (reload, `renew NAME`, a finished job) wake it early.
+public actor RenewalScheduler {
+    /// What the scheduler knows of one certificate.
+    public struct Entry: Sendable {
+        public var spec: CertificateSpec
+        /// When it next needs attention; nil while its first due time is being computed.
+        public var due: Date?
+        public var inFlight: Bool
+        /// Set by `renewNow(force: true)` and consumed by the next run.
+        public var force: Bool
+    }
+
+    private let worker: any CertificateWorker
+    private let clock: any DaemonClock
+    private let logger: Logger
+    private var maxConcurrent: Int
+    private var entries: [String: Entry] = [:]
+    private var sleepTask: Task<Void, Never>?
+    private var running = 0
+    /// Timer expiries that found work due; tests assert one per distinct due time.
+    public private(set) var timerWakeups = 0
+    private var changeCallbacks: [@Sendable () -> Void] = []
+
+    public init(worker: any CertificateWorker, clock: any DaemonClock, maxConcurrent: Int, logger: Logger) {
+        self.worker = worker
+        self.clock = clock
+        self.maxConcurrent = max(1, maxConcurrent)
+        self.logger = logger
+    }
+
+    /// Registers a callback run after every state change (for the status line).
+    public func onChange(_ callback: @escaping @Sendable () -> Void) {
+        changeCallbacks.append(callback)
+    }
+
+    /// Replaces the set of certificates: new ones are added, removed ones dropped (their files stay on disk),
+    /// changed ones re-planned. A certificate in flight finishes its current attempt first.
+    public func apply(specs: [CertificateSpec], maxConcurrent: Int) async {
+        self.maxConcurrent = max(1, maxConcurrent)
+        let wanted = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
+        for name in entries.keys where wanted[name] == nil && entries[name]?.inFlight == false {
+            entries.removeValue(forKey: name)
+        }
+        var toPlan: [CertificateSpec] = []
+        for spec in specs {
+            if var entry = entries[spec.name] {
+                if entry.spec != spec {
+                    entry.spec = spec
+                    if !entry.inFlight { entry.due = nil }
+                    entries[spec.name] = entry
+                    if !entry.inFlight { toPlan.append(spec) }
+                }
+            } else {
+                entries[spec.name] = Entry(spec: spec, due: nil, inFlight: false, force: false)
+                toPlan.append(spec)
+            }
+        }
+        for spec in toPlan {
+            let due = await worker.firstDue(spec)
+            if entries[spec.name]?.spec == spec, entries[spec.name]?.inFlight == false {
+                entries[spec.name]?.due = due
+            }
+        }
+        pruneRemoved(keeping: Set(wanted.keys))
+        wake()
+    }
+
+    private var removedWhileInFlight: Set<String> = []
+
+    private func pruneRemoved(keeping names: Set<String>) {
+        for name in entries.keys where !names.contains(name) {
+            removedWhileInFlight.insert(name)
+        }
+    }
+
+    /// Asks for work on `name` now. Returns false when there is no such certificate.
+    public func renewNow(_ name: String, force: Bool) -> Bool {
+        guard entries[name] != nil else { return false }
+        entries[name]?.due = clock.now()
+        if force { entries[name]?.force = true }
+        wake()
+        return true
+    }
+
+    /// A copy of every entry, for status output.
+    public func snapshot() -> [Entry] {
+        entries.values.sorted { $0.spec.name < $1.spec.name }
+    }
+
+    /// The earliest due time among certificates not in flight.
+    public func nextDue() -> (name: String, due: Date)? {
+        entries.values.filter { !$0.inFlight && $0.due != nil }
+            .min { $0.due! < $1.due! }
+            .map { ($0.spec.name, $0.due!) }
+    }
+
+    /// Number of certificates being worked on.
+    public var inFlightCount: Int { running }
+
+    /// Runs until the surrounding task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            startDueWork()
+            // At capacity, wait for a job to finish (it wakes us); otherwise sleep to the earliest due item.
+            let deadline = running >= maxConcurrent ? nil : nextDue()?.due
+            let timed = deadline.map { $0 > clock.now() } ?? false
+            let task = Task<Void, Never> { [clock] in
+                if let deadline {
+                    try? await clock.sleep(until: deadline)
+                } else {
+                    // Nothing scheduled: wait to be woken by a change.
+                    try? await clock.sleep(until: .distantFuture)
+                }
+            }
+            sleepTask = task
+            await task.value
+            sleepTask = nil
+            if timed, let deadline, !task.isCancelled, clock.now() >= deadline {
+                timerWakeups += 1
+            }
+        }
+        sleepTask?.cancel()
+    }
+
+    private func wake() {
+        sleepTask?.cancel()
+        for callback in changeCallbacks { callback() }
+    }
+
+    private func startDueWork() {
+        let now = clock.now()
+        let due = entries.values
+            .filter { !$0.inFlight && ($0.due.map { $0 <= now } ?? false) }
+            .sorted { ($0.due!, $0.spec.name) < ($1.due!, $1.spec.name) }
+        for entry in due {
+            guard running < maxConcurrent else { break }
+            let name = entry.spec.name
+            let force = entry.force
+            entries[name]?.inFlight = true
+            entries[name]?.force = false
+            running += 1
+            let spec = entry.spec
+            Task { [worker] in
+                let next = await worker.process(spec, force: force)
+                await self.finished(name: name, spec: spec, next: next)
+            }
+        }
+    }
+
+    private func finished(name: String, spec: CertificateSpec, next: Date) async {
+        running -= 1
+        if removedWhileInFlight.remove(name) != nil {
+            entries.removeValue(forKey: name)
+        } else if var entry = entries[name] {
+            entry.inFlight = false
+            if entry.spec == spec {
+                entry.due = entry.force ? clock.now() : next
+            } else {
+                // The spec changed during the attempt: re-plan the new version now.
+                entry.due = clock.now()
+            }
+            entries[name] = entry
+        }
+        if running == 0 {
+            await worker.batchFinished()
+        }
+        wake()
+    }
+}

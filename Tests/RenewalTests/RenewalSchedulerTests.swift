@@ -1,0 +1,130 @@
+import CertkeeperConfig
+import Foundation
+import Logging
+import Renewal
+import Testing
+
+/// A worker that records calls and returns scripted due times.
+actor RecordingWorker: CertificateWorker {
+    var firstDueTimes: [String: Date] = [:]
+    var nextDue: @Sendable (String, Date) -> Date
+    private(set) var processed: [(name: String, at: Date, force: Bool)] = []
+    private(set) var concurrent = 0
+    private(set) var maxConcurrentSeen = 0
+    private(set) var batches = 0
+    let clock: ManualClock
+    var gate: Bool = false
+    private var gateWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(clock: ManualClock, firstDue: [String: Date], nextDue: @escaping @Sendable (String, Date) -> Date) {
+        self.clock = clock
+        self.firstDueTimes = firstDue
+        self.nextDue = nextDue
+    }
+
+    func closeGate() { gate = true }
+    func openGate() {
+        gate = false
+        for waiter in gateWaiters { waiter.resume() }
+        gateWaiters = []
+    }
+
+    nonisolated func firstDue(_ spec: CertificateSpec) async -> Date {
+        await firstDueTimes[spec.name] ?? .distantFuture
+    }
+
+    nonisolated func process(_ spec: CertificateSpec, force: Bool) async -> Date {
+        await enter(spec.name, force: force)
+        await waitGate()
+        return await leave(spec.name)
+    }
+
+    private func enter(_ name: String, force: Bool) {
+        concurrent += 1
+        maxConcurrentSeen = max(maxConcurrentSeen, concurrent)
+        processed.append((name, clock.now(), force))
+    }
+    private func waitGate() async {
+        guard gate else { return }
+        await withCheckedContinuation { gateWaiters.append($0) }
+    }
+    private func leave(_ name: String) -> Date {
+        concurrent -= 1
+        return nextDue(name, clock.now())
+    }
+    nonisolated func batchFinished() async { await countBatch() }
+    private func countBatch() { batches += 1 }
+    var processedCount: Int { processed.count }
+}
+
+@Suite struct RenewalSchedulerTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func thousandSpecsWakeOncePerDistinctDueTime() async throws {
+        let clock = ManualClock(now: start)
+        // 1,000 certificates spread over 10 distinct due times, an hour apart.
+        var first: [String: Date] = [:]
+        for index in 0..<1000 { first["c\(index)"] = start.addingTimeInterval(Double(3600 * (1 + index % 10))) }
+        let worker = RecordingWorker(clock: clock, firstDue: first) { _, now in now.addingTimeInterval(90 * 86_400) }
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 1000, logger: Logger(label: "test"))
+        await scheduler.apply(specs: (0..<1000).map { makeSpec("c\($0)") }, maxConcurrent: 1000)
+        let runner = Task { await scheduler.run() }
+        defer { runner.cancel() }
+
+        #expect(await settle { clock.pendingDeadlines == [start.addingTimeInterval(3600)] })
+        #expect(await worker.processedCount == 0)
+        for hour in 1...10 {
+            clock.advance(to: start.addingTimeInterval(Double(3600 * hour)))
+            let expected = hour * 100
+            #expect(await settle { await worker.processedCount == expected && clock.pendingDeadlines.count == 1 })
+        }
+        #expect(await scheduler.timerWakeups == 10)
+        // Everyone renewed once; the one remaining timer is the earliest next renewal.
+        #expect(await worker.processedCount == 1000)
+        #expect(clock.pendingDeadlines == [start.addingTimeInterval(3600 + 90 * 86_400)])
+    }
+
+    @Test func concurrencyIsBoundedAndOneCertificateIsNeverWorkedTwice() async throws {
+        let clock = ManualClock(now: start)
+        let first = Dictionary(uniqueKeysWithValues: (0..<20).map { ("c\($0)", start) })
+        let worker = RecordingWorker(clock: clock, firstDue: first) { _, now in now.addingTimeInterval(86_400) }
+        await worker.closeGate()
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 3, logger: Logger(label: "test"))
+        await scheduler.apply(specs: (0..<20).map { makeSpec("c\($0)") }, maxConcurrent: 3)
+        let runner = Task { await scheduler.run() }
+        defer { runner.cancel() }
+        #expect(await settle { await worker.processedCount == 3 })
+        // A renew request for a certificate in flight does not start a second attempt.
+        let inFlight = await worker.processed[0].name
+        #expect(await scheduler.renewNow(inFlight, force: true))
+        #expect(await worker.processedCount == 3)
+        await worker.openGate()
+        #expect(await settle { await worker.processedCount >= 21 })
+        #expect(await worker.maxConcurrentSeen <= 3)
+        let names = await worker.processed.map(\.name)
+        // Every certificate once, plus one forced re-run of the one that was in flight.
+        #expect(Set(names).count == 20)
+        #expect(names.filter { $0 == inFlight }.count == 2)
+        #expect(await worker.processed.last(where: { $0.name == inFlight })?.force == true)
+        #expect(await settle { await worker.batches >= 1 })
+    }
+
+    @Test func reloadAddsRemovesAndReplansWithoutTouchingOthers() async throws {
+        let clock = ManualClock(now: start)
+        let worker = RecordingWorker(
+            clock: clock,
+            firstDue: ["a": start.addingTimeInterval(100), "b": start.addingTimeInterval(200), "c": start]
+        ) { _, now in now.addingTimeInterval(86_400) }
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 8, logger: Logger(label: "test"))
+        await scheduler.apply(specs: [makeSpec("a"), makeSpec("b")], maxConcurrent: 8)
+        let runner = Task { await scheduler.run() }
+        defer { runner.cancel() }
+        #expect(await settle { clock.pendingDeadlines == [start.addingTimeInterval(100)] })
+        // Reload: drop a, keep b, add c (due now).
+        await scheduler.apply(specs: [makeSpec("b"), makeSpec("c")], maxConcurrent: 8)
+        #expect(await settle { await worker.processed.map(\.name) == ["c"] })
+        #expect(await settle { clock.pendingDeadlines == [start.addingTimeInterval(200)] })
+        #expect(await scheduler.snapshot().map(\.spec.name) == ["b", "c"])
+        #expect(await scheduler.renewNow("a", force: false) == false)
+    }
+}

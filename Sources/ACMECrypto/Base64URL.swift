@@ -1,0 +1,45 @@
+import Foundation
+
+/// base64url without padding (RFC 8555 §6.1, RFC 4648 §5).
+public enum Base64URL {
+    /// Encodes bytes as unpadded base64url.
+    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var text = Data(bytes).base64EncodedString()
+        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
+    }
+
+    /// Strict decode: only `[A-Za-z0-9_-]`, no padding, no whitespace. Returns nil otherwise.
+    public static func decode(_ text: String) -> [UInt8]? {
+        guard text.utf8.allSatisfy(isBase64URLByte) else { return nil }
+        return decodeNormalised(text)
+    }
+
+    /// Lenient decode for secrets pasted by people (EAB HMAC keys): base64url or standard base64, with or without
+    /// `=` padding; whitespace and newlines ignored. Returns nil when other characters are present.
+    public static func decodeLenient(_ text: String) -> [UInt8]? {
+        var cleaned = String(text.unicodeScalars.filter { !$0.properties.isWhitespace })
+        while cleaned.hasSuffix("=") { cleaned.removeLast() }
+        cleaned = cleaned.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        return decode(cleaned)
+    }
+
+    static func isBase64URLByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    private static func decodeNormalised(_ text: String) -> [UInt8]? {
+        guard text.utf8.count % 4 != 1 else { return nil }
+        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while standard.utf8.count % 4 != 0 { standard += "=" }
+        guard let data = Data(base64Encoded: standard) else { return nil }
+        return Array(data)
+    }
+}

@@ -1,0 +1,79 @@
+public import Foundation
+import SwiftASN1
+public import X509
+
+/// A PEM certificate chain as downloaded from an ACME server: end-entity first, then intermediates.
+public struct CertificateChain: Sendable {
+    /// All certificates, leaf first.
+    public let certificates: [Certificate]
+
+    /// Parses every `CERTIFICATE` block of `pem` (other blocks are ignored).
+    public init(pem: String) throws {
+        let documents: [PEMDocument]
+        do {
+            documents = try PEMDocument.parseMultiple(pemString: pem)
+        } catch {
+            throw ACMECryptoError.invalidCertificate(reason: "malformed PEM chain: \(error)")
+        }
+        var certificates: [Certificate] = []
+        for (index, document) in documents.enumerated() where document.discriminator == "CERTIFICATE" {
+            do {
+                certificates.append(try Certificate(pemDocument: document))
+            } catch {
+                throw ACMECryptoError.invalidCertificate(reason: "PEM block #\(index): \(error)")
+            }
+        }
+        guard !certificates.isEmpty else { throw CertificateChainError.empty }
+        self.certificates = certificates
+    }
+
+    /// Wraps already-parsed certificates (leaf first).
+    public init(certificates: [Certificate]) throws {
+        guard !certificates.isEmpty else { throw CertificateChainError.empty }
+        self.certificates = certificates
+    }
+
+    /// The end-entity certificate.
+    public var leaf: Certificate { certificates[0] }
+
+    /// The certificates after the leaf.
+    public var intermediates: [Certificate] { Array(certificates.dropFirst()) }
+
+    /// The chain as PEM text, leaf first.
+    public func pemRepresentation() throws -> String {
+        try certificates.map { try $0.serializeAsPEM().pemString }.joined(separator: "\n") + "\n"
+    }
+
+    /// Checks the chain before installing it.
+    ///
+    /// - The leaf's public key is `expectedKey`'s.
+    /// - The leaf's SAN DNS names equal `expectedNames` as a set (case-insensitive).
+    /// - Each certificate names the next as issuer and carries a signature the next one's key verifies.
+    /// - `now` lies within the leaf's validity period.
+    public func verify(expectedKey: SigningKey, expectedNames: [String], now: Date) throws {
+        guard expectedKey.publicKeyMatches(leaf.publicKey) else { throw CertificateChainError.leafKeyMismatch }
+        let actual = try CertificateInfo(certificate: leaf).dnsNames
+        let normalise = { (names: [String]) in Set(names.map { $0.lowercased() }) }
+        guard normalise(actual) == normalise(expectedNames) else {
+            throw CertificateChainError.namesMismatch(expected: expectedNames.sorted(), actual: actual.sorted())
+        }
+        for index in certificates.indices.dropLast() {
+            let certificate = certificates[index]
+            let issuer = certificates[index + 1]
+            guard certificate.issuer == issuer.subject else {
+                throw CertificateChainError.issuerMismatch(
+                    index: index,
+                    subject: certificate.subject.description,
+                    issuer: issuer.subject.description
+                )
+            }
+            guard issuer.publicKey.isValidSignature(certificate.signature, for: certificate) else {
+                throw CertificateChainError.badSignature(index: index, subject: certificate.subject.description)
+            }
+        }
+        guard now >= leaf.notValidBefore else {
+            throw CertificateChainError.notYetValid(notBefore: leaf.notValidBefore)
+        }
+        guard now < leaf.notValidAfter else { throw CertificateChainError.expired(notAfter: leaf.notValidAfter) }
+    }
+}

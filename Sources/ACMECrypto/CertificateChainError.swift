@@ -1,0 +1,31 @@
+import Foundation
+
+/// Why an issued chain was rejected by ``CertificateChain/verify(expectedKey:expectedNames:now:)``.
+public enum CertificateChainError: Error, Sendable, Hashable, CustomStringConvertible {
+    case empty
+    case leafKeyMismatch
+    case namesMismatch(expected: [String], actual: [String])
+    case issuerMismatch(index: Int, subject: String, issuer: String)
+    case badSignature(index: Int, subject: String)
+    case notYetValid(notBefore: Date)
+    case expired(notAfter: Date)
+
+    public var description: String {
+        switch self {
+        case .empty:
+            return "certificate chain is empty (no PEM CERTIFICATE blocks)"
+        case .leafKeyMismatch:
+            return "the leaf certificate's public key is not the key from our CSR; refusing to install it"
+        case .namesMismatch(let expected, let actual):
+            return "leaf SAN names \(actual) differ from the requested names \(expected)"
+        case .issuerMismatch(let index, let subject, let issuer):
+            return "chain certificate #\(index) (\(subject)) is not issued by the next certificate (\(issuer))"
+        case .badSignature(let index, let subject):
+            return "chain certificate #\(index) (\(subject)) has a signature the next certificate does not verify"
+        case .notYetValid(let notBefore):
+            return "leaf certificate is not valid before \(notBefore)"
+        case .expired(let notAfter):
+            return "leaf certificate expired at \(notAfter)"
+        }
+    }
+}

@@ -1,0 +1,56 @@
+public import ACMEModels
+import Crypto
+
+/// A public JSON Web Key (RFC 7517) with only the members RFC 7638 requires, so its JSON is canonical.
+public struct JWK: Sendable, Hashable, Codable {
+    /// `EC` or `RSA`.
+    public var kty: String
+    /// EC curve, `P-256` or `P-384`.
+    public var crv: String?
+    public var x: String?
+    public var y: String?
+    /// RSA modulus (no leading zero octets).
+    public var n: String?
+    /// RSA public exponent (no leading zero octets).
+    public var e: String?
+
+    /// An EC key from full-length coordinates.
+    public static func ec(curve: String, x: [UInt8], y: [UInt8]) -> JWK {
+        JWK(kty: "EC", crv: curve, x: Base64URL.encode(x), y: Base64URL.encode(y), n: nil, e: nil)
+    }
+
+    /// An RSA key; leading zero octets of `n` and `e` are stripped.
+    public static func rsa(modulus: [UInt8], exponent: [UInt8]) -> JWK {
+        func strip(_ bytes: [UInt8]) -> [UInt8] {
+            let trimmed = Array(bytes.drop { $0 == 0 })
+            return trimmed.isEmpty ? [0] : trimmed
+        }
+        return JWK(
+            kty: "RSA",
+            crv: nil,
+            x: nil,
+            y: nil,
+            n: Base64URL.encode(strip(modulus)),
+            e: Base64URL.encode(strip(exponent))
+        )
+    }
+
+    /// The key as a JSON object (for `jwk` headers, EAB payloads and `oldKey`).
+    public var jsonValue: JSONValue {
+        var members: [String: JSONValue] = ["kty": .string(kty)]
+        if let crv { members["crv"] = .string(crv) }
+        if let x { members["x"] = .string(x) }
+        if let y { members["y"] = .string(y) }
+        if let n { members["n"] = .string(n) }
+        if let e { members["e"] = .string(e) }
+        return .object(members)
+    }
+
+    /// The canonical JSON (sorted members, no whitespace), as hashed for the thumbprint.
+    public var canonicalJSON: [UInt8] { jsonValue.serialized }
+
+    /// The RFC 7638 SHA-256 thumbprint, base64url.
+    public func thumbprint() -> String {
+        Base64URL.encode(SHA256.hash(data: canonicalJSON))
+    }
+}

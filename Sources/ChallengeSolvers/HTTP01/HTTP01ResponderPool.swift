@@ -1,0 +1,87 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The daemon-wide built-in http-01 responder: one listener per address, open only while it has live tokens.
+///
+/// The first ``register(token:keyAuthorization:domain:on:)`` for an address binds it; the ``unregister(token:on:)``
+/// that removes its last token closes it, so nothing listens while no challenge is pending. Several solvers
+/// (certificates) on the same address share one listener. All listeners run on one shared event loop group.
+public actor HTTP01ResponderPool {
+    /// The pool the daemon uses.
+    public static let shared = HTTP01ResponderPool()
+
+    private let registry: ListenerRegistry<HTTP01Response>
+
+    /// - Parameter group: The event loop group for the listeners; defaults to the process-wide singleton.
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.registry = ListenerRegistry { address, table in
+            try await Self.bind(address, table: table, group: group)
+        }
+    }
+
+    /// Starts answering `token` with `keyAuthorization` on `address`, binding it if nothing listens there yet.
+    ///
+    /// - Parameters:
+    ///   - token: The challenge token (validated here).
+    ///   - keyAuthorization: The body to serve.
+    ///   - domain: The identifier being validated, for error messages.
+    ///   - address: Where to listen, e.g. `0.0.0.0:80`, `[::]:80`, `127.0.0.1:5002`.
+    /// - Throws: ``InvalidChallengeTokenError``, or ``ResponderError`` when the address is malformed or cannot
+    ///   be bound (the message names the address, and for ports below 1024 mentions CAP_NET_BIND_SERVICE).
+    public func register(token: String, keyAuthorization: String, domain: String, on address: String) async throws {
+        let token = try ChallengeToken(token, domain: domain)
+        let address = try ListenAddress(address)
+        let response = HTTP01Response(keyAuthorization: keyAuthorization, domain: domain)
+        let added = try await self.registry.register(token.value, response, on: address)
+        guard added else {
+            throw ResponderError(
+                kind: .conflictingChallenge,
+                description: "http-01 responder on \(address): token \(token) for \(domain) is already registered "
+                    + "with a different key authorization; this is a CA or account mix-up, retry the order"
+            )
+        }
+    }
+
+    /// Stops answering `token` on `address`; closes the listener when it was the last token there.
+    public func unregister(token: String, on address: String) async throws {
+        let token = try ChallengeToken(token, domain: "")
+        let address = try ListenAddress(address)
+        await self.registry.unregister(token.value, on: address) { _ in true }
+    }
+
+    /// The port actually bound on `address` (useful with port 0), or nil when nothing listens there.
+    public func boundPort(on address: String) async throws -> Int? {
+        await self.registry.boundPort(on: try ListenAddress(address))
+    }
+
+    /// Closes every listener and forgets every token (daemon shutdown).
+    public func shutdown() async {
+        await self.registry.closeAll()
+    }
+
+    private static func bind(
+        _ address: ListenAddress,
+        table: ResponderTable<HTTP01Response>,
+        group: any EventLoopGroup
+    ) async throws -> any Channel {
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(HTTP01RequestHandler(table: table))
+                }
+            }
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+        do {
+            return try await bootstrap.bind(host: address.host, port: address.port).get()
+        } catch let error as IOError {
+            throw ResponderError.bindFailed("http-01", address: address, errno: error.errnoCode, underlying: "\(error)")
+        } catch {
+            throw ResponderError.bindFailed("http-01", address: address, errno: nil, underlying: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// Everything that can go wrong in the state store, the atomic writer and the lock manager.
+///
+/// Every case names the path, id or name concerned; none carries key material.
+public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A name or id that may not become a path component (`kind` is "account name", "certificate name", ...).
+    case invalidName(String, kind: String)
+    /// A CA directory URL without a usable host.
+    case invalidCADirectoryURL(String)
+    /// A system call failed on `path`.
+    case io(operation: String, path: String, errno: Int32)
+    /// Something is already stored where a new one was to be created.
+    case alreadyExists(id: String, path: String)
+    /// Nothing stored under `id`.
+    case notFound(id: String, stateDirectory: String)
+    /// A stored file could not be decoded.
+    case corrupt(path: String, reason: String)
+    /// Two CA directory URLs map to the same account id.
+    case idCollision(id: String, storedCA: String, requestedCA: String)
+    /// An update that the store refuses (for example archiving through `update`).
+    case invalidUpdate(id: String, reason: String)
+    /// An owner name that is neither a known user nor a numeric uid.
+    case unknownUser(String)
+    /// A group name that is neither a known group nor a numeric gid.
+    case unknownGroup(String)
+    /// Another process held the lock for longer than the bounded wait.
+    case lockBusy(name: String, path: String, waited: Duration)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let name, let kind):
+            return "invalid \(kind) \"\(name)\": use letters, digits, '.', '_' and '-', starting with a letter or digit"
+        case .invalidCADirectoryURL(let url):
+            return "invalid CA directory URL \"\(url)\": expected an absolute https:// or http:// URL with a host"
+        case .io(let operation, let path, let code):
+            return "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
+        case .alreadyExists(let id, let path):
+            return "\(id) already exists at \(path); archive it first or choose another name"
+        case .notFound(let id, let stateDirectory):
+            return "no stored record \"\(id)\" in state directory \(stateDirectory)"
+        case .corrupt(let path, let reason):
+            return "cannot read \(path): \(reason); fix or move the file aside"
+        case .idCollision(let id, let storedCA, let requestedCA):
+            return
+                "account id \(id) is used by CA \(storedCA), not \(requestedCA); give this account a different name"
+        case .invalidUpdate(let id, let reason):
+            return "refused update of \(id): \(reason)"
+        case .unknownUser(let user):
+            return "unknown user \"\(user)\": create it or give a numeric uid"
+        case .unknownGroup(let group):
+            return "unknown group \"\(group)\": create it or give a numeric gid"
+        case .lockBusy(let name, let path, let waited):
+            return
+                "lock \(name) (\(path)) is held by another process after waiting \(waited); is a second certkeeper using this state directory?"
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Persistent per-certificate state and the pending private key of an in-flight order.
+///
+/// Absence is `nil`, never an error. Writes are durable when the method returns. Names must satisfy
+/// ``StateName/isValid(_:)``. Callers take a ``LockManager`` lock per certificate around read-modify-write.
+public protocol CertificateStateStore: Sendable {
+    /// The stored state, or nil if none was ever saved.
+    func load(name: String) async throws -> CertificateState?
+    /// Replaces the state stored under `state.name`.
+    func save(_ state: CertificateState) async throws
+    /// Stores the PEM key generated for an order before the CSR is sent, so a restart can finish that order.
+    func savePendingKey(name: String, pem: String) async throws
+    /// The pending PEM key, or nil.
+    func pendingKey(name: String) async throws -> String?
+    /// Removes the pending key (after it was installed, or the order abandoned).
+    func clearPendingKey(name: String) async throws
+    /// Every certificate name with stored state or a pending key, sorted.
+    func allNames() async throws -> [String]
+}

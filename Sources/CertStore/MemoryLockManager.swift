@@ -1,0 +1,19 @@
+/// ``LockManager`` within one process only (tests, and the PostgreSQL store's in-process half).
+public struct MemoryLockManager: LockManager {
+    private let mutex = NamedAsyncMutex()
+
+    public init() {}
+
+    public func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try StateName.validate(name, kind: "lock name")
+        await mutex.acquire(name)
+        do {
+            let result = try await body()
+            await mutex.release(name)
+            return result
+        } catch {
+            await mutex.release(name)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The one JSON dialect of the state directory: pretty-printed, sorted keys, ISO-8601 dates.
+enum StateJSON {
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Array(try encoder.encode(value)) + [0x0A]
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        do {
+            return try decoder.decode(type, from: Data(bytes))
+        } catch {
+            throw CertStoreError.corrupt(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Reads and decodes `path`, or nil when the file does not exist.
+    static func load<T: Decodable>(_ type: T.Type, at path: String) throws -> T? {
+        guard let bytes = try AtomicFile.read(path) else { return nil }
+        return try decode(type, from: bytes, path: path)
+    }
+
+    /// A compact UTC timestamp for file and directory names: 20250102T030405Z.
+    static func fileTimestamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func pad(_ value: Int?, _ width: Int) -> String {
+            let text = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + "T" + pad(c.hour, 2) + pad(c.minute, 2)
+            + pad(c.second, 2) + "Z"
+    }
+}

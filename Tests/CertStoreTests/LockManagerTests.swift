@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@testable import CertStore
+
+/// Records the order of events from concurrent tasks.
+actor EventLog {
+    var events: [String] = []
+    func add(_ event: String) { events.append(event) }
+}
+
+/// A gate a task waits on until the test opens it (no sleeping).
+actor Gate {
+    private var open = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    func wait() async {
+        if open { return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+    func release() {
+        open = true
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+    }
+}
+
+struct LockManagerTests {
+    enum Kind: String, CaseIterable, Sendable { case process, memory }
+
+    func makeManager(_ kind: Kind, dir: TemporaryDirectory) -> any LockManager {
+        switch kind {
+        case .process: return ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        case .memory: return MemoryLockManager()
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func twoTasksCannotHoldTheSameName(kind: Kind) async throws {
+        let dir = try TemporaryDirectory()
+        let manager = makeManager(kind, dir: dir)
+        let log = EventLog()
+        let gate = Gate()
+        let entered = Gate()
+        let first = Task {
+            try await manager.withLock("cert-www") {
+                await log.add("first-in")
+                await entered.release()
+                await gate.wait()
+                await log.add("first-out")
+            }
+        }
+        await entered.wait()
+        let second = Task {
+            try await manager.withLock("cert-www") { await log.add("second-in") }
+        }
+        // Another name is independent of the held one.
+        try await manager.withLock("cert-other") { await log.add("other") }
+        #expect(await log.events == ["first-in", "other"])
+        await gate.release()
+        try await first.value
+        try await second.value
+        #expect(await log.events == ["first-in", "other", "first-out", "second-in"])
+    }
+
+    @Test func anotherProcessHoldingTheFlockIsReportedAsBusy() async throws {
+        let dir = try TemporaryDirectory()
+        // Two managers stand in for two daemons: flock conflicts between separate open file descriptions.
+        let daemonA = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        let daemonB = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        _ = try await daemonA.withLock("account-x") {
+            await #expect(
+                throws: CertStoreError.lockBusy(
+                    name: "account-x", path: dir.path + "/locks/account-x.lock", waited: .zero)
+            ) {
+                try await daemonB.withLock("account-x") {}
+            }
+        }
+        // Released after the body: B can take it now.
+        #expect(try await daemonB.withLock("account-x") { 42 } == 42)
+        #expect(dir.mode("locks") == 0o700)
+    }
+
+    @Test func lockIsReleasedWhenTheBodyThrows() async throws {
+        let dir = try TemporaryDirectory()
+        let manager = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        await #expect(throws: InjectedFault.self) { try await manager.withLock("n") { throw InjectedFault() } }
+        #expect(try await manager.withLock("n") { "ok" } == "ok")
+        await #expect(throws: CertStoreError.self) { try await manager.withLock("../n") { "no" } }
+    }
+}

@@ -103,7 +103,7 @@ let package = Package(
         // Atomic installation of keys and certificates, owner/group/mode, hooks.
         .target(
             name: "Installer",
-            dependencies: ["ACMECrypto", "Subprocess", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ACMECrypto", "CertStore", "Subprocess", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // sd_notify, journald log handler, watchdog; knows nothing about ACME.

@@ -1,0 +1,156 @@
+public import ACMECrypto
+public import ACMEModels
+
+extension ACMEClient {
+    /// newOrder (RFC 8555 §7.4). Names that look like IP addresses become `ip` identifiers.
+    ///
+    /// - Parameters:
+    ///   - replaces: ARI certID of the predecessor; send only when the directory has `renewalInfo`.
+    ///   - profile: A profile name from `meta.profiles`.
+    /// - Returns: The order URL (from `Location`) and the order.
+    public func newOrder(
+        accountURL: String,
+        key: SigningKey,
+        identifiers: [String],
+        replaces: String? = nil,
+        profile: String? = nil
+    ) async throws -> (url: String, order: Order) {
+        let url = try await directory().newOrder
+        var payload: [String: JSONValue] = [
+            "identifiers": .array(
+                identifiers.map { name in
+                    let id = Self.identifier(for: name)
+                    return ["type": .string(id.type), "value": .string(id.value)]
+                }
+            )
+        ]
+        if let replaces { payload["replaces"] = .string(replaces) }
+        if let profile { payload["profile"] = .string(profile) }
+        let response = try await post(
+            url: url, payload: JSONValue.object(payload).serialized, key: key, kid: accountURL)
+        let orderURL = try location(response, url: url)
+        return (orderURL, try decode(Order.self, response, url: url))
+    }
+
+    /// POST-as-GET an order.
+    public func fetchOrder(url: String, accountURL: String, key: SigningKey) async throws -> Order {
+        try await fetchOrderWithRetryAfter(url: url, accountURL: accountURL, key: key).order
+    }
+
+    /// POST-as-GET an authorization.
+    public func fetchAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization {
+        try await fetchAuthorizationWithRetryAfter(url: url, accountURL: accountURL, key: key).authorization
+    }
+
+    /// Tells the server to validate a challenge: POST `{}` to the challenge URL.
+    @discardableResult
+    public func respond(toChallenge url: String, accountURL: String, key: SigningKey) async throws -> Challenge {
+        let response = try await post(url: url, payload: Array("{}".utf8), key: key, kid: accountURL)
+        return try decode(Challenge.self, response, url: url)
+    }
+
+    /// Deactivates an authorization (RFC 8555 §7.5.2).
+    @discardableResult
+    public func deactivateAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization
+    {
+        let payload: JSONValue = ["status": "deactivated"]
+        let response = try await post(url: url, payload: payload.serialized, key: key, kid: accountURL)
+        return try decode(Authorization.self, response, url: url)
+    }
+
+    /// Polls an authorization until it leaves `pending` (or `processing`), honouring `Retry-After`
+    /// (clamped to 1...30 s, default 1 s).
+    ///
+    /// - Returns: The authorization in its final state (`valid`, `invalid`, ...); check `status`.
+    /// - Throws: ``ACMEClientError/timeout(url:lastStatus:waited:)`` when the summed waits exceed `timeout`.
+    public func pollAuthorization(
+        url: String,
+        accountURL: String,
+        key: SigningKey,
+        timeout: Duration
+    ) async throws -> Authorization {
+        var waited: Duration = .zero
+        while true {
+            let (authorization, retryAfter) = try await fetchAuthorizationWithRetryAfter(
+                url: url,
+                accountURL: accountURL,
+                key: key
+            )
+            guard authorization.status == .pending || authorization.status == .rawProcessing else {
+                return authorization
+            }
+            waited = try await pollWait(
+                retryAfter, waited: waited, timeout: timeout, url: url, status: authorization.status.rawValue)
+        }
+    }
+
+    /// Polls an order until its status is in `until` or `invalid`, honouring `Retry-After` (clamped to 1...30 s).
+    ///
+    /// - Throws: ``ACMEClientError/timeout(url:lastStatus:waited:)`` when the summed waits exceed `timeout`.
+    public func pollOrder(
+        url: String,
+        accountURL: String,
+        key: SigningKey,
+        until: Set<OrderStatus>,
+        timeout: Duration
+    ) async throws -> Order {
+        var waited: Duration = .zero
+        while true {
+            let (order, retryAfter) = try await fetchOrderWithRetryAfter(url: url, accountURL: accountURL, key: key)
+            if until.contains(order.status) || order.status == .invalid { return order }
+            waited = try await pollWait(
+                retryAfter, waited: waited, timeout: timeout, url: url, status: order.status.rawValue)
+        }
+    }
+
+    /// Finalizes an order with a DER CSR (RFC 8555 §7.4); returns the order (often `processing` or `valid`).
+    public func finalize(finalizeURL: String, accountURL: String, key: SigningKey, csrDER: [UInt8]) async throws
+        -> Order
+    {
+        let payload: JSONValue = ["csr": .string(Base64URL.encode(csrDER))]
+        let response = try await post(url: finalizeURL, payload: payload.serialized, key: key, kid: accountURL)
+        return try decode(Order.self, response, url: finalizeURL)
+    }
+
+    func fetchOrderWithRetryAfter(url: String, accountURL: String, key: SigningKey) async throws -> (
+        order: Order, retryAfter: Duration?
+    ) {
+        let response = try await post(url: url, payload: [], key: key, kid: accountURL)
+        return (try decode(Order.self, response, url: url), retryAfter(response))
+    }
+
+    func fetchAuthorizationWithRetryAfter(url: String, accountURL: String, key: SigningKey) async throws -> (
+        authorization: Authorization, retryAfter: Duration?
+    ) {
+        let response = try await post(url: url, payload: [], key: key, kid: accountURL)
+        return (try decode(Authorization.self, response, url: url), retryAfter(response))
+    }
+
+    private func pollWait(
+        _ retryAfter: Duration?,
+        waited: Duration,
+        timeout: Duration,
+        url: String,
+        status: String
+    ) async throws -> Duration {
+        let delay = min(max(retryAfter ?? .seconds(1), .seconds(1)), .seconds(30))
+        guard waited + delay <= timeout else {
+            throw ACMEClientError.timeout(url: url, lastStatus: status, waited: waited)
+        }
+        try await sleeper(delay)
+        return waited + delay
+    }
+
+    static func identifier(for name: String) -> Identifier {
+        let isIPv4 =
+            name.split(separator: ".", omittingEmptySubsequences: false).count == 4
+            && name.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        let isIPv6 = name.contains(":")
+        return Identifier(type: isIPv4 || isIPv6 ? "ip" : "dns", value: name)
+    }
+}
+
+extension AuthorizationStatus {
+    /// Not an RFC 8555 authz state, but some servers report it while validating.
+    static let rawProcessing = AuthorizationStatus(rawValue: "processing")
+}

@@ -109,7 +109,10 @@ let package = Package(
         // sd_notify, journald log handler, watchdog; knows nothing about ACME.
         .target(
             name: "SystemdSupport",
-            dependencies: ["CSystemd", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CSystemd", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The daemon: account reconciliation, issuing, scheduling, reload, control socket.

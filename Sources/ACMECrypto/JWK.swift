@@ -14,6 +14,17 @@ public struct JWK: Sendable, Hashable, Codable {
     /// RSA public exponent (no leading zero octets).
     public var e: String?
 
+    /// A JWK from already-encoded members.
+    public init(kty: String, crv: String? = nil, x: String? = nil, y: String? = nil, n: String? = nil, e: String? = nil)
+    {
+        self.kty = kty
+        self.crv = crv
+        self.x = x
+        self.y = y
+        self.n = n
+        self.e = e
+    }
+
     /// An EC key from full-length coordinates.
     public static func ec(curve: String, x: [UInt8], y: [UInt8]) -> JWK {
         JWK(kty: "EC", crv: curve, x: Base64URL.encode(x), y: Base64URL.encode(y), n: nil, e: nil)

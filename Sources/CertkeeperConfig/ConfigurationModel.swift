@@ -31,7 +31,10 @@ public struct CASettings: Sendable, Hashable {
     public var eab: EABSettings?
     /// True for presets known to require EAB and a contact (google, zerossl, sslcom-*), or when `eab_kid` is set.
     public var requiresEAB: Bool
-    public init(name: String, directoryURL: String, trustRootsFile: String? = nil, eab: EABSettings? = nil, requiresEAB: Bool = false) {
+    public init(
+        name: String, directoryURL: String, trustRootsFile: String? = nil, eab: EABSettings? = nil,
+        requiresEAB: Bool = false
+    ) {
         self.name = name
         self.directoryURL = directoryURL
         self.trustRootsFile = trustRootsFile
@@ -51,7 +54,10 @@ public struct AccountSettings: Sendable, Hashable {
     /// Account key type (default ecdsa-p256).
     public var keyType: KeyType
     public var isDefault: Bool
-    public init(name: String, ca: CASettings, contact: String?, eab: EABSettings?, keyType: KeyType = .ecdsaP256, isDefault: Bool) {
+    public init(
+        name: String, ca: CASettings, contact: String?, eab: EABSettings?, keyType: KeyType = .ecdsaP256,
+        isDefault: Bool
+    ) {
         self.name = name
         self.ca = ca
         self.contact = contact
@@ -84,7 +90,9 @@ public struct RFC2136Settings: Sendable, Hashable {
     public var tsigKeyName: String?
     public var tsigAlgorithm: TSIGAlgorithmName
     public var tsigSecret: SecretSource?
-    public init(server: String, zone: String?, tsigKeyName: String?, tsigAlgorithm: TSIGAlgorithmName, tsigSecret: SecretSource?) {
+    public init(
+        server: String, zone: String?, tsigKeyName: String?, tsigAlgorithm: TSIGAlgorithmName, tsigSecret: SecretSource?
+    ) {
         self.server = server
         self.zone = zone
         self.tsigKeyName = tsigKeyName
@@ -147,7 +155,10 @@ public struct InstallSpec: Sendable, Hashable {
     public var group: String?
     /// The private key's mode (default 0o600). Certificates are 0o644.
     public var keyMode: UInt16
-    public init(fullchain: String? = nil, key: String? = nil, cert: String? = nil, chain: String? = nil, owner: String? = nil, group: String? = nil, keyMode: UInt16 = 0o600) {
+    public init(
+        fullchain: String? = nil, key: String? = nil, cert: String? = nil, chain: String? = nil, owner: String? = nil,
+        group: String? = nil, keyMode: UInt16 = 0o600
+    ) {
         self.fullchain = fullchain
         self.key = key
         self.cert = cert
@@ -170,7 +181,9 @@ public struct HooksSpec: Sendable, Hashable {
     public var onFailure: [[String]]
     /// Per-hook timeout in seconds (default 60).
     public var timeoutSeconds: Int64
-    public init(run: [[String]] = [], reloadUnits: [String] = [], onFailure: [[String]] = [], timeoutSeconds: Int64 = 60) {
+    public init(
+        run: [[String]] = [], reloadUnits: [String] = [], onFailure: [[String]] = [], timeoutSeconds: Int64 = 60
+    ) {
         self.run = run
         self.reloadUnits = reloadUnits
         self.onFailure = onFailure
@@ -223,7 +236,10 @@ public struct DaemonDefaults: Sendable, Hashable {
     public var maxConcurrentOrders: Int
     public var renewBefore: RenewBefore?
     public var hookTimeoutSeconds: Int64
-    public init(ca: String? = nil, contact: String? = nil, keyType: KeyType = .ecdsaP256, maxConcurrentOrders: Int = 8, renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60) {
+    public init(
+        ca: String? = nil, contact: String? = nil, keyType: KeyType = .ecdsaP256, maxConcurrentOrders: Int = 8,
+        renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60
+    ) {
         self.ca = ca
         self.contact = contact
         self.keyType = keyType
@@ -258,7 +274,10 @@ public struct Configuration: Sendable, Hashable {
     public var accounts: [String: AccountSettings]
     /// Valid certificate specs, by name. Specs with errors are absent (see `ConfigLoadResult.specDiagnostics`).
     public var certificates: [String: CertificateSpec]
-    public init(configDirectory: String, defaults: DaemonDefaults, cas: [String: CASettings], accounts: [String: AccountSettings], certificates: [String: CertificateSpec]) {
+    public init(
+        configDirectory: String, defaults: DaemonDefaults, cas: [String: CASettings],
+        accounts: [String: AccountSettings], certificates: [String: CertificateSpec]
+    ) {
         self.configDirectory = configDirectory
         self.defaults = defaults
         self.cas = cas

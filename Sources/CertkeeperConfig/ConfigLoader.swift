@@ -1,0 +1,146 @@
+import Foundation
+
+/// Loads and validates `CONFIG_DIR/certkeeper.toml` and `CONFIG_DIR/certs.d/*.toml`.
+///
+/// Every problem becomes a `ConfigDiagnostic` with file, line and column. A broken spec is left out and the others
+/// still load; errors in certkeeper.toml reject the whole configuration. Secret files (EAB HMAC keys, TSIG secrets)
+/// are never opened: the loader only records where they are.
+public struct ConfigLoader: Sendable {
+    /// The process environment. Not consulted for secrets; kept so callers and tests can pass a fixed one.
+    public var environment: [String: String]
+
+    /// The main file's name inside the config directory.
+    public static let mainFileName = "certkeeper.toml"
+    /// The spec directory's name inside the config directory.
+    public static let specDirectoryName = "certs.d"
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.environment = environment
+    }
+
+    /// Reads the files under `configDirectory` and validates them.
+    ///
+    /// A missing certkeeper.toml means all defaults; a missing certs.d means no certificates.
+    /// Only `certs.d/*.toml` files are read; other names and subdirectories are ignored.
+    public func load(configDirectory: String) -> ConfigLoadResult {
+        let files = FileManager.default
+        var unreadable: [ConfigDiagnostic] = []
+        let mainPath = Self.join(configDirectory, Self.mainFileName)
+        var mainTOML: String?
+        if files.fileExists(atPath: mainPath) {
+            if let text = Self.readText(mainPath) {
+                mainTOML = text
+            } else {
+                unreadable.append(
+                    ConfigDiagnostic(
+                        file: mainPath, line: 1, column: 1,
+                        message: "cannot read \(Self.mainFileName) as UTF-8 text; check its permissions and encoding"))
+            }
+        }
+        var specs: [(fileName: String, text: String)] = []
+        var unreadableSpecs: [String: [ConfigDiagnostic]] = [:]
+        let specDirectory = Self.join(configDirectory, Self.specDirectoryName)
+        let names = ((try? files.contentsOfDirectory(atPath: specDirectory)) ?? []).filter { $0.hasSuffix(".toml") }
+            .sorted()
+        for fileName in names {
+            let path = Self.join(specDirectory, fileName)
+            var isDirectory: ObjCBool = false
+            guard files.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if let text = Self.readText(path) {
+                specs.append((fileName, text))
+            } else {
+                unreadableSpecs[String(fileName.dropLast(5)), default: []].append(
+                    ConfigDiagnostic(
+                        file: path, line: 1, column: 1,
+                        message: "cannot read \(fileName) as UTF-8 text; check its permissions and encoding"))
+            }
+        }
+        var result = load(mainTOML: mainTOML, specs: specs, configDirectory: configDirectory)
+        if !unreadable.isEmpty {
+            result.globalDiagnostics += unreadable
+            result.configuration = nil
+        }
+        for (name, diagnostics) in unreadableSpecs { result.specDiagnostics[name, default: []] += diagnostics }
+        return result
+    }
+
+    /// Validates config text without touching the file system (for tests and `certkeeper check`).
+    ///
+    /// - Parameters:
+    ///   - mainTOML: the text of certkeeper.toml, or nil when there is none.
+    ///   - specs: `certs.d` files as (file name, text); names not ending in `.toml` are ignored.
+    ///   - configDirectory: used only to name files in diagnostics (`CONFIG_DIR/certs.d/www.toml`).
+    public func load(mainTOML: String?, specs: [(fileName: String, text: String)], configDirectory: String)
+        -> ConfigLoadResult
+    {
+        let mainPath = Self.join(configDirectory, Self.mainFileName)
+        let mainDiagnostics = DiagnosticCollector(file: mainPath)
+        var main: MainConfig? = MainConfig(file: mainPath)
+        if let mainTOML {
+            switch ConfigNode.parse(mainTOML) {
+            case .success(let root):
+                main = MainConfigParser(diagnostics: mainDiagnostics).parse(root)
+            case .failure(let error):
+                mainDiagnostics.error("TOML syntax error: \(error.message)", at: error.position)
+            }
+            if mainDiagnostics.hasErrors { main = nil }
+        }
+
+        var globalDiagnostics = mainDiagnostics.diagnostics
+        var specDiagnostics: [String: [ConfigDiagnostic]] = [:]
+        var parsed: [String: SpecParser.Parsed] = [:]
+        let specDirectory = Self.join(configDirectory, Self.specDirectoryName)
+        for (fileName, text) in specs where fileName.hasSuffix(".toml") {
+            let name = String(fileName.dropLast(5))
+            let diagnostics = DiagnosticCollector(file: Self.join(specDirectory, fileName))
+            if !NameSyntax.isValidName(name) {
+                diagnostics.error(
+                    "spec file '\(fileName)' has an invalid name '\(name)'; rename it using \(NameSyntax.nameRule), ending in .toml",
+                    at: .start)
+            } else {
+                switch ConfigNode.parse(text) {
+                case .success(let root):
+                    let parser = SpecParser(name: name, diagnostics: diagnostics, main: main)
+                    if let spec = parser.parse(root) { parsed[name] = spec }
+                case .failure(let error):
+                    diagnostics.error("TOML syntax error: \(error.message)", at: error.position)
+                }
+            }
+            if diagnostics.hasErrors { specDiagnostics[name, default: []] += diagnostics.diagnostics }
+        }
+
+        let conflicts = DefaultAccountConflicts.find(in: Array(parsed.values), mainFile: mainPath)
+        globalDiagnostics += conflicts.diagnostics
+        for name in conflicts.specNames { parsed[name] = nil }
+
+        var configuration: Configuration?
+        if let main {
+            var cas = main.cas
+            for spec in parsed.values where cas[spec.spec.ca.name] == nil && CAPreset.named(spec.spec.ca.name) != nil {
+                cas[spec.spec.ca.name] = spec.spec.ca
+            }
+            if let defaultCA = main.defaultCA, CAPreset.named(defaultCA.name) != nil, cas[defaultCA.name] == nil {
+                cas[defaultCA.name] = defaultCA
+            }
+            for account in main.accounts.values
+            where cas[account.ca.name] == nil && CAPreset.named(account.ca.name) != nil {
+                cas[account.ca.name] = account.ca
+            }
+            configuration = Configuration(
+                configDirectory: configDirectory, defaults: main.defaults, cas: cas, accounts: main.accounts,
+                certificates: parsed.mapValues(\.spec))
+        }
+        return ConfigLoadResult(
+            configuration: configuration, globalDiagnostics: globalDiagnostics, specDiagnostics: specDiagnostics)
+    }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        if directory.isEmpty { return name }
+        return directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    private static func readText(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(data: data, encoding: .utf8)
+    }
+}

@@ -1,0 +1,61 @@
+import Logging
+import Subprocess
+
+/// Reloads (or restarts) systemd units that use the installed certificates: `systemctl reload-or-restart UNIT`,
+/// once per unit, argv only, each with a timeout. The daemon collects units across one batch of installations and
+/// calls ``reload(units:logger:)`` once.
+public struct UnitReloader: Sendable {
+    private let runner: ProcessRunner
+    /// The systemctl binary (tests point it at a fake).
+    public let systemctl: String
+    /// Per-unit timeout.
+    public let timeout: Duration
+
+    public init(
+        runner: ProcessRunner = ProcessRunner(), systemctl: String = "systemctl", timeout: Duration = .seconds(60)
+    ) {
+        self.runner = runner
+        self.systemctl = systemctl
+        self.timeout = timeout
+    }
+
+    /// Runs `systemctl reload-or-restart UNIT` for each unit (sorted), logging every outcome.
+    /// - Returns: per unit, whether the reload succeeded.
+    @discardableResult
+    public func reload(units: Set<String>, logger: Logger) async -> [String: Bool] {
+        var outcomes: [String: Bool] = [:]
+        for unit in units.sorted() {
+            let metadata: Logger.Metadata = [LogKey.unit: .string(unit)]
+            guard Self.isValidUnitName(unit) else {
+                logger.error("\(InstallerError.invalidUnitName(unit))", metadata: metadata)
+                outcomes[unit] = false
+                continue
+            }
+            do {
+                let result = try await runner.run([systemctl, "reload-or-restart", unit], timeout: timeout)
+                for line in HookRunner.lines(result.stderr) { logger.warning("systemctl: \(line)", metadata: metadata) }
+                if result.succeeded {
+                    logger.info("reloaded unit", metadata: metadata)
+                } else if result.timedOut {
+                    logger.error("systemctl reload-or-restart \(unit) timed out after \(timeout)", metadata: metadata)
+                } else {
+                    logger.error(
+                        "systemctl reload-or-restart \(unit) failed with status \(result.status)", metadata: metadata)
+                }
+                outcomes[unit] = result.succeeded
+            } catch {
+                logger.error("cannot run systemctl for \(unit): \(error)", metadata: metadata)
+                outcomes[unit] = false
+            }
+        }
+        return outcomes
+    }
+
+    /// Unit names: letters, digits and `:-_.@\`, not starting with '-', at most 255 characters.
+    static func isValidUnitName(_ unit: String) -> Bool {
+        guard let first = unit.first, first != "-", unit.utf8.count <= 255 else { return false }
+        return unit.allSatisfy { char in
+            char.isASCII && (char.isLetter || char.isNumber || ":-_.@\\".contains(char))
+        }
+    }
+}

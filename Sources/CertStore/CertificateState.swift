@@ -36,13 +36,25 @@ public struct CertificateState: Codable, Sendable, Hashable {
     public var replacesCertID: String?
     /// When the CA refused the EAB (operator action needed before retrying account creation).
     public var eabRefusedAt: Date?
+    /// The CA directory URL that issued the installed certificate (a config change to another CA forces a renewal).
+    public var issuerDirectoryURL: String?
+    /// The account name that issued the installed certificate.
+    public var accountName: String?
+    /// Serial (hex) of the certificate ``scheduledRenewal`` was chosen for; a new serial re-rolls the time.
+    public var scheduledSerial: String?
+    /// When the daemon next looks at this certificate (shown by `status`, reused after a restart).
+    public var nextCheck: Date?
+    /// A digest of the spec ``nextCheck`` was computed for; a different spec means "check now".
+    public var specFingerprint: String?
 
     public init(
         name: String, orderURL: String? = nil, orderAccountURL: String? = nil, orderDomains: [String]? = nil,
         orderKeyType: KeyType? = nil, failureCount: Int = 0, lastError: String? = nil, lastErrorType: String? = nil,
         lastFailure: Date? = nil, nextAttempt: Date? = nil, lastIssued: Date? = nil, ariRetryAfter: Date? = nil,
         ariWindowStart: Date? = nil, ariWindowEnd: Date? = nil, scheduledRenewal: Date? = nil,
-        replacesCertID: String? = nil, eabRefusedAt: Date? = nil
+        replacesCertID: String? = nil, eabRefusedAt: Date? = nil, issuerDirectoryURL: String? = nil,
+        accountName: String? = nil, scheduledSerial: String? = nil, nextCheck: Date? = nil,
+        specFingerprint: String? = nil
     ) {
         self.name = name
         self.orderURL = orderURL
@@ -61,5 +73,10 @@ public struct CertificateState: Codable, Sendable, Hashable {
         self.scheduledRenewal = scheduledRenewal
         self.replacesCertID = replacesCertID
         self.eabRefusedAt = eabRefusedAt
+        self.issuerDirectoryURL = issuerDirectoryURL
+        self.accountName = accountName
+        self.scheduledSerial = scheduledSerial
+        self.nextCheck = nextCheck
+        self.specFingerprint = specFingerprint
     }
 }

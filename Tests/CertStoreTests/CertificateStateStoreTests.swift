@@ -26,7 +26,8 @@ struct CertificateStateStoreTests {
         ariWindowEnd: Date(timeIntervalSince1970: 1_751_100_000),
         scheduledRenewal: Date(timeIntervalSince1970: 1_751_050_000),
         replacesCertID: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
-        eabRefusedAt: nil)
+        eabRefusedAt: nil, issuerDirectoryURL: "https://ca.example/dir", accountName: "default",
+        scheduledSerial: "0a1b", nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp")
 
     @Test(arguments: StoreKind.allCases)
     func stateRoundTrips(kind: StoreKind) async throws {

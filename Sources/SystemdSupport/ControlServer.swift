@@ -90,14 +90,19 @@ public struct ControlServer: Sendable {
         logger.info("control socket listening", metadata: ["path": "\(path)"])
         defer { Self.removeIfOurs(path, inode: installed.st_ino, device: installed.st_dev) }
 
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { inbound in
-                onListening?()
-                for try await (credentials, connection) in inbound {
-                    group.addTask { await serve(connection, peer: credentials) }
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    onListening?()
+                    for try await (credentials, connection) in inbound {
+                        group.addTask { await serve(connection, peer: credentials) }
+                    }
                 }
             }
+        } catch is CancellationError where Task.isCancelled {
+            // Cancellation is the normal way to stop; return without an error.
         }
+        logger.info("control socket closed", metadata: ["path": "\(path)"])
     }
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, peer: PeerCredentials?) async {

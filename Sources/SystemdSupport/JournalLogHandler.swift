@@ -28,7 +28,7 @@ public struct JournalLogHandler: LogHandler {
     /// Prefix of metadata-derived field names, e.g. `CERTKEEPER_`.
     public let fieldPrefix: String
 
-    private let socket: JournalSocket?
+    private var socket: JournalSocket?
     private let fallback: StderrLogHandler
 
     /// Creates a handler.
@@ -50,8 +50,15 @@ public struct JournalLogHandler: LogHandler {
         self.fieldPrefix = JournalEntry.fieldName(for: identifier, prefix: "") + "_"
         self.logLevel = logLevel
         self.metadataProvider = metadataProvider
-        self.socket = JournalSocket(path: socketPath)
+        self.socket = JournalSocket(path: socketPath, maxDatagramBytes: Int.max)
         self.fallback = StderrLogHandler(label: label, logLevel: logLevel)
+    }
+
+    /// Test hook: treat datagrams above `maxDatagramBytes` as too large, to exercise the memfd path
+    /// independently of the host's socket buffer limits.
+    init(label: String, socketPath: String, maxDatagramBytes: Int) {
+        self.init(label: label, logLevel: .trace, socketPath: socketPath)
+        self.socket = JournalSocket(path: socketPath, maxDatagramBytes: maxDatagramBytes)
     }
 
     /// Whether a socket could be created (it says nothing about journald listening).

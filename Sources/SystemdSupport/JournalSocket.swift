@@ -10,9 +10,11 @@ final class JournalSocket: Sendable {
     /// The socket path entries are sent to.
     let path: String
     private let descriptor: Int32
+    private let maxDatagramBytes: Int
 
     /// Opens a datagram socket for `path`; `nil` if no socket can be created or the path is unusable.
-    init?(path: String) {
+    /// Payloads above `maxDatagramBytes` skip the datagram attempt and go straight to the memfd.
+    init?(path: String, maxDatagramBytes: Int = Int.max) {
         guard path.utf8.count <= UnixSocketAddress.maxPathLength, !path.isEmpty else { return nil }
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return nil }
@@ -20,6 +22,7 @@ final class JournalSocket: Sendable {
         _ = setsockopt(descriptor, SOL_SOCKET, SO_SNDBUF, &bufferSize, socklen_t(MemoryLayout<Int32>.size))
         self.path = path
         self.descriptor = descriptor
+        self.maxDatagramBytes = maxDatagramBytes
     }
 
     deinit {
@@ -35,7 +38,7 @@ final class JournalSocket: Sendable {
 
     /// Sends `payload` as one datagram, falling back to a sealed memfd when the datagram is too large.
     func send(_ payload: [UInt8]) -> SendResult {
-        let result = sendDatagram(payload)
+        let result = payload.count > maxDatagramBytes ? .tooLarge : sendDatagram(payload)
         guard result == .tooLarge else { return result }
         return sendViaMemfd(payload) ? .sent : .tooLarge
     }

@@ -92,8 +92,10 @@ struct JournalLogHandlerTests {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let journal = try TestSocket(path: directory.path + "/journal")
-        let big = String(repeating: "0123456789abcdef", count: 256 * 1024)  // 4 MiB, beyond any datagram limit
-        logger(socketPath: journal.path).info("\(big)", metadata: ["cert": "big"])
+        // 1 MiB; hosts differ in their datagram limit, so the handler is told the limit is 64 KiB.
+        let big = String(repeating: "0123456789abcdef", count: 64 * 1024)
+        let handler = JournalLogHandler(label: "t", socketPath: journal.path, maxDatagramBytes: 64 * 1024)
+        Logger(label: "t") { _ in handler }.info("\(big)", metadata: ["cert": "big"])
         let received = try journal.receive()
         let descriptor = try #require(received.passedDescriptor)
         defer { close(descriptor) }

@@ -1,0 +1,63 @@
+# certkeeper: build, install and check. `make install DESTDIR=/tmp/stage PREFIX=/usr` for packaging.
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+SWIFT ?= swift
+SWIFT_BUILD_FLAGS ?= -c release
+
+BINDIR := $(PREFIX)/bin
+UNITDIR := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
+CATALOGDIR := $(PREFIX)/lib/systemd/catalog
+DOCDIR := $(PREFIX)/share/doc/certkeeper
+BINARY = $(shell $(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)/certkeeper
+
+.PHONY: all build test check-unit install uninstall
+
+all: build
+
+build:
+	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product certkeeper
+
+test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+check-unit:
+	sh scripts/check-unit.sh systemd
+
+# Installs the binary, systemd units, sysusers/tmpfiles entries, catalog and docs; the example configuration
+# (etc/certkeeper/ in the source tree, when present) only where no file exists yet, so local edits survive.
+install:
+	@test -x "$(BINARY)" || { echo "make install: $(BINARY) is missing; run 'make build' first" >&2; exit 1; }
+	install -D -m 0755 "$(BINARY)" "$(DESTDIR)$(BINDIR)/certkeeper"
+	install -D -m 0644 systemd/certkeeper.service "$(DESTDIR)$(UNITDIR)/certkeeper.service"
+	install -D -m 0644 systemd/certkeeper-reload@.path "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.path"
+	install -D -m 0644 systemd/certkeeper-reload@.service "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.service"
+	install -D -m 0644 systemd/certkeeper.sysusers "$(DESTDIR)$(SYSUSERSDIR)/certkeeper.conf"
+	install -D -m 0644 systemd/certkeeper.tmpfiles "$(DESTDIR)$(TMPFILESDIR)/certkeeper.conf"
+	install -D -m 0644 systemd/certkeeper.catalog "$(DESTDIR)$(CATALOGDIR)/certkeeper.catalog"
+	install -D -m 0644 systemd/README.md "$(DESTDIR)$(DOCDIR)/systemd/README.md"
+	@if [ -d etc/certkeeper ]; then \
+		cd etc/certkeeper && find . -type f | while read -r file; do \
+			target="$(DESTDIR)$(SYSCONFDIR)/certkeeper/$${file#./}"; \
+			if [ -e "$$target" ]; then \
+				echo "keeping existing $$target"; \
+			else \
+				install -D -m 0640 "$$file" "$$target" && echo "installed $$target"; \
+			fi; \
+		done; \
+	else \
+		echo "no etc/certkeeper in the source tree: no example configuration installed"; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		echo "now run: systemd-sysusers certkeeper.conf; systemd-tmpfiles --create certkeeper.conf;"; \
+		echo "         journalctl --update-catalog; systemctl daemon-reload"; \
+	fi
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/certkeeper" "$(DESTDIR)$(UNITDIR)/certkeeper.service" \
+		"$(DESTDIR)$(UNITDIR)/certkeeper-reload@.path" "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.service" \
+		"$(DESTDIR)$(SYSUSERSDIR)/certkeeper.conf" "$(DESTDIR)$(TMPFILESDIR)/certkeeper.conf" \
+		"$(DESTDIR)$(CATALOGDIR)/certkeeper.catalog" "$(DESTDIR)$(DOCDIR)/systemd/README.md"

@@ -1,0 +1,107 @@
+import DNSWire
+import Foundation
+
+/// Answers dns-01 by adding `_acme-challenge.<domain>` TXT records with RFC 2136 dynamic updates.
+///
+/// `present` adds one TXT RR, `waitUntilVisible` waits until every authoritative server (or each of
+/// `propagationServers`) serves it, and `cleanUp` deletes exactly that RR (RFC 2136 §2.5.4), so the records
+/// of a wildcard and its base name, which share one owner name, never remove each other.
+public struct RFC2136Solver: ChallengeSolver {
+    /// The primary server that accepts updates, `host:port` (port 53 by default).
+    public var server: String
+    /// The zone to update; nil finds it with SOA queries to `server`.
+    public var zone: String?
+    /// The TSIG key; nil sends unsigned updates.
+    public var key: TSIGKey?
+    /// Servers that must serve the record (`host:port`); empty means the zone's NS hosts on port 53.
+    public var propagationServers: [String]
+    /// How long `waitUntilVisible` waits; `.zero` skips the check.
+    public var propagationTimeout: Duration
+    public var propagationInterval: Duration
+    /// TTL of the added record, in seconds. Defaults to 60.
+    public var ttl: UInt32
+    public var client: DNSClient
+    public var now: @Sendable () -> Date
+    public var sleep: @Sendable (Duration) async throws -> Void
+
+    public init(
+        server: String,
+        zone: String? = nil,
+        key: TSIGKey?,
+        propagationServers: [String] = [],
+        propagationTimeout: Duration = .seconds(120),
+        propagationInterval: Duration = .seconds(2),
+        ttl: UInt32 = 60,
+        client: DNSClient = DNSClient(),
+        now: @escaping @Sendable () -> Date = { Date() },
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
+        self.server = server
+        self.zone = zone
+        self.key = key
+        self.propagationServers = propagationServers
+        self.propagationTimeout = propagationTimeout
+        self.propagationInterval = propagationInterval
+        self.ttl = ttl
+        self.client = client
+        self.now = now
+        self.sleep = sleep
+    }
+
+    public func present(_ task: ChallengeTask) async throws {
+        try await withContext(task) { updater, name, zone, value in
+            try await updater.add(name: name, txt: value, ttl: ttl, zone: zone)
+        }
+    }
+
+    public func waitUntilVisible(_ task: ChallengeTask) async throws {
+        guard propagationTimeout > .zero else { return }
+        try await withContext(task) { updater, name, zone, value in
+            let checker = PropagationChecker(
+                client: client,
+                timeout: propagationTimeout,
+                interval: propagationInterval,
+                now: now,
+                sleep: sleep
+            )
+            let servers: PropagationChecker.Servers =
+                propagationServers.isEmpty
+                ? .authoritative(zone: zone, resolver: updater.server)
+                : .explicit(try propagationServers.map { try DNSServerAddress($0) })
+            try await checker.waitUntilVisible(name: name, txt: value, servers: servers)
+        }
+    }
+
+    public func cleanUp(_ task: ChallengeTask) async throws {
+        try await withContext(task) { updater, name, zone, value in
+            try await updater.delete(name: name, txt: value, zone: zone)
+        }
+    }
+
+    /// Resolves the updater, record name, zone and value, and labels errors with the domain.
+    private func withContext(
+        _ task: ChallengeTask,
+        _ body: (RFC2136Updater, DNSName, DNSName, String) async throws -> Void
+    ) async throws {
+        do {
+            let updater = RFC2136Updater(
+                server: try DNSServerAddress(server),
+                key: key,
+                client: client,
+                now: now
+            )
+            let name = try DNS01Record.name(for: task.domain)
+            let zoneName: DNSName
+            if let zone {
+                zoneName = try DNSName(zone)
+            } else {
+                zoneName = try await updater.findZone(for: name)
+            }
+            try await body(updater, name, zoneName, DNS01Record.value(keyAuthorization: task.keyAuthorization))
+        } catch let error as DNS01SolverError {
+            throw error
+        } catch {
+            throw DNS01SolverError(solver: "rfc2136", domain: task.domain, reason: "\(error)")
+        }
+    }
+}

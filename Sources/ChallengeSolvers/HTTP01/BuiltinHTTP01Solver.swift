@@ -26,6 +26,7 @@ public struct BuiltinHTTP01Solver: ChallengeSolver {
     }
 
     public func cleanUp(_ task: ChallengeTask) async throws {
-        try await self.pool.unregister(token: task.token, on: self.address)
+        let token = try ChallengeToken(task.token, domain: task.domain)
+        try await self.pool.unregister(token: token.value, on: self.address)
     }
 }

@@ -17,7 +17,15 @@ public enum ARICertID {
                 reason: "no Authority Key Identifier keyIdentifier (serial \(certificate.serialNumber)); ARI needs it"
             )
         }
-        return make(authorityKeyIdentifier: aki, serialNumber: Array(certificate.serialNumber.bytes))
+        return make(authorityKeyIdentifier: aki, serialNumber: derValueBytes(of: certificate.serialNumber))
+    }
+
+    /// The DER INTEGER value bytes of a serial: swift-certificates stores the unsigned magnitude without leading
+    /// zeros, so a 0x00 is put back when the high bit is set (RFC 9773 §4.1 keeps it).
+    public static func derValueBytes(of serial: Certificate.SerialNumber) -> [UInt8] {
+        let bytes = Array(serial.bytes)
+        guard let first = bytes.first else { return [0] }
+        return first & 0x80 != 0 ? [0] + bytes : bytes
     }
 
     /// The certID from raw parts. `serialNumber` must be the DER INTEGER value bytes (keep a leading 0x00).

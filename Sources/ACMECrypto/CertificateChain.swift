@@ -39,6 +39,9 @@ public struct CertificateChain: Sendable {
     /// The certificates after the leaf.
     public var intermediates: [Certificate] { Array(certificates.dropFirst()) }
 
+    /// How far in the future a new leaf's notBefore may lie (CA clock skew), in seconds.
+    public static let clockSkewTolerance: TimeInterval = 3600
+
     /// The chain as PEM text, leaf first.
     public func pemRepresentation() throws -> String {
         try certificates.map { try $0.serializeAsPEM().pemString }.joined(separator: "\n") + "\n"
@@ -49,7 +52,7 @@ public struct CertificateChain: Sendable {
     /// - The leaf's public key is `expectedKey`'s.
     /// - The leaf's SAN DNS names equal `expectedNames` as a set (case-insensitive).
     /// - Each certificate names the next as issuer and carries a signature the next one's key verifies.
-    /// - `now` lies within the leaf's validity period.
+    /// - `now` lies within the leaf's validity period (allowing ``clockSkewTolerance`` before its start).
     public func verify(expectedKey: SigningKey, expectedNames: [String], now: Date) throws {
         guard expectedKey.publicKeyMatches(leaf.publicKey) else { throw CertificateChainError.leafKeyMismatch }
         let actual = try CertificateInfo(certificate: leaf).dnsNames
@@ -71,7 +74,8 @@ public struct CertificateChain: Sendable {
                 throw CertificateChainError.badSignature(index: index, subject: certificate.subject.description)
             }
         }
-        guard now >= leaf.notValidBefore else {
+        // A CA's clock may run slightly ahead of ours: a leaf that starts within the hour is accepted.
+        guard now.addingTimeInterval(Self.clockSkewTolerance) >= leaf.notValidBefore else {
             throw CertificateChainError.notYetValid(notBefore: leaf.notValidBefore)
         }
         guard now < leaf.notValidAfter else { throw CertificateChainError.expired(notAfter: leaf.notValidAfter) }

@@ -33,7 +33,7 @@ public struct CertificateInfo: Sendable, Hashable {
         }
         self.notBefore = certificate.notValidBefore
         self.notAfter = certificate.notValidAfter
-        self.serialHex = certificate.serialNumber.bytes.map { byte in
+        self.serialHex = ARICertID.derValueBytes(of: certificate.serialNumber).map { byte in
             let hex = String(byte, radix: 16)
             return hex.count == 1 ? "0" + hex : hex
         }.joined()

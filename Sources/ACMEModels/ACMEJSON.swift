@@ -2,50 +2,50 @@ import Foundation
 
 /// JSON decoding for ACME resources: RFC 3339 timestamps with or without fractional seconds.
 public enum ACMEJSON {
-  /// A decoder whose date strategy accepts RFC 3339 (`2026-01-20T14:09:07Z`, `...07.99Z`, `...07+02:00`).
-  public static func decoder() -> JSONDecoder {
-    let decoder = JSONDecoder()
-    decoder.dateDecodingStrategy = .custom { decoder in
-      let container = try decoder.singleValueContainer()
-      let text = try container.decode(String.self)
-      guard let date = parseRFC3339(text) else {
-        throw DecodingError.dataCorruptedError(
-          in: container,
-          debugDescription: "not an RFC 3339 timestamp: \(text)"
-        )
-      }
-      return date
+    /// A decoder whose date strategy accepts RFC 3339 (`2026-01-20T14:09:07Z`, `...07.99Z`, `...07+02:00`).
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = parseRFC3339(text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container,
+                    debugDescription: "not an RFC 3339 timestamp: \(text)"
+                )
+            }
+            return date
+        }
+        return decoder
     }
-    return decoder
-  }
 
-  /// Decodes `type` from `bytes` with ``decoder()``.
-  public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-    try decoder().decode(type, from: Data(bytes))
-  }
-
-  /// Parses an RFC 3339 timestamp; fractional seconds are kept. Returns nil when malformed.
-  public static func parseRFC3339(_ text: String) -> Date? {
-    var main = text
-    var fraction = 0.0
-    if let dot = text.firstIndex(of: ".") {
-      var end = text.index(after: dot)
-      while end < text.endIndex, text[end].isASCII, text[end].isNumber {
-        end = text.index(after: end)
-      }
-      fraction = Double("0" + text[dot..<end]) ?? 0
-      main = String(text[..<dot]) + String(text[end...])
+    /// Decodes `type` from `bytes` with ``decoder()``.
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try decoder().decode(type, from: Data(bytes))
     }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    guard let date = formatter.date(from: main) else { return nil }
-    return date.addingTimeInterval(fraction)
-  }
 
-  /// Formats a date as RFC 3339 in UTC without fractional seconds.
-  public static func formatRFC3339(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    return formatter.string(from: date)
-  }
+    /// Parses an RFC 3339 timestamp; fractional seconds are kept. Returns nil when malformed.
+    public static func parseRFC3339(_ text: String) -> Date? {
+        var main = text
+        var fraction = 0.0
+        if let dot = text.firstIndex(of: ".") {
+            var end = text.index(after: dot)
+            while end < text.endIndex, text[end].isASCII, text[end].isNumber {
+                end = text.index(after: end)
+            }
+            fraction = Double("0" + text[dot..<end]) ?? 0
+            main = String(text[..<dot]) + String(text[end...])
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        guard let date = formatter.date(from: main) else { return nil }
+        return date.addingTimeInterval(fraction)
+    }
+
+    /// Formats a date as RFC 3339 in UTC without fractional seconds.
+    public static func formatRFC3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
 }

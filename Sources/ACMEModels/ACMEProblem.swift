@@ -1,83 +1,83 @@
 /// An RFC 7807 problem document from an ACME server (RFC 8555 §6.7), thrown by the client as an error.
 public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConvertible {
-  public var type: ProblemType
-  /// Human-readable detail; show it to the user.
-  public var detail: String?
-  /// The HTTP status (from the body, or the response when the body has none).
-  public var status: Int?
-  /// Per-identifier subproblems (RFC 8555 §6.7.1).
-  public var subproblems: [ACMEProblem]?
-  /// Set on subproblems only.
-  public var identifier: Identifier?
-  /// A URL with more information (e.g. the new terms of service for `userActionRequired`).
-  public var instance: String?
-  /// From the response's `Retry-After` header; not part of the JSON.
-  public var retryAfter: Duration?
-  /// The URL of the request that failed; not part of the JSON.
-  public var requestURL: String?
+    public var type: ProblemType
+    /// Human-readable detail; show it to the user.
+    public var detail: String?
+    /// The HTTP status (from the body, or the response when the body has none).
+    public var status: Int?
+    /// Per-identifier subproblems (RFC 8555 §6.7.1).
+    public var subproblems: [ACMEProblem]?
+    /// Set on subproblems only.
+    public var identifier: Identifier?
+    /// A URL with more information (e.g. the new terms of service for `userActionRequired`).
+    public var instance: String?
+    /// From the response's `Retry-After` header; not part of the JSON.
+    public var retryAfter: Duration?
+    /// The URL of the request that failed; not part of the JSON.
+    public var requestURL: String?
 
-  enum CodingKeys: String, CodingKey {
-    case type, detail, status, subproblems, identifier, instance
-  }
-
-  public init(
-    type: ProblemType,
-    detail: String? = nil,
-    status: Int? = nil,
-    subproblems: [ACMEProblem]? = nil,
-    identifier: Identifier? = nil,
-    instance: String? = nil,
-    retryAfter: Duration? = nil,
-    requestURL: String? = nil
-  ) {
-    self.type = type
-    self.detail = detail
-    self.status = status
-    self.subproblems = subproblems
-    self.identifier = identifier
-    self.instance = instance
-    self.retryAfter = retryAfter
-    self.requestURL = requestURL
-  }
-
-  public init(from decoder: any Decoder) throws {
-    let container = try decoder.container(keyedBy: CodingKeys.self)
-    self.type =
-      try container.decodeIfPresent(ProblemType.self, forKey: .type)
-      ?? ProblemType(rawValue: "about:blank")
-    self.detail = try container.decodeIfPresent(String.self, forKey: .detail)
-    self.status = try container.decodeIfPresent(Int.self, forKey: .status)
-    self.subproblems = try container.decodeIfPresent([ACMEProblem].self, forKey: .subproblems)
-    self.identifier = try container.decodeIfPresent(Identifier.self, forKey: .identifier)
-    self.instance = try container.decodeIfPresent(String.self, forKey: .instance)
-    self.retryAfter = nil
-    self.requestURL = nil
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode(type, forKey: .type)
-    try container.encodeIfPresent(detail, forKey: .detail)
-    try container.encodeIfPresent(status, forKey: .status)
-    try container.encodeIfPresent(subproblems, forKey: .subproblems)
-    try container.encodeIfPresent(identifier, forKey: .identifier)
-    try container.encodeIfPresent(instance, forKey: .instance)
-  }
-
-  /// `<shortType>: <detail> (HTTP <status>, <url>)` plus subproblems and retry-after, on one line.
-  public var description: String {
-    var text = type.shortName
-    if let identifier { text = "\(identifier.value): " + text }
-    if let detail, !detail.isEmpty { text += ": \(detail)" }
-    var context: [String] = []
-    if let status { context.append("HTTP \(status)") }
-    if let requestURL { context.append(requestURL) }
-    if !context.isEmpty { text += " (\(context.joined(separator: ", ")))" }
-    if let retryAfter { text += "; retry after \(retryAfter.components.seconds) s" }
-    if let subproblems, !subproblems.isEmpty {
-      text += "; " + subproblems.map(\.description).joined(separator: "; ")
+    enum CodingKeys: String, CodingKey {
+        case type, detail, status, subproblems, identifier, instance
     }
-    if let instance { text += "; see \(instance)" }
-    return text
-  }
+
+    public init(
+        type: ProblemType,
+        detail: String? = nil,
+        status: Int? = nil,
+        subproblems: [ACMEProblem]? = nil,
+        identifier: Identifier? = nil,
+        instance: String? = nil,
+        retryAfter: Duration? = nil,
+        requestURL: String? = nil
+    ) {
+        self.type = type
+        self.detail = detail
+        self.status = status
+        self.subproblems = subproblems
+        self.identifier = identifier
+        self.instance = instance
+        self.retryAfter = retryAfter
+        self.requestURL = requestURL
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.type =
+            try container.decodeIfPresent(ProblemType.self, forKey: .type)
+            ?? ProblemType(rawValue: "about:blank")
+        self.detail = try container.decodeIfPresent(String.self, forKey: .detail)
+        self.status = try container.decodeIfPresent(Int.self, forKey: .status)
+        self.subproblems = try container.decodeIfPresent([ACMEProblem].self, forKey: .subproblems)
+        self.identifier = try container.decodeIfPresent(Identifier.self, forKey: .identifier)
+        self.instance = try container.decodeIfPresent(String.self, forKey: .instance)
+        self.retryAfter = nil
+        self.requestURL = nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        try container.encodeIfPresent(detail, forKey: .detail)
+        try container.encodeIfPresent(status, forKey: .status)
+        try container.encodeIfPresent(subproblems, forKey: .subproblems)
+        try container.encodeIfPresent(identifier, forKey: .identifier)
+        try container.encodeIfPresent(instance, forKey: .instance)
+    }
+
+    /// `<shortType>: <detail> (HTTP <status>, <url>)` plus subproblems and retry-after, on one line.
+    public var description: String {
+        var text = type.shortName
+        if let identifier { text = "\(identifier.value): " + text }
+        if let detail, !detail.isEmpty { text += ": \(detail)" }
+        var context: [String] = []
+        if let status { context.append("HTTP \(status)") }
+        if let requestURL { context.append(requestURL) }
+        if !context.isEmpty { text += " (\(context.joined(separator: ", ")))" }
+        if let retryAfter { text += "; retry after \(retryAfter.components.seconds) s" }
+        if let subproblems, !subproblems.isEmpty {
+            text += "; " + subproblems.map(\.description).joined(separator: "; ")
+        }
+        if let instance { text += "; see \(instance)" }
+        return text
+    }
 }

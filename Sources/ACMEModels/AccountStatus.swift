@@ -1,24 +1,23 @@
 /// Account status (RFC 8555 §7.1.6): valid -> deactivated | revoked.
 ///
 /// An open set: unknown values from a server decode and round-trip unchanged.
-public struct AccountStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible
-{
-  public var rawValue: String
+public struct AccountStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public var rawValue: String
 
-  public init(rawValue: String) { self.rawValue = rawValue }
+    public init(rawValue: String) { self.rawValue = rawValue }
 
-  public static let valid = Self(rawValue: "valid")
-  public static let deactivated = Self(rawValue: "deactivated")
-  public static let revoked = Self(rawValue: "revoked")
+    public static let valid = Self(rawValue: "valid")
+    public static let deactivated = Self(rawValue: "deactivated")
+    public static let revoked = Self(rawValue: "revoked")
 
-  public var description: String { rawValue }
+    public var description: String { rawValue }
 
-  public init(from decoder: any Decoder) throws {
-    self.rawValue = try decoder.singleValueContainer().decode(String.self)
-  }
+    public init(from decoder: any Decoder) throws {
+        self.rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
 
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(rawValue)
-  }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }

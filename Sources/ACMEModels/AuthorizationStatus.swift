@@ -2,27 +2,27 @@
 ///
 /// An open set: unknown values from a server decode and round-trip unchanged.
 public struct AuthorizationStatus: RawRepresentable, Sendable, Hashable, Codable,
-  CustomStringConvertible
+    CustomStringConvertible
 {
-  public var rawValue: String
+    public var rawValue: String
 
-  public init(rawValue: String) { self.rawValue = rawValue }
+    public init(rawValue: String) { self.rawValue = rawValue }
 
-  public static let pending = Self(rawValue: "pending")
-  public static let valid = Self(rawValue: "valid")
-  public static let invalid = Self(rawValue: "invalid")
-  public static let deactivated = Self(rawValue: "deactivated")
-  public static let expired = Self(rawValue: "expired")
-  public static let revoked = Self(rawValue: "revoked")
+    public static let pending = Self(rawValue: "pending")
+    public static let valid = Self(rawValue: "valid")
+    public static let invalid = Self(rawValue: "invalid")
+    public static let deactivated = Self(rawValue: "deactivated")
+    public static let expired = Self(rawValue: "expired")
+    public static let revoked = Self(rawValue: "revoked")
 
-  public var description: String { rawValue }
+    public var description: String { rawValue }
 
-  public init(from decoder: any Decoder) throws {
-    self.rawValue = try decoder.singleValueContainer().decode(String.self)
-  }
+    public init(from decoder: any Decoder) throws {
+        self.rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
 
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.singleValueContainer()
-    try container.encode(rawValue)
-  }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
 }

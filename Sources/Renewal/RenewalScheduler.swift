@@ -42,8 +42,17 @@ public actor RenewalScheduler {
 
     /// Replaces the set of certificates: new ones are added, removed ones dropped (their files stay on disk),
     /// changed ones re-planned. A certificate in flight finishes its current attempt first.
-    public func apply(specs: [CertificateSpec], maxConcurrent: Int) async {
+    ///
+    /// With `replanWaiting` (a reload), certificates parked until a config change (e.g. after an EAB refusal)
+    /// are tried again at once.
+    public func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool = false) async {
         self.maxConcurrent = max(1, maxConcurrent)
+        if replanWaiting {
+            for (name, entry) in entries where !entry.inFlight && entry.due == .distantFuture {
+                entries[name]?.due = clock.now()
+                entries[name]?.force = true
+            }
+        }
         let wanted = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
         for name in entries.keys where wanted[name] == nil && entries[name]?.inFlight == false {
             entries.removeValue(forKey: name)

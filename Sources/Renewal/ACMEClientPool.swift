@@ -1,0 +1,40 @@
+import ACMEClient
+import CertkeeperConfig
+import Logging
+
+/// One ``ACMEClient`` per CA directory URL (so nonces and the cached directory are shared by every certificate).
+public actor ACMEClientPool {
+    /// Builds the HTTP transport for a CA (its extra trust roots); the daemon passes the AsyncHTTPClient one.
+    public typealias TransportFactory = @Sendable (CASettings) throws -> any HTTPTransport
+
+    private let makeTransport: TransportFactory
+    private let logger: Logger
+    private let sleeper: @Sendable (Duration) async throws -> Void
+    private var clients: [String: ACMEClient] = [:]
+
+    public init(
+        logger: Logger,
+        sleeper: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        makeTransport: @escaping TransportFactory
+    ) {
+        self.logger = logger
+        self.sleeper = sleeper
+        self.makeTransport = makeTransport
+    }
+
+    /// The client for `ca`, created on first use.
+    public func client(for ca: CASettings) throws -> ACMEClient {
+        let key = "\(ca.directoryURL)|\(ca.trustRootsFile ?? "")"
+        if let client = clients[key] { return client }
+        let client = ACMEClient(
+            directoryURL: ca.directoryURL, transport: try makeTransport(ca), logger: logger,
+            userAgent: "certkeeper/\(CertkeeperVersion.string)", sleeper: sleeper)
+        clients[key] = client
+        return client
+    }
+}
+
+/// The version string sent in User-Agent and printed by `certkeeper --version`.
+public enum CertkeeperVersion {
+    public static let string = "0.1.0"
+}

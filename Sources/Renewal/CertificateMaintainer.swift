@@ -1,0 +1,251 @@
+import ACMEClient
+import ACMECrypto
+import ACMEModels
+import CertStore
+import CertkeeperConfig
+import Foundation
+import Installer
+import Logging
+
+/// The daemon's ``CertificateWorker``: reconciles a spec with what is installed, orders when needed,
+/// installs, runs hooks, and decides when the certificate next needs attention.
+public struct CertificateMaintainer: CertificateWorker {
+    public var stateDirectory: String
+    public var accounts: AccountManager
+    public var clients: ACMEClientPool
+    public var issuer: OrderIssuer
+    public var stateStore: any CertificateStateStore
+    public var installer: CertificateInstaller
+    public var hooks: HookRunner
+    public var reloads: ReloadCoalescer
+    public var clock: any DaemonClock
+    public var random: any RandomSource
+    public var logger: Logger
+
+    public init(
+        stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
+        stateStore: any CertificateStateStore, installer: CertificateInstaller, hooks: HookRunner,
+        reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource, logger: Logger
+    ) {
+        self.stateDirectory = stateDirectory
+        self.accounts = accounts
+        self.clients = clients
+        self.issuer = issuer
+        self.stateStore = stateStore
+        self.installer = installer
+        self.hooks = hooks
+        self.reloads = reloads
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+    }
+
+    public func firstDue(_ spec: CertificateSpec) async -> Date {
+        let now = clock.now()
+        guard let state = try? await stateStore.load(name: spec.name), let next = state.nextCheck else { return now }
+        // A spec edited while the daemon was down is reconciled at once.
+        if state.specFingerprint != Self.fingerprint(spec) { return now }
+        return next
+    }
+
+    public func batchFinished() async {
+        await reloads.flush()
+    }
+
+    public func process(_ spec: CertificateSpec, force: Bool) async -> Date {
+        let now = clock.now()
+        var metadata = Self.metadata(spec)
+        var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
+        let installed = InstalledCertificateReader.read(spec: spec, stateDirectory: stateDirectory)
+        var reason = Reconciler.mismatch(spec: spec, installed: installed, state: state)
+        if let installed {
+            metadata[LogKey.notAfter] = .string(ISO8601DateFormatter().string(from: installed.info.notAfter))
+        }
+        if reason == nil, let installed {
+            if state.issuerDirectoryURL == nil {
+                // First meeting with a matching certificate (e.g. migrated from certbot): adopt it.
+                state.issuerDirectoryURL = spec.ca.directoryURL
+                state.accountName = spec.account.name
+                logger.notice(
+                    "adopted the installed certificate (valid until \(installed.info.notAfter)); it is renewed on schedule",
+                    metadata: metadata)
+            }
+            let (renewAt, recheck) = await renewalTime(spec: spec, installed: installed, state: &state, now: now)
+            if force {
+                reason = "renewal requested"
+            } else if now >= renewAt {
+                reason = "inside the renewal window"
+            } else {
+                let next = min(renewAt, recheck ?? .distantFuture)
+                await save(&state, spec: spec, next: next)
+                return next
+            }
+        }
+        if !force, let next = state.nextAttempt, next > now {
+            await save(&state, spec: spec, next: next)
+            return next
+        }
+        logger.info("ordering: \(reason ?? "due")", metadata: metadata)
+        do {
+            let account = try await accounts.handle(for: spec.account)
+            let client = try await clients.client(for: spec.ca)
+            var replaces: String?
+            if let installed, Reconciler.mismatch(spec: spec, installed: installed, state: state) == nil,
+                (try? await client.directory().renewalInfo) != nil
+            {
+                replaces = installed.ariCertID
+            }
+            var issued: IssuedCertificate
+            do {
+                issued = try await issuer.issue(
+                    spec: spec, account: account, client: client, state: &state, reuseKeyPEM: installed?.keyPEM,
+                    replaces: replaces, now: now)
+            } catch let problem as ACMEProblem where problem.type == .alreadyReplaced && replaces != nil {
+                issued = try await issuer.issue(
+                    spec: spec, account: account, client: client, state: &state, reuseKeyPEM: installed?.keyPEM,
+                    replaces: nil, now: now)
+            }
+            let paths = try installer.install(
+                name: spec.name, keyPEM: issued.keyPEM, fullchainPEM: issued.fullchainPEM, certPEM: issued.certPEM,
+                chainPEM: issued.chainPEM, spec: spec.install.target, stateDirectory: stateDirectory)
+            try? await stateStore.clearPendingKey(name: spec.name)
+            state.orderURL = nil
+            state.orderAccountURL = nil
+            state.orderDomains = nil
+            state.orderKeyType = nil
+            state.failureCount = 0
+            state.lastError = nil
+            state.lastErrorType = nil
+            state.nextAttempt = nil
+            state.lastIssued = now
+            state.issuerDirectoryURL = spec.ca.directoryURL
+            state.accountName = spec.account.name
+            state.scheduledRenewal = nil
+            state.scheduledSerial = nil
+            state.ariRetryAfter = nil
+            state.ariWindowStart = nil
+            state.ariWindowEnd = nil
+            metadata[LogKey.notAfter] = .string(ISO8601DateFormatter().string(from: issued.info.notAfter))
+            let event: CertkeeperEvent = installed == nil ? .issued : .renewed
+            logger.notice(
+                "certificate \(event == .issued ? "issued" : "renewed") for \(spec.domains.joined(separator: ", ")), valid until \(issued.info.notAfter), installed at \(paths.fullchain)",
+                metadata: metadata.merging(event.metadata) { $1 })
+            await save(&state, spec: spec, next: now)
+            if !spec.hooks.run.isEmpty {
+                _ = await hooks.runDeployHooks(
+                    spec.hooks.run, certificate: spec.name, domains: spec.domains, paths: paths,
+                    timeout: .seconds(spec.hooks.timeoutSeconds), logger: logger)
+            }
+            await reloads.add(spec.hooks.reloadUnits)
+            let newInstalled = InstalledCertificate(
+                info: issued.info, keyPEM: issued.keyPEM, keyType: spec.keyType, keyMatches: true,
+                ariCertID: issued.ariCertID)
+            let (renewAt, recheck) = await renewalTime(spec: spec, installed: newInstalled, state: &state, now: now)
+            let next = min(renewAt, recheck ?? .distantFuture)
+            await save(&state, spec: spec, next: next)
+            return next
+        } catch {
+            return await failed(spec: spec, state: &state, error: error, now: now, metadata: metadata)
+        }
+    }
+
+    private func failed(
+        spec: CertificateSpec, state: inout CertificateState, error: any Error, now: Date, metadata: Logger.Metadata
+    ) async -> Date {
+        let problem = (error as? ACMEProblem) ?? (error as? IssueError)?.problem
+        state.failureCount += 1
+        state.lastError = "\(error)"
+        state.lastErrorType = problem?.type.rawValue
+        state.lastFailure = now
+        var generator = RandomSourceGenerator(random)
+        let retryAfter = problem?.retryAfter.map { Double($0.components.seconds) }
+        let delay = RenewalPolicy.backoff(failureCount: state.failureCount, retryAfter: retryAfter, random: &generator)
+        let next = now.addingTimeInterval(delay)
+        state.nextAttempt = next
+        var fields = metadata.merging(CertkeeperEvent.renewalFailed.metadata) { $1 }
+        if let problem { fields[LogKey.problemType] = .string(problem.type.rawValue) }
+        logger.error(
+            "renewal failed (attempt \(state.failureCount), next try \(next)): \(error); the installed certificate, if any, stays in place",
+            metadata: fields)
+        // An EAB refusal waits for a config change or reload (the scheduler re-plans those).
+        let waitsForReload: Bool
+        if let accountError = error as? AccountError, case .eabRefused = accountError {
+            waitsForReload = true
+        } else {
+            waitsForReload = false
+        }
+        await save(&state, spec: spec, next: waitsForReload ? .distantFuture : next)
+        if !spec.hooks.onFailure.isEmpty {
+            _ = await hooks.runFailureHooks(
+                spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: "\(error)",
+                timeout: .seconds(spec.hooks.timeoutSeconds), logger: logger)
+        }
+        return waitsForReload ? .distantFuture : next
+    }
+
+    /// The renewal time of `installed` and, when the CA offers ARI, when to ask it again.
+    private func renewalTime(
+        spec: CertificateSpec, installed: InstalledCertificate, state: inout CertificateState, now: Date
+    ) async -> (Date, Date?) {
+        var generator = RandomSourceGenerator(random)
+        let serial = installed.info.serialHex
+        if state.scheduledSerial != serial || state.scheduledRenewal == nil {
+            state.scheduledRenewal = RenewalPolicy.renewalTime(
+                notBefore: installed.info.notBefore, notAfter: installed.info.notAfter, renewBefore: spec.renewBefore,
+                ariWindow: nil, random: &generator)
+            state.scheduledSerial = serial
+            state.ariWindowStart = nil
+            state.ariWindowEnd = nil
+            state.ariRetryAfter = nil
+        }
+        guard let certID = installed.ariCertID, installed.info.notAfter > now,
+            let client = try? await clients.client(for: spec.ca),
+            (try? await client.directory().renewalInfo) != nil
+        else { return (state.scheduledRenewal!, nil) }
+        if let retry = state.ariRetryAfter, retry > now { return (state.scheduledRenewal!, retry) }
+        do {
+            let (info, retryAfter) = try await client.renewalInfo(certID: certID)
+            let retrySeconds = retryAfter.map { Double($0.components.seconds) }
+            state.ariRetryAfter = now.addingTimeInterval(RenewalPolicy.ariRecheckDelay(retryAfter: retrySeconds))
+            if let info {
+                let window = RenewalPolicy.Window(start: info.suggestedWindow.start, end: info.suggestedWindow.end)
+                if window.isValid, state.ariWindowStart != window.start || state.ariWindowEnd != window.end {
+                    state.ariWindowStart = window.start
+                    state.ariWindowEnd = window.end
+                    state.scheduledRenewal = RenewalPolicy.renewalTime(
+                        notBefore: installed.info.notBefore, notAfter: installed.info.notAfter,
+                        renewBefore: spec.renewBefore, ariWindow: window, random: &generator)
+                    logger.info(
+                        "ARI suggests renewing between \(window.start) and \(window.end); chose \(state.scheduledRenewal!)",
+                        metadata: Self.metadata(spec))
+                }
+            }
+        } catch {
+            state.ariRetryAfter = now.addingTimeInterval(RenewalPolicy.ariRecheckDelay(retryAfter: nil))
+            logger.warning("renewalInfo request failed, will ask again later: \(error)", metadata: Self.metadata(spec))
+        }
+        return (state.scheduledRenewal!, state.ariRetryAfter)
+    }
+
+    private func save(_ state: inout CertificateState, spec: CertificateSpec, next: Date) async {
+        state.nextCheck = next
+        state.specFingerprint = Self.fingerprint(spec)
+        do {
+            try await stateStore.save(state)
+        } catch {
+            logger.error("cannot save state: \(error)", metadata: Self.metadata(spec))
+        }
+    }
+
+    /// Identifies the parts of a spec that decide what to order, so an edit made while stopped is noticed.
+    static func fingerprint(_ spec: CertificateSpec) -> String {
+        "\(spec.domains.sorted().joined(separator: ","))|\(spec.keyType.rawValue)|\(spec.ca.directoryURL)|\(spec.account.name)|\(spec.renewBefore.map { "\($0)" } ?? "")|\(spec.install.fullchain ?? "")"
+    }
+
+    static func metadata(_ spec: CertificateSpec) -> Logger.Metadata {
+        [
+            LogKey.cert: .string(spec.name), LogKey.domains: .string(spec.domains.joined(separator: " ")),
+            LogKey.ca: .string(spec.ca.directoryURL), LogKey.account: .string(spec.account.name),
+        ]
+    }
+}

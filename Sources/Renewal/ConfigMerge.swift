@@ -1,0 +1,56 @@
+import CertkeeperConfig
+
+/// What a reload did, computed from the previous configuration and a fresh load.
+public struct ReloadOutcome: Sendable {
+    /// The configuration now in force.
+    public var configuration: Configuration
+    /// True when anything was rejected (the reload "failed", though good parts were applied).
+    public var failed: Bool
+    /// Every problem found, in file order.
+    public var diagnostics: [ConfigDiagnostic]
+    public var added: [String]
+    public var removed: [String]
+    public var changed: [String]
+    /// Specs whose new version has errors and whose last good version stays in force.
+    public var keptLastGood: [String]
+    /// New specs that have errors and therefore did not start.
+    public var rejectedNew: [String]
+}
+
+/// Reload semantics: a broken spec keeps its last good version; a broken certkeeper.toml keeps everything.
+public enum ConfigMerge {
+    /// Merges a fresh load into the configuration in force.
+    ///
+    /// - An error in certkeeper.toml keeps the whole previous configuration.
+    /// - A spec with errors keeps its last good version; a new spec with errors does not start.
+    /// - A spec whose file is gone is dropped (its certificate files stay on disk).
+    public static func merge(previous: Configuration?, result: ConfigLoadResult) -> ReloadOutcome? {
+        let diagnostics = result.allDiagnostics
+        guard var next = result.configuration else {
+            guard let previous else { return nil }
+            return ReloadOutcome(
+                configuration: previous, failed: true, diagnostics: diagnostics, added: [], removed: [],
+                changed: [], keptLastGood: [], rejectedNew: [])
+        }
+        var kept: [String] = []
+        var rejected: [String] = []
+        for name in result.specDiagnostics.keys.sorted() where next.certificates[name] == nil {
+            if let lastGood = previous?.certificates[name] {
+                next.certificates[name] = lastGood
+                kept.append(name)
+            } else {
+                rejected.append(name)
+            }
+        }
+        let before = previous?.certificates ?? [:]
+        let added = next.certificates.keys.filter { before[$0] == nil }.sorted()
+        let removed = before.keys.filter { next.certificates[$0] == nil }.sorted()
+        let changed = next.certificates.keys.filter { name in
+            guard let old = before[name] else { return false }
+            return old != next.certificates[name]
+        }.sorted()
+        return ReloadOutcome(
+            configuration: next, failed: !diagnostics.isEmpty, diagnostics: diagnostics, added: added,
+            removed: removed, changed: changed, keptLastGood: kept, rejectedNew: rejected)
+    }
+}

@@ -1,0 +1,39 @@
+import ACMECrypto
+import CertkeeperConfig
+import Installer
+
+/// What is installed for a spec right now, read from its install paths.
+public struct InstalledCertificate: Sendable {
+    public var info: CertificateInfo
+    public var keyPEM: String
+    public var keyType: KeyType?
+    /// True when the installed key is the key of the installed leaf.
+    public var keyMatches: Bool
+    /// RFC 9773 CertID of the installed leaf (nil without an Authority Key Identifier).
+    public var ariCertID: String?
+}
+
+extension InstallSpec {
+    /// The installer's view of these settings.
+    public var target: InstallTarget {
+        InstallTarget(
+            fullchain: fullchain, key: key, cert: cert, chain: chain, owner: owner, group: group, keyMode: keyMode)
+    }
+}
+
+/// Reads the installed certificate and key for a spec (nil when missing or unreadable).
+public enum InstalledCertificateReader {
+    public static func read(spec: CertificateSpec, stateDirectory: String) -> InstalledCertificate? {
+        guard
+            let installed = try? CertificateInstaller.readInstalled(
+                name: spec.name, target: spec.install.target, stateDirectory: stateDirectory),
+            let chain = try? CertificateChain(pem: installed.fullchainPEM),
+            let info = try? CertificateInfo(certificate: chain.leaf)
+        else { return nil }
+        let key = try? SigningKey(pemRepresentation: installed.keyPEM)
+        return InstalledCertificate(
+            info: info, keyPEM: installed.keyPEM, keyType: key?.keyType,
+            keyMatches: key.map { $0.publicKeyMatches(chain.leaf.publicKey) } ?? false,
+            ariCertID: try? ARICertID.make(for: chain.leaf))
+    }
+}

@@ -1,0 +1,235 @@
+import ACMEClient
+import ACMECrypto
+import ACMEModels
+import CertStore
+import CertkeeperConfig
+import ChallengeSolvers
+import Foundation
+import Logging
+
+/// A certificate fresh from the CA, verified and ready to install.
+public struct IssuedCertificate: Sendable {
+    public var keyPEM: String
+    public var fullchainPEM: String
+    public var certPEM: String
+    public var chainPEM: String
+    public var info: CertificateInfo
+    /// RFC 9773 CertID, when the leaf has an Authority Key Identifier.
+    public var ariCertID: String?
+}
+
+/// Why an order failed, with where it happened.
+public enum IssueError: Error, Sendable, CustomStringConvertible {
+    case noSolver(domain: String, offered: [String], wanted: String)
+    case authorizationFailed(domain: String, challenge: String, problem: ACMEProblem?)
+    case orderInvalid(url: String, problem: ACMEProblem?)
+    case verificationFailed(String)
+    case orderStalled(url: String, status: String)
+
+    public var description: String {
+        switch self {
+        case .noSolver(let domain, let offered, let wanted):
+            return
+                "the CA offers \(offered.joined(separator: ", ")) for \(domain), but the spec uses \(wanted); "
+                + "set [challenge] or [challenge.domains.\"\(domain)\"] to a type the CA offers"
+        case .authorizationFailed(let domain, let challenge, let problem):
+            return "\(challenge) validation of \(domain) failed: \(problem.map { "\($0)" } ?? "no detail from the CA")"
+        case .orderInvalid(let url, let problem):
+            return "order \(url) became invalid: \(problem.map { "\($0)" } ?? "no detail from the CA")"
+        case .verificationFailed(let reason):
+            return "the downloaded certificate was not installed: \(reason)"
+        case .orderStalled(let url, let status):
+            return "order \(url) is still \(status) after polling; it will be resumed on the next attempt"
+        }
+    }
+
+    /// The ACME problem behind the failure, if any.
+    public var problem: ACMEProblem? {
+        switch self {
+        case .authorizationFailed(_, _, let problem), .orderInvalid(_, let problem): return problem
+        default: return nil
+        }
+    }
+}
+
+/// Carries one order from newOrder (or a persisted in-flight order) to a verified certificate.
+public struct OrderIssuer: Sendable {
+    public var solvers: SolverFactory
+    public var stateStore: any CertificateStateStore
+    public var faults: FaultPoints
+    public var logger: Logger
+    /// Upper bound for polling one authorization or order.
+    public var pollTimeout: Duration = .seconds(180)
+
+    public init(solvers: SolverFactory, stateStore: any CertificateStateStore, faults: FaultPoints, logger: Logger) {
+        self.solvers = solvers
+        self.stateStore = stateStore
+        self.faults = faults
+        self.logger = logger
+    }
+
+    /// Orders a certificate for `spec`, continuing a persisted in-flight order when it is still usable.
+    ///
+    /// - Parameters:
+    ///   - state: the certificate's state; the order URL is saved as soon as newOrder answers.
+    ///   - reuseKeyPEM: the installed key when `reuse_key = true`.
+    ///   - replaces: the ARI CertID of the predecessor, sent only when the CA offers renewalInfo.
+    public func issue(
+        spec: CertificateSpec, account: AccountHandle, client: ACMEClient, state: inout CertificateState,
+        reuseKeyPEM: String?, replaces: String?, now: Date
+    ) async throws -> IssuedCertificate {
+        var metadata: Logger.Metadata = [
+            LogKey.cert: .string(spec.name), LogKey.ca: .string(spec.ca.directoryURL),
+            LogKey.account: .string(spec.account.name),
+        ]
+        let wantedDomains = spec.domains.sorted()
+        var order: Order?
+        var orderURL: String?
+        if let known = state.orderURL, state.orderDomains?.sorted() == wantedDomains,
+            state.orderAccountURL == account.url
+        {
+            // A request whose reply was lost may have been carried out: look at the known order first.
+            if let existing = try? await client.fetchOrder(url: known, accountURL: account.url, key: account.key),
+                [.pending, .ready, .processing, .valid].contains(existing.status)
+            {
+                order = existing
+                orderURL = known
+                logger.info("continuing order \(known) (\(existing.status))", metadata: metadata)
+            }
+        }
+        if order == nil {
+            let created = try await client.newOrder(
+                accountURL: account.url, key: account.key, identifiers: spec.domains, replaces: replaces,
+                profile: spec.profile)
+            order = created.order
+            orderURL = created.url
+            state.orderURL = created.url
+            state.orderAccountURL = account.url
+            state.orderDomains = spec.domains
+            state.orderKeyType = spec.keyType
+            try await stateStore.save(state)
+            faults.hit("after-neworder")
+            logger.info("order \(created.url) created", metadata: metadata)
+        }
+        guard var current = order, let url = orderURL else {
+            throw IssueError.orderInvalid(url: spec.ca.directoryURL, problem: nil)
+        }
+        metadata[LogKey.orderURL] = .string(url)
+
+        // The certificate key is stored before finalize, so a restart after finalize can still install the result.
+        let certificateKey = try await pendingKey(spec: spec, state: &state, reuseKeyPEM: reuseKeyPEM)
+
+        if current.status == .pending {
+            try await solveAuthorizations(current, spec: spec, account: account, client: client, metadata: metadata)
+            current = try await client.pollOrder(
+                url: url, accountURL: account.url, key: account.key, until: [.ready, .valid, .processing],
+                timeout: pollTimeout)
+        }
+        if current.status == .ready {
+            let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
+            current = try await client.finalize(
+                finalizeURL: current.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+            faults.hit("after-finalize")
+        }
+        if current.status == .processing || (current.status == .valid && current.certificate == nil) {
+            current = try await client.pollOrder(
+                url: url, accountURL: account.url, key: account.key, until: [.valid], timeout: pollTimeout)
+        }
+        if current.status == .invalid { throw IssueError.orderInvalid(url: url, problem: current.error) }
+        guard current.status == .valid, let certificateURL = current.certificate else {
+            throw IssueError.orderStalled(url: url, status: current.status.rawValue)
+        }
+        let download = try await client.downloadCertificate(
+            url: certificateURL, accountURL: account.url, key: account.key)
+        let chain: CertificateChain
+        do {
+            chain = try CertificateChain(pem: download.pem)
+            try chain.verify(expectedKey: certificateKey, expectedNames: spec.domains, now: now)
+        } catch {
+            throw IssueError.verificationFailed("\(error)")
+        }
+        return IssuedCertificate(
+            keyPEM: certificateKey.pemRepresentation, fullchainPEM: try chain.pemRepresentation(),
+            certPEM: try CertificateChain(certificates: [chain.leaf]).pemRepresentation(),
+            chainPEM: chain.intermediates.isEmpty
+                ? "" : try CertificateChain(certificates: chain.intermediates).pemRepresentation(),
+            info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf))
+    }
+
+    private func pendingKey(spec: CertificateSpec, state: inout CertificateState, reuseKeyPEM: String?) async throws
+        -> SigningKey
+    {
+        if let pem = try await stateStore.pendingKey(name: spec.name),
+            let key = try? SigningKey(pemRepresentation: pem),
+            key.keyType == spec.keyType
+        {
+            return key
+        }
+        let key: SigningKey
+        if spec.reuseKey, let reuseKeyPEM, let reused = try? SigningKey(pemRepresentation: reuseKeyPEM),
+            reused.keyType == spec.keyType
+        {
+            key = reused
+        } else {
+            key = try SigningKey.generate(spec.keyType)
+        }
+        try await stateStore.savePendingKey(name: spec.name, pem: key.pemRepresentation)
+        return key
+    }
+
+    private func solveAuthorizations(
+        _ order: Order, spec: CertificateSpec, account: AccountHandle, client: ACMEClient, metadata: Logger.Metadata
+    ) async throws {
+        for authorizationURL in order.authorizations {
+            let authorization = try await client.fetchAuthorization(
+                url: authorizationURL, accountURL: account.url, key: account.key)
+            guard authorization.status == .pending else {
+                if authorization.status == .valid { continue }
+                throw IssueError.authorizationFailed(
+                    domain: authorization.identifier.value, challenge: "authorization",
+                    problem: authorization.challenges.compactMap(\.error).first)
+            }
+            let wildcard = authorization.wildcard ?? false
+            let domain = authorization.identifier.value
+            let configuredName = wildcard ? "*.\(domain)" : domain
+            let solverSpec = spec.challenge.solver(for: configuredName)
+            guard let challenge = authorization.challenges.first(where: { $0.type == solverSpec.challengeType }),
+                let token = challenge.token, TokenValidation.isBase64URLToken(token)
+            else {
+                throw IssueError.noSolver(
+                    domain: configuredName, offered: authorization.challenges.map(\.type),
+                    wanted: solverSpec.challengeType)
+            }
+            let task = ChallengeTask(
+                domain: domain, wildcard: wildcard, type: challenge.type, token: token,
+                keyAuthorization: KeyAuthorization.make(token: token, jwk: account.key.publicJWK))
+            let solver = try await solvers.solver(for: solverSpec)
+            var settled: Authorization?
+            do {
+                try await solver.present(task)
+                try await solver.waitUntilVisible(task)
+                try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
+                settled = try await client.pollAuthorization(
+                    url: authorizationURL, accountURL: account.url, key: account.key, timeout: pollTimeout)
+            } catch {
+                await cleanUp(solver, task, metadata: metadata)
+                throw error
+            }
+            // As soon as the authorization is settled, remove exactly what was added.
+            await cleanUp(solver, task, metadata: metadata)
+            if settled?.status != .valid {
+                let problem = settled?.challenges.first(where: { $0.type == challenge.type })?.error
+                throw IssueError.authorizationFailed(
+                    domain: configuredName, challenge: challenge.type, problem: problem)
+            }
+        }
+    }
+
+    private func cleanUp(_ solver: any ChallengeSolver, _ task: ChallengeTask, metadata: Logger.Metadata) async {
+        do {
+            try await solver.cleanUp(task)
+        } catch {
+            logger.warning("cleaning up \(task.type) for \(task.domain) failed: \(error)", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import CertkeeperConfig
+import ChallengeSolvers
+import DNSWire
+import Foundation
+
+/// Builds the solver for a spec's challenge settings, sharing the built-in responders across certificates.
+public struct SolverFactory: Sendable {
+    public let httpPool: HTTP01ResponderPool
+    public let tlsPool: TLSALPN01ResponderPool
+    public let secrets: SecretReader
+
+    public init(httpPool: HTTP01ResponderPool, tlsPool: TLSALPN01ResponderPool, secrets: SecretReader) {
+        self.httpPool = httpPool
+        self.tlsPool = tlsPool
+        self.secrets = secrets
+    }
+
+    /// The solver for one name's challenge settings.
+    public func solver(for spec: SolverSpec) async throws -> any ChallengeSolver {
+        switch spec {
+        case .http01Webroot(let path):
+            return WebrootHTTP01Solver(webroot: path)
+        case .http01Listen(let address):
+            return BuiltinHTTP01Solver(address: address, pool: httpPool)
+        case .tlsALPN01(let address):
+            return TLSALPN01Solver(address: address, pool: tlsPool)
+        case .dns01Exec(let command, let propagation):
+            return ExecDNSSolver(
+                command: command, propagationServers: propagation.servers,
+                propagationTimeout: .seconds(propagation.timeoutSeconds))
+        case .dns01RFC2136(let settings, let propagation):
+            var key: TSIGKey?
+            if let name = settings.tsigKeyName, let source = settings.tsigSecret {
+                let text = String(decoding: try secrets.read(source, what: "TSIG secret for \(name)"), as: UTF8.self)
+                key = try TSIGKey.parse(keyFile: text, name: name, algorithm: settings.tsigAlgorithm.rawValue)
+            }
+            return RFC2136Solver(
+                server: settings.server, zone: settings.zone, key: key, propagationServers: propagation.servers,
+                propagationTimeout: .seconds(propagation.timeoutSeconds))
+        }
+    }
+}

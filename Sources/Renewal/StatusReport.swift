@@ -1,0 +1,134 @@
+import CertStore
+import CertkeeperConfig
+import Foundation
+
+/// One certificate as `certkeeper status` shows it. Never contains secrets.
+public struct CertificateStatus: Codable, Sendable, Hashable {
+    public var name: String
+    public var domains: [String]
+    public var ca: String
+    public var account: String
+    public var notAfter: Date?
+    /// "order now", "renew", "retry", "wait for reload", "renewing".
+    public var nextAction: String
+    public var nextActionAt: Date?
+    public var lastError: String?
+    public var failureCount: Int
+    public var backoffUntil: Date?
+    public var inFlight: Bool
+}
+
+/// Everything `status` prints.
+public struct StatusReport: Codable, Sendable, Hashable {
+    public var generated: Date
+    public var live: Bool
+    public var certificates: [CertificateStatus]
+    public var rejectedSpecs: [String]
+
+    /// Builds the report from config, state files and installed certificates, plus the scheduler when live.
+    public static func build(
+        configuration: Configuration, stateDirectory: String, stateStore: any CertificateStateStore,
+        scheduler: [RenewalScheduler.Entry]? = nil, rejectedSpecs: [String] = [], now: Date
+    ) async -> StatusReport {
+        let entries = Dictionary(uniqueKeysWithValues: (scheduler ?? []).map { ($0.spec.name, $0) })
+        var rows: [CertificateStatus] = []
+        for spec in configuration.certificates.values.sorted(by: { $0.name < $1.name }) {
+            let state = try? await stateStore.load(name: spec.name)
+            let installed = InstalledCertificateReader.read(spec: spec, stateDirectory: stateDirectory)
+            let entry = entries[spec.name]
+            let nextAt = entry?.due ?? state?.nextCheck
+            var action: String
+            if entry?.inFlight == true {
+                action = "renewing"
+            } else if nextAt == .distantFuture {
+                action = "wait for config change or reload"
+            } else if let backoff = state?.nextAttempt, backoff > now, (state?.failureCount ?? 0) > 0 {
+                action = "retry"
+            } else if installed == nil {
+                action = "order"
+            } else {
+                action = "renew"
+            }
+            if installed == nil, nextAt == nil { action = "order" }
+            rows.append(
+                CertificateStatus(
+                    name: spec.name, domains: spec.domains, ca: spec.ca.name, account: spec.account.name,
+                    notAfter: installed?.info.notAfter, nextAction: action,
+                    nextActionAt: nextAt == .distantFuture ? nil : nextAt, lastError: state?.lastError,
+                    failureCount: state?.failureCount ?? 0,
+                    backoffUntil: (state?.failureCount ?? 0) > 0 ? state?.nextAttempt : nil,
+                    inFlight: entry?.inFlight ?? false))
+        }
+        return StatusReport(
+            generated: now, live: scheduler != nil, certificates: rows, rejectedSpecs: rejectedSpecs)
+    }
+
+    /// A one-line summary for sd_notify STATUS=, e.g. "3 certificates valid, 1 renewing, next: www in 3d 4h".
+    public func summaryLine(now: Date) -> String {
+        let valid = certificates.filter { ($0.notAfter ?? .distantPast) > now }.count
+        let renewing = certificates.filter(\.inFlight).count
+        let failing = certificates.filter { $0.failureCount > 0 }.count
+        var parts = ["\(valid) certificate\(valid == 1 ? "" : "s") valid"]
+        if renewing > 0 { parts.append("\(renewing) renewing") }
+        if failing > 0 { parts.append("\(failing) failing") }
+        if !rejectedSpecs.isEmpty { parts.append("\(rejectedSpecs.count) spec(s) rejected") }
+        if let next = certificates.filter({ !$0.inFlight && $0.nextActionAt != nil }).min(by: {
+            $0.nextActionAt! < $1.nextActionAt!
+        }) {
+            parts.append("next: \(next.name) in \(Self.humanInterval(next.nextActionAt!.timeIntervalSince(now)))")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// "3d 4h", "5h 2m", "42s", "now".
+    public static func humanInterval(_ seconds: TimeInterval) -> String {
+        guard seconds > 0 else { return "now" }
+        let total = Int(seconds)
+        let days = total / 86_400
+        let hours = (total % 86_400) / 3600
+        let minutes = (total % 3600) / 60
+        if days > 0 { return "\(days)d \(hours)h" }
+        if hours > 0 { return "\(hours)h \(minutes)m" }
+        if minutes > 0 { return "\(minutes)m \(total % 60)s" }
+        return "\(total)s"
+    }
+
+    /// The table printed by `certkeeper status`.
+    public func table(now: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        var lines = [
+            "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tNEXT ACTION\tWHEN\tLAST ERROR"
+        ]
+        for row in certificates {
+            let when =
+                row.nextActionAt.map {
+                    "\(formatter.string(from: $0)) (in \(Self.humanInterval($0.timeIntervalSince(now))))"
+                } ?? "-"
+            var error = row.lastError.map { $0.count > 120 ? String($0.prefix(117)) + "..." : $0 } ?? "-"
+            if row.failureCount > 0 { error = "[\(row.failureCount) failure(s)] " + error }
+            lines.append(
+                [
+                    row.name, row.domains.joined(separator: ","), row.ca, row.account,
+                    row.notAfter.map { formatter.string(from: $0) } ?? "-", row.nextAction, when, error,
+                ].joined(separator: "\t"))
+        }
+        for spec in rejectedSpecs { lines.append("\(spec)\t(rejected: see `certkeeper check`)") }
+        return Self.align(lines)
+    }
+
+    private static func align(_ lines: [String]) -> String {
+        let rows = lines.map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        var widths: [Int] = []
+        for row in rows {
+            for (index, cell) in row.enumerated() {
+                if index >= widths.count { widths.append(0) }
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        return rows.map { row in
+            row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
+            }.joined()
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,172 @@
+import ACMEClient
+import CertStore
+import CertkeeperConfig
+import ChallengeSolvers
+import Foundation
+import HTTPTransportAHC
+import Installer
+import Logging
+import Renewal
+import SystemdSupport
+
+/// The running daemon: the configuration in force, the scheduler, and what reload and the control socket do.
+actor Daemon {
+    let directories: Directories
+    let logger: Logger
+    let notifier: SystemdNotifier
+    let scheduler: RenewalScheduler
+    let accounts: AccountManager
+    let stateStore: any CertificateStateStore
+    let clock: any DaemonClock
+    private(set) var configuration: Configuration
+    private var rejectedSpecs: [String]
+    private let statusSignal: AsyncStream<Void>.Continuation
+    let statusUpdates: AsyncStream<Void>
+
+    /// Builds every component from a loaded configuration. Nothing is sent to a CA here.
+    init(directories: Directories, configuration: Configuration, rejectedSpecs: [String], logger: Logger) throws {
+        self.directories = directories
+        self.logger = logger
+        self.configuration = configuration
+        self.rejectedSpecs = rejectedSpecs
+        self.notifier = SystemdNotifier()
+        let clock = SystemClock()
+        self.clock = clock
+        let environment = ProcessInfo.processInfo.environment
+        let faults = FaultPoints(environment: environment)
+        let secrets = SecretReader(environment: environment)
+        let stateStore = try FileCertificateStateStore(stateDirectory: directories.state)
+        self.stateStore = stateStore
+        let clients = ACMEClientPool(logger: logger) { ca in
+            try AsyncHTTPClientTransport(trustRootsPEMFile: ca.trustRootsFile)
+        }
+        let accounts = AccountManager(
+            store: try FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
+            stateDirectory: directories.state, faults: faults, logger: logger)
+        self.accounts = accounts
+        let solvers = SolverFactory(
+            httpPool: HTTP01ResponderPool(), tlsPool: TLSALPN01ResponderPool(),
+            secrets: secrets)
+        let hooks = HookRunner()
+        let worker = CertificateMaintainer(
+            stateDirectory: directories.state, accounts: accounts, clients: clients,
+            issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: faults, logger: logger),
+            stateStore: stateStore, installer: CertificateInstaller(), hooks: hooks,
+            reloads: ReloadCoalescer { units in await UnitReloader().reload(units: units, logger: logger) },
+            clock: clock, random: SystemRandomSource(), logger: logger)
+        self.scheduler = RenewalScheduler(
+            worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders, logger: logger)
+        (statusUpdates, statusSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Schedules every spec and registers (or finds) every account in the background.
+    func start() async {
+        let signal = statusSignal
+        await scheduler.onChange { signal.yield() }
+        await scheduler.apply(
+            specs: Array(configuration.certificates.values), maxConcurrent: configuration.defaults.maxConcurrentOrders)
+        registerAccounts()
+    }
+
+    /// Accounts are registered when the config is loaded, not at the first order (GTS expires unused EAB keys).
+    private func registerAccounts() {
+        for settings in configuration.accountsInUse {
+            Task { [accounts, logger] in
+                do {
+                    _ = try await accounts.handle(for: settings)
+                } catch {
+                    logger.error(
+                        "account '\(settings.name)' for \(settings.ca.directoryURL) is not usable: \(error)",
+                        metadata: [
+                            LogKey.account: .string(settings.name), LogKey.ca: .string(settings.ca.directoryURL),
+                        ])
+                }
+            }
+        }
+    }
+
+    /// Re-reads the configuration directory. A broken spec keeps its last good version; a broken certkeeper.toml
+    /// keeps everything; either way the reload counts as failed. Never exits.
+    func reload() async -> ControlResponse {
+        _ = notifier.reloading(status: "Reloading configuration")
+        let result = ConfigLoader().load(configDirectory: directories.config)
+        guard let outcome = ConfigMerge.merge(previous: configuration, result: result) else {
+            _ = notifier.ready()
+            return ControlResponse(ok: false, message: "no configuration")
+        }
+        for diagnostic in outcome.diagnostics {
+            logger.error(
+                "reload rejected: \(diagnostic)",
+                metadata: CertkeeperEvent.reloadRejectedSpec.metadata.merging([
+                    "file": .string(diagnostic.file), "line": .stringConvertible(diagnostic.line),
+                    "column": .stringConvertible(diagnostic.column),
+                ]) { $1 })
+        }
+        let tomlRejected = result.configuration == nil
+        configuration = outcome.configuration
+        rejectedSpecs = outcome.rejectedNew + outcome.keptLastGood
+        await accounts.reloaded()
+        await scheduler.apply(
+            specs: Array(configuration.certificates.values), maxConcurrent: configuration.defaults.maxConcurrentOrders,
+            replanWaiting: true)
+        registerAccounts()
+        var summary =
+            "added \(outcome.added.count), removed \(outcome.removed.count), changed \(outcome.changed.count); \(configuration.certificates.count) certificate(s) in force"
+        if tomlRejected { summary = "certkeeper.toml has errors: the previous configuration stays in force" }
+        if !outcome.keptLastGood.isEmpty {
+            summary += "; last good version kept for: \(outcome.keptLastGood.joined(separator: ", "))"
+        }
+        if !outcome.rejectedNew.isEmpty { summary += "; not started: \(outcome.rejectedNew.joined(separator: ", "))" }
+        if outcome.failed {
+            logger.error("reload failed: \(summary)", metadata: CertkeeperEvent.reloadRejectedSpec.metadata)
+        } else {
+            logger.notice("reload succeeded: \(summary)", metadata: CertkeeperEvent.reloadSucceeded.metadata)
+        }
+        _ = notifier.ready(status: outcome.failed ? "reload failed: \(summary)" : nil)
+        statusSignal.yield()
+        let details = outcome.diagnostics.map(\.description).joined(separator: "\n")
+        return ControlResponse(
+            ok: !outcome.failed,
+            message: outcome.failed ? "reload failed: \(summary)\n\(details)" : "reload succeeded: \(summary)")
+    }
+
+    /// Answers the control socket.
+    func handle(_ request: ControlRequest) async -> ControlResponse {
+        switch request.command {
+        case "reload":
+            return await reload()
+        case "renew":
+            guard let name = request.name else {
+                return ControlResponse(ok: false, message: "renew needs a certificate name")
+            }
+            if await scheduler.renewNow(name, force: request.force ?? false) {
+                return ControlResponse(
+                    ok: true, message: "renewal of \(name) scheduled now\(request.force == true ? " (forced)" : "")")
+            }
+            return ControlResponse(ok: false, message: "no certificate named '\(name)' is configured")
+        case "status":
+            let report = await status()
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            let payload = (try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) }
+            return ControlResponse(ok: true, message: report.summaryLine(now: clock.now()), payload: payload)
+        default:
+            return ControlResponse(ok: false, message: "unknown command '\(request.command)'")
+        }
+    }
+
+    func status() async -> StatusReport {
+        await StatusReport.build(
+            configuration: configuration, stateDirectory: directories.state, stateStore: stateStore,
+            scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+    }
+
+    /// Keeps systemd's STATUS= line current, at most once a second.
+    func runStatusUpdates() async {
+        for await _ in statusUpdates {
+            let line = await status().summaryLine(now: clock.now())
+            _ = notifier.status(line)
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+}

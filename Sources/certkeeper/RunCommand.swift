@@ -1,0 +1,85 @@
+import ArgumentParser
+import CertkeeperConfig
+import Foundation
+import Logging
+import Renewal
+import SystemdSupport
+import UnixSignals
+
+/// `certkeeper run`: the daemon, in the foreground.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run the renewal daemon in the foreground (systemd: Type=notify).")
+
+    @OptionGroup var directories: DirectoryOptions
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        _ = LoggingSetup.bootstrap(identifier: "certkeeper", level: level)
+        let logger = Logger(label: "certkeeper")
+        let dirs = directories.resolved
+
+        // Signals are trapped before READY=1: SIGHUP's default action would kill the process.
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
+        let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+
+        let result = ConfigLoader().load(configDirectory: dirs.config)
+        for diagnostic in result.allDiagnostics {
+            logger.error("\(diagnostic)", metadata: CertkeeperEvent.reloadRejectedSpec.metadata)
+        }
+        guard let configuration = result.configuration else {
+            logger.critical(
+                "certkeeper.toml in \(dirs.config) has errors; fix them (see `certkeeper check`) and start again")
+            throw ExitCode(1)
+        }
+        let daemon = try Daemon(
+            directories: dirs, configuration: configuration, rejectedSpecs: result.specDiagnostics.keys.sorted(),
+            logger: logger)
+        await daemon.start()
+        let notifier = daemon.notifier
+        let control = ControlServer(
+            configuration: .init(path: ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)),
+            logger: logger
+        ) { request in await daemon.handle(request) }
+
+        logger.notice(
+            "certkeeper \(CertkeeperVersion.string) started: \(configuration.certificates.count) certificate(s), config \(dirs.config), state \(dirs.state)"
+        )
+        _ = notifier.ready(status: await daemon.status().summaryLine(now: Date()))
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await daemon.scheduler.run() }
+            group.addTask { await daemon.runStatusUpdates() }
+            group.addTask {
+                do {
+                    try await control.run()
+                } catch is CancellationError {
+                } catch {
+                    logger.error("control socket stopped: \(error)")
+                }
+            }
+            group.addTask {
+                for await _ in reloadSignals {
+                    _ = await daemon.reload()
+                }
+            }
+            if let interval = notifier.watchdogInterval {
+                group.addTask {
+                    while !Task.isCancelled {
+                        _ = notifier.watchdog()
+                        try? await Task.sleep(for: interval)
+                    }
+                }
+            }
+            for await signal in stopSignals {
+                logger.notice("received \(signal), stopping")
+                _ = notifier.stopping()
+                break
+            }
+            group.cancelAll()
+        }
+    }
+}

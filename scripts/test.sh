@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Every test, on a fresh Debian 12 machine: installs what it needs, builds, starts the real servers the tests use
+# (Pebble + pebble-challtestsrv, BIND 9, the ACME test double in front of Pebble), runs `swift test`, then the
+# end-to-end scripts (daemon against Pebble, crash and account tests, systemd under systemd-nspawn, unit checks).
+#
+# Usage: scripts/test.sh        (root; everything listens on 127.0.0.0/8 and is stopped at exit)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+install_packages
+work=$(mktemp -d /tmp/certkeeper-test.XXXXXX)
+echo "test work directory: $work"
+
+started=()
+cleanup() {
+    local entry
+    for entry in "${started[@]}"; do
+        # shellcheck disable=SC2086
+        $entry >/dev/null 2>&1 || true
+    done
+}
+trap cleanup EXIT
+
+echo "== build"
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Merging)' | tail -n 40
+[[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
+
+echo "== start Pebble, BIND and the ACME test double"
+scripts/testenv/pebble.sh start "$work/pebble" >/dev/null
+started+=("scripts/testenv/pebble.sh stop $work/pebble")
+# shellcheck disable=SC1091
+source "$work/pebble/env"
+
+scripts/testenv/bind.sh start "$work/bind" 5353 >/dev/null
+started+=("scripts/testenv/bind.sh stop $work/bind")
+export CERTKEEPER_TEST_BIND_DIR=$work/bind
+
+PEBBLE_DIR=$work/pebble DOUBLE_FLAGS="--single-use-eab --ari" scripts/testenv/acme-double.sh start "$work/double" >/dev/null
+started+=("scripts/testenv/acme-double.sh stop $work/double")
+# shellcheck disable=SC1091
+source "$work/double/env"
+
+export CERTKEEPER_TEST_WORK=$work
+echo "== swift test"
+set +e
+swift test --skip-build 2>&1 | tee "$work/swift-test.log"
+swift_status=${PIPESTATUS[0]}
+set -e
+
+echo "== end-to-end"
+passed=0
+failed=0
+for script in scripts/e2e/*.sh; do
+    name=$(basename "$script" .sh)
+    echo "-- $name"
+    if bash "$script" "$work/e2e-$name" >"$work/e2e-$name.log" 2>&1; then
+        passed=$((passed + 1))
+        echo "   ok"
+    else
+        failed=$((failed + 1))
+        echo "   FAILED (log: $work/e2e-$name.log)"
+        tail -n 40 "$work/e2e-$name.log" | sed 's/^/   | /'
+    fi
+done
+echo "end-to-end: $passed passed, $failed failed"
+if [[ $swift_status -ne 0 || $failed -ne 0 ]]; then
+    echo "swift test exit status: $swift_status"
+    exit 1
+fi

@@ -51,6 +51,7 @@ set -e
 echo "== end-to-end"
 passed=0
 failed=0
+shopt -s nullglob
 for script in scripts/e2e/*.sh; do
     name=$(basename "$script" .sh)
     echo "-- $name"

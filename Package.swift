@@ -171,7 +171,11 @@ let package = Package(
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RenewalTests",
-            dependencies: ["Renewal", "TestSupport", "ACMEClient", "CertStore", "CertkeeperConfig"],
+            dependencies: [
+                "Renewal", "TestSupport", "ACMEClient", "ACMECrypto", "ACMEModels", "CertStore", "CertkeeperConfig",
+                "Installer", "ChallengeSolvers", .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

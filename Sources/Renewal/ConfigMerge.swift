@@ -53,4 +53,43 @@ public enum ConfigMerge {
             configuration: next, failed: !diagnostics.isEmpty, diagnostics: diagnostics, added: added,
             removed: removed, changed: changed, keptLastGood: kept, rejectedNew: rejected)
     }
+
+    /// Rejects specs after loading (e.g. a profile the CA does not offer): each keeps its last good version from
+    /// `previous` when there is one, otherwise it does not start. The outcome counts as failed.
+    public static func rejecting(
+        _ rejections: [String: ConfigDiagnostic], in outcome: ReloadOutcome, previous: Configuration?
+    ) -> ReloadOutcome {
+        guard !rejections.isEmpty else { return outcome }
+        var result = outcome
+        for name in rejections.keys.sorted() {
+            guard result.configuration.certificates[name] != nil else { continue }
+            if let lastGood = previous?.certificates[name], lastGood != result.configuration.certificates[name] {
+                result.configuration.certificates[name] = lastGood
+                result.changed.removeAll { $0 == name }
+                if !result.keptLastGood.contains(name) { result.keptLastGood.append(name) }
+            } else {
+                result.configuration.certificates[name] = nil
+                result.added.removeAll { $0 == name }
+                result.changed.removeAll { $0 == name }
+                if previous?.certificates[name] != nil {
+                    if !result.removed.contains(name) { result.removed.append(name) }
+                }
+                if !result.rejectedNew.contains(name) { result.rejectedNew.append(name) }
+            }
+        }
+        result.keptLastGood.sort()
+        result.rejectedNew.sort()
+        result.removed.sort()
+        result.diagnostics += rejections.keys.sorted().compactMap { rejections[$0] }
+        result.failed = true
+        return result
+    }
+
+    /// The outcome of the first load at start-up (nothing to merge with), so start-up checks can use ``rejecting``.
+    public static func initial(_ configuration: Configuration) -> ReloadOutcome {
+        ReloadOutcome(
+            configuration: configuration, failed: false, diagnostics: [],
+            added: configuration.certificates.keys.sorted(), removed: [], changed: [], keptLastGood: [],
+            rejectedNew: [])
+    }
 }

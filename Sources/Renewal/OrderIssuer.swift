@@ -25,6 +25,8 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
     case orderInvalid(url: String, problem: ACMEProblem?)
     case verificationFailed(String)
     case orderStalled(url: String, status: String)
+    /// The spec names a profile that the CA's directory does not advertise under `meta.profiles`.
+    case profileNotOffered(spec: String, profile: String, ca: CASettings, offered: [String])
 
     public var description: String {
         switch self {
@@ -40,6 +42,8 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
             return "the downloaded certificate was not installed: \(reason)"
         case .orderStalled(let url, let status):
             return "order \(url) is still \(status) after polling; it will be resumed on the next attempt"
+        case .profileNotOffered(let spec, let profile, let ca, let offered):
+            return "\(spec): " + ProfileValidator.message(profile: profile, ca: ca, offered: offered)
         }
     }
 
@@ -98,6 +102,13 @@ public struct OrderIssuer: Sendable {
             }
         }
         if order == nil {
+            // A profile is sent only when the CA advertises it (draft-ietf-acme-profiles §3).
+            if let profile = spec.profile {
+                let offered = (try await client.directory().meta?.profiles ?? [:]).keys.sorted()
+                guard offered.contains(profile) else {
+                    throw IssueError.profileNotOffered(spec: spec.file, profile: profile, ca: spec.ca, offered: offered)
+                }
+            }
             let created = try await client.newOrder(
                 accountURL: account.url, key: account.key, identifiers: spec.domains, replaces: replaces,
                 profile: spec.profile)

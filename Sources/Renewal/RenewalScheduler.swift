@@ -15,6 +15,13 @@ public actor RenewalScheduler {
         public var inFlight: Bool
         /// Set by `renewNow(force: true)` and consumed by the next run.
         public var force: Bool
+
+        public init(spec: CertificateSpec, due: Date?, inFlight: Bool = false, force: Bool = false) {
+            self.spec = spec
+            self.due = due
+            self.inFlight = inFlight
+            self.force = force
+        }
     }
 
     private let worker: any CertificateWorker

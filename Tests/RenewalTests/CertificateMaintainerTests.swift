@@ -1,0 +1,296 @@
+import ACMEClient
+import ACMECrypto
+import CertStore
+import CertkeeperConfig
+import Foundation
+import Renewal
+import Testing
+
+/// The real ``CertificateMaintainer`` against a scripted CA, driven by a ``ManualClock``: no sleeping, no sockets.
+@Suite struct CertificateMaintainerTests {
+    let day: TimeInterval = 86_400
+
+    @Test func adoptedCertificateIsRenewedAtItsRenewalTimeAndNotBefore() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        let start = h.clock.now()
+        let existing = try h.installExisting(for: spec, notBefore: start.addingTimeInterval(-day), lifetime: 90 * day)
+        #expect(await h.maintainer.firstDue(spec) == start)
+
+        let renewAt = await h.maintainer.process(spec, force: false)
+        // Two thirds of the lifetime, moved earlier by at most the jitter (1/20 of the lifetime, capped at a day).
+        let twoThirds = existing.info.notBefore.addingTimeInterval(60 * day)
+        #expect(renewAt <= twoThirds && renewAt >= twoThirds.addingTimeInterval(-day))
+        #expect(h.server.newOrders.isEmpty)
+        #expect(h.logs.contains("adopted the installed certificate"))
+        #expect(await h.state(spec)?.issuerDirectoryURL == FakeACMEServer.directoryURL)
+        // The chosen time is persisted: the scheduler's first look after a restart uses it, without re-rolling.
+        #expect(await h.maintainer.firstDue(spec) == renewAt)
+        h.clock.advance(to: renewAt.addingTimeInterval(-1))
+        #expect(await h.maintainer.process(spec, force: false) == renewAt)
+        #expect(h.server.newOrders.isEmpty)
+
+        h.clock.advance(to: renewAt)
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.logs.contains("ordering: inside the renewal window"))
+        let renewed = try #require(h.installed(spec))
+        #expect(renewed.info.serialHex != existing.info.serialHex)
+        #expect(abs(renewed.info.notBefore.timeIntervalSince(renewAt)) < 1)
+        // The next renewal is two thirds into the new certificate's life.
+        let nextTwoThirds = renewed.info.notBefore.addingTimeInterval(60 * day)
+        #expect(next <= nextTwoThirds && next >= nextTwoThirds.addingTimeInterval(-day))
+        #expect(await h.state(spec)?.failureCount == 0)
+    }
+
+    @Test func shortLivedCertificateRenewsAtHalfLife() async throws {
+        let lifetime = 6 * day
+        let h = try MaintainerHarness(lifetime: lifetime)
+        let spec = h.spec()
+        let start = h.clock.now()
+        try h.installExisting(for: spec, notBefore: start, lifetime: lifetime)
+        let renewAt = await h.maintainer.process(spec, force: false)
+        let half = start.addingTimeInterval(3 * day)
+        #expect(renewAt <= half && renewAt >= half.addingTimeInterval(-lifetime / 20))
+        #expect(h.server.newOrders.isEmpty)
+
+        h.clock.advance(to: renewAt)
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.count == 1)
+        let nextHalf = renewAt.addingTimeInterval(3 * day)
+        #expect(next <= nextHalf && next >= nextHalf.addingTimeInterval(-lifetime / 20))
+    }
+
+    @Test func failuresBackOffExponentiallyWithJitterAndCapAtADay() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(500, "serverInternal", "database on fire") }
+        var delays: [TimeInterval] = []
+        for attempt in 1...9 {
+            let now = h.clock.now()
+            let next = await h.maintainer.process(spec, force: false)
+            delays.append(next.timeIntervalSince(now))
+            let state = try #require(await h.state(spec))
+            #expect(state.failureCount == attempt)
+            #expect(state.nextAttempt == next)
+            #expect(state.lastErrorType == "urn:ietf:params:acme:error:serverInternal")
+            #expect(state.lastError?.contains("database on fire") == true)
+            // Nothing is tried before the backoff ends.
+            let orders = h.server.newOrders.count
+            h.clock.advance(to: next.addingTimeInterval(-1))
+            #expect(await h.maintainer.process(spec, force: false) == next)
+            #expect(h.server.newOrders.count == orders)
+            h.clock.advance(to: next)
+        }
+        #expect(delays[0] >= 48 && delays[0] <= 72)
+        for index in 1..<5 {
+            let base = 60 * pow(4, Double(index))
+            #expect(delays[index] >= base * 0.8 && delays[index] <= base * 1.2)
+        }
+        #expect(delays.allSatisfy { $0 <= 86_400 })
+        #expect(delays.suffix(2).allSatisfy { $0 >= 86_400 * 0.8 })
+        // Jitter: the delays are not exact powers of four times a minute.
+        #expect(delays.prefix(5).enumerated().contains { $0.element != 60 * pow(4, Double($0.offset)) })
+        #expect(h.logs.contains("renewal failed (attempt 9"))
+    }
+
+    @Test func retryAfterFromTheCAIsHonoured() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        h.server.scriptNewOrder { _ in
+            FakeACMEServer.problem(
+                429, "rateLimited", "too many certificates, retry after 2h", headers: [("Retry-After", "7200")])
+        }
+        let now = h.clock.now()
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(next == now.addingTimeInterval(7200))
+        #expect(h.server.newOrders.count == 1)
+        #expect(await h.state(spec)?.lastErrorType == "urn:ietf:params:acme:error:rateLimited")
+    }
+
+    @Test func backoffSurvivesARestartAndForceOverridesIt() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(400, "rejectedIdentifier", "not today") }
+        _ = await h.maintainer.process(spec, force: false)
+        h.clock.advance(to: try #require(await h.state(spec)?.nextAttempt))
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(await h.state(spec)?.failureCount == 2)
+        #expect(next.timeIntervalSince(h.clock.now()) >= 4 * 48)
+        #expect(h.server.newOrders.count == 2)
+
+        // Restart (crash loop under Restart=): a new maintainer over the same state waits for the backoff.
+        h.restart()
+        h.server.scriptNewOrder(nil)
+        #expect(await h.maintainer.firstDue(spec) == next)
+        h.clock.advance(by: 60)
+        #expect(await h.maintainer.process(spec, force: false) == next)
+        #expect(h.server.newOrders.count == 2)
+        // `certkeeper renew NAME --force` does not wait.
+        _ = await h.maintainer.process(spec, force: true)
+        #expect(h.server.newOrders.count == 3)
+        #expect(h.installed(spec) != nil)
+        let state = try #require(await h.state(spec))
+        #expect(state.failureCount == 0 && state.nextAttempt == nil && state.lastError == nil)
+    }
+
+    @Test func ariWindowChoosesTheTimeAndRetryAfterDrivesTheNextCheck() async throws {
+        let h = try MaintainerHarness(offersARI: true)
+        let spec = h.spec()
+        let start = h.clock.now()
+        let existing = try h.installExisting(
+            for: spec, notBefore: start.addingTimeInterval(-10 * day), lifetime: 90 * day)
+        let certID = try #require(existing.ariCertID)
+        let window = (start: start.addingTimeInterval(20 * day), end: start.addingTimeInterval(22 * day))
+        h.server.answerARI { id in
+            id == certID ? .init(start: window.start, end: window.end, retryAfter: 3600) : nil
+        }
+        let next = await h.maintainer.process(spec, force: false)
+        // The next look is ARI's Retry-After, well before the renewal time chosen inside the window.
+        #expect(next == start.addingTimeInterval(3600))
+        let state = try #require(await h.state(spec))
+        let chosen = try #require(state.scheduledRenewal)
+        #expect(chosen >= window.start && chosen <= window.end)
+        #expect(state.ariWindowStart == window.start && state.ariWindowEnd == window.end)
+        #expect(h.server.count("/ari/") == 1)
+
+        // The next look (also after a restart) is at Retry-After, and only then is ARI asked again.
+        #expect(await h.maintainer.firstDue(spec) == next)
+        #expect(h.server.count("/ari/") == 1)
+        h.clock.advance(to: next)
+        #expect(await h.maintainer.process(spec, force: false) == next.addingTimeInterval(3600))
+        #expect(h.server.count("/ari/") == 2)
+        #expect(await h.state(spec)?.scheduledRenewal == chosen)
+        #expect(h.server.newOrders.isEmpty)
+
+        // The CA moves the window into the past (e.g. a revocation is coming): renew now, replacing the old one.
+        let now = h.clock.now()
+        h.server.answerARI { id in
+            id == certID
+                ? .init(start: now.addingTimeInterval(-7200), end: now.addingTimeInterval(-3600), retryAfter: 3600)
+                : nil
+        }
+        h.clock.advance(by: 3600)
+        _ = await h.maintainer.process(spec, force: false)
+        let order = try #require(h.server.newOrders.first)
+        #expect(order.payload["replaces"] as? String == certID)
+        #expect(h.installed(spec)?.info.serialHex != existing.info.serialHex)
+    }
+
+    @Test func alreadyReplacedRetriesWithoutReplaces() async throws {
+        let h = try MaintainerHarness(offersARI: true)
+        let spec = h.spec()
+        let start = h.clock.now()
+        let existing = try h.installExisting(for: spec, notBefore: start.addingTimeInterval(-day), lifetime: 90 * day)
+        h.server.scriptNewOrder { payload in
+            payload["replaces"] == nil
+                ? nil : FakeACMEServer.problem(409, "alreadyReplaced", "that certificate was already replaced")
+        }
+        _ = await h.maintainer.process(spec, force: true)
+        let orders = h.server.newOrders
+        #expect(orders.count == 2)
+        #expect(orders.first?.payload["replaces"] as? String == existing.ariCertID)
+        #expect(orders.last?.payload["replaces"] == nil)
+        #expect(h.installed(spec)?.info.serialHex != existing.info.serialHex)
+        #expect(await h.state(spec)?.failureCount == 0)
+    }
+
+    @Test func namesChangedOrdersAtOnce() async throws {
+        let h = try MaintainerHarness(offersARI: true)
+        let spec = h.spec(domains: ["www.example.test", "api.example.test"])
+        try h.installExisting(
+            for: spec, domains: ["www.example.test"], notBefore: h.clock.now(), lifetime: 90 * day)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.logs.contains("ordering: names changed"))
+        // A certificate for other names is not "replaced" in the ARI sense.
+        #expect(h.server.newOrders.first?.payload["replaces"] == nil)
+        #expect(Set(h.installed(spec)?.info.dnsNames ?? []) == ["www.example.test", "api.example.test"])
+    }
+
+    @Test func keyTypeChangedOrdersAtOnce() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(keyType: .ecdsaP256)
+        try h.installExisting(for: spec, keyType: .ecdsaP384, notBefore: h.clock.now(), lifetime: 90 * day)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.logs.contains("ordering: key type changed (installed: ecdsa-p384; wanted: ecdsa-p256)"))
+        #expect(h.installed(spec)?.keyType == .ecdsaP256)
+    }
+
+    @Test func caChangedOrdersAtOnce() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        try h.installExisting(for: spec, notBefore: h.clock.now(), lifetime: 90 * day)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.isEmpty)
+
+        let moved = h.spec(directoryURL: "\(FakeACMEServer.base)/dir2")
+        // The spec changed while the daemon was down: it is looked at now, not at the stored renewal time.
+        #expect(await h.maintainer.firstDue(moved) == h.clock.now())
+        _ = await h.maintainer.process(moved, force: false)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.logs.contains("ordering: CA changed (issued by https://ca.test/dir; wanted: https://ca.test/dir2)"))
+        #expect(await h.state(moved)?.issuerDirectoryURL == "\(FakeACMEServer.base)/dir2")
+    }
+
+    @Test func inFlightReadyOrderIsContinuedNotRecreated() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        let orderURL = "\(FakeACMEServer.base)/order/77"
+        h.server.addOrder(url: orderURL, status: "ready", domains: spec.domains)
+        try await h.stateStore.save(
+            CertificateState(
+                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
+                orderDomains: spec.domains, orderKeyType: spec.keyType))
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.isEmpty)
+        #expect(h.server.count("/finalize/77") == 1)
+        #expect(h.logs.contains("continuing order \(orderURL) (ready)"))
+        #expect(h.installed(spec) != nil)
+        #expect(await h.state(spec)?.orderURL == nil)
+    }
+
+    @Test func inFlightValidOrderIsDownloadedWithThePendingKey() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        let orderURL = "\(FakeACMEServer.base)/order/78"
+        // Finalize went through before the crash: the CA has the certificate for the stored pending key.
+        let pendingKey = try SigningKey.generate(.ecdsaP256)
+        try await h.stateStore.savePendingKey(name: spec.name, pem: pendingKey.pemRepresentation)
+        let pem = try h.ca.issue(
+            names: spec.domains, publicKey: pendingKey.certificatePrivateKey.publicKey, notBefore: h.clock.now(),
+            lifetime: 90 * day)
+        h.server.addOrder(url: orderURL, status: "valid", domains: spec.domains, certificatePEM: pem)
+        try await h.stateStore.save(
+            CertificateState(
+                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
+                orderDomains: spec.domains, orderKeyType: spec.keyType))
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.isEmpty)
+        #expect(h.server.count("/finalize/") == 0)
+        #expect(h.server.count("/cert/78") == 1)
+        let installed = try #require(h.installed(spec))
+        #expect(installed.keyPEM == pendingKey.pemRepresentation)
+        #expect(try await h.stateStore.pendingKey(name: spec.name) == nil)
+    }
+
+    @Test func profileIsSentOnlyWhenTheCAAdvertisesIt() async throws {
+        let h = try MaintainerHarness(profiles: ["classic": "the default", "shortlived": "6 days"])
+        let spec = h.spec(profile: "shortlived")
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.first?.payload["profile"] as? String == "shortlived")
+
+        let plain = h.spec("plain")
+        _ = await h.maintainer.process(plain, force: false)
+        #expect(h.server.newOrders.last?.payload["profile"] == nil)
+
+        let unknown = h.spec("unknown", profile: "tlsserver")
+        _ = await h.maintainer.process(unknown, force: false)
+        #expect(h.server.newOrders.count == 2)
+        let error = try #require(await h.state(unknown)?.lastError)
+        #expect(error.contains("profile 'tlsserver' is not offered"))
+        #expect(error.contains("classic, shortlived"))
+        #expect(error.contains(unknown.file))
+    }
+}

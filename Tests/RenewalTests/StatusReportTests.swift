@@ -1,0 +1,115 @@
+import CertStore
+import CertkeeperConfig
+import Foundation
+import Renewal
+import Testing
+
+@Suite struct StatusReportTests {
+    let day: TimeInterval = 86_400
+
+    /// Five certificates in five situations: valid, failing in backoff, waiting for a reload, renewing, new.
+    @Test func reportShowsEveryCertificatesNextActionErrorAndBackoff() async throws {
+        let h = try MaintainerHarness()
+        let now = h.clock.now()
+        let valid = h.spec("valid")
+        let failing = h.spec("failing")
+        let waiting = h.spec("waiting")
+        let renewing = h.spec("renewing")
+        let fresh = h.spec("fresh")
+        try h.installExisting(for: valid, notBefore: now.addingTimeInterval(-day), lifetime: 90 * day)
+        try h.installExisting(for: renewing, notBefore: now.addingTimeInterval(-80 * day), lifetime: 90 * day)
+        try await h.stateStore.save(CertificateState(name: "valid", nextCheck: now.addingTimeInterval(59 * day)))
+        try await h.stateStore.save(
+            CertificateState(
+                name: "failing", failureCount: 2, lastError: "newOrder: rateLimited: too many certificates",
+                lastErrorType: "urn:ietf:params:acme:error:rateLimited", nextAttempt: now.addingTimeInterval(600),
+                nextCheck: now.addingTimeInterval(600)))
+        try await h.stateStore.save(
+            CertificateState(
+                name: "waiting", failureCount: 1, lastError: "EAB key refused", nextAttempt: now.addingTimeInterval(60),
+                nextCheck: .distantFuture))
+        let configuration = Configuration(
+            configDirectory: "/etc/certkeeper", defaults: DaemonDefaults(), cas: [:], accounts: [:],
+            certificates: Dictionary(
+                uniqueKeysWithValues: [valid, failing, waiting, renewing, fresh].map { ($0.name, $0) }))
+        let entries = [
+            RenewalScheduler.Entry(spec: valid, due: now.addingTimeInterval(59 * day)),
+            RenewalScheduler.Entry(spec: failing, due: now.addingTimeInterval(600)),
+            RenewalScheduler.Entry(spec: waiting, due: .distantFuture),
+            RenewalScheduler.Entry(spec: renewing, due: now, inFlight: true),
+            RenewalScheduler.Entry(spec: fresh, due: nil),
+        ]
+        let report = await StatusReport.build(
+            configuration: configuration, stateDirectory: h.stateDirectory, stateStore: h.stateStore,
+            scheduler: entries, rejectedSpecs: ["broken"], now: now)
+        #expect(report.live)
+        let rows = Dictionary(uniqueKeysWithValues: report.certificates.map { ($0.name, $0) })
+        #expect(report.certificates.map(\.name) == ["failing", "fresh", "renewing", "valid", "waiting"])
+
+        let v = try #require(rows["valid"])
+        #expect(v.nextAction == "renew" && v.nextActionAt == now.addingTimeInterval(59 * day))
+        #expect(v.domains == valid.domains && v.ca == "fake" && v.account == "default")
+        #expect(v.notAfter.map { abs($0.timeIntervalSince(now.addingTimeInterval(89 * day))) < 1 } == true)
+        #expect(v.lastError == nil && v.failureCount == 0 && v.backoffUntil == nil)
+
+        let f = try #require(rows["failing"])
+        #expect(f.nextAction == "retry" && f.nextActionAt == now.addingTimeInterval(600))
+        #expect(f.failureCount == 2 && f.backoffUntil == now.addingTimeInterval(600))
+        #expect(f.lastError == "newOrder: rateLimited: too many certificates" && f.notAfter == nil)
+
+        let w = try #require(rows["waiting"])
+        #expect(w.nextAction == "wait for config change or reload" && w.nextActionAt == nil)
+        #expect(w.lastError == "EAB key refused" && w.failureCount == 1)
+
+        let r = try #require(rows["renewing"])
+        #expect(r.nextAction == "renewing" && r.inFlight && r.notAfter != nil)
+
+        let n = try #require(rows["fresh"])
+        #expect(n.nextAction == "order" && n.notAfter == nil && !n.inFlight)
+
+        #expect(report.rejectedSpecs == ["broken"])
+        #expect(
+            report.summaryLine(now: now)
+                == "2 certificates valid, 1 renewing, 2 failing, 1 spec(s) rejected, next: failing in 10m 0s")
+
+        let table = report.table(now: now)
+        #expect(table.contains("[2 failure(s)] newOrder: rateLimited: too many certificates"))
+        #expect(table.contains("wait for config change or reload"))
+        #expect(table.contains("broken"))
+
+        // `status --json` round-trips every field.
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let decoded = try decoder.decode(StatusReport.self, from: encoder.encode(report))
+        #expect(decoded.certificates.map(\.nextAction) == report.certificates.map(\.nextAction))
+        #expect(decoded.certificates.first { $0.name == "failing" }?.backoffUntil == now.addingTimeInterval(600))
+    }
+
+    @Test func offlineReportUsesStateFiles() async throws {
+        let h = try MaintainerHarness()
+        let now = h.clock.now()
+        let spec = h.spec("www")
+        try await h.stateStore.save(
+            CertificateState(
+                name: "www", failureCount: 1, lastError: "boom", nextAttempt: now.addingTimeInterval(60),
+                nextCheck: now.addingTimeInterval(60)))
+        let report = await StatusReport.build(
+            configuration: Configuration(
+                configDirectory: "/c", defaults: DaemonDefaults(), cas: [:], accounts: [:], certificates: ["www": spec]),
+            stateDirectory: h.stateDirectory, stateStore: h.stateStore, now: now)
+        #expect(!report.live)
+        #expect(report.certificates.first?.nextAction == "retry")
+        #expect(report.certificates.first?.backoffUntil == now.addingTimeInterval(60))
+        #expect(report.summaryLine(now: now) == "0 certificates valid, 1 failing, next: www in 1m 0s")
+        #expect(report.summaryLine(now: now.addingTimeInterval(120)).hasSuffix("next: www in now"))
+    }
+
+    @Test func humanIntervals() {
+        #expect(StatusReport.humanInterval(0) == "now")
+        #expect(StatusReport.humanInterval(42) == "42s")
+        #expect(StatusReport.humanInterval(3 * 3600 + 120) == "3h 2m")
+        #expect(StatusReport.humanInterval(3 * 86_400 + 4 * 3600) == "3d 4h")
+    }
+}

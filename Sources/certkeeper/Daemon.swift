@@ -18,6 +18,7 @@ actor Daemon {
     let accounts: AccountManager
     let stateStore: any CertificateStateStore
     let clock: any DaemonClock
+    let profiles: ProfileValidator
     private(set) var configuration: Configuration
     private var rejectedSpecs: [String]
     private let statusSignal: AsyncStream<Void>.Continuation
@@ -44,6 +45,7 @@ actor Daemon {
             store: try FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
             stateDirectory: directories.state, faults: faults, logger: logger)
         self.accounts = accounts
+        self.profiles = ProfileValidator(clients: clients, logger: logger)
         let solvers = SolverFactory(
             httpPool: HTTP01ResponderPool(), tlsPool: TLSALPN01ResponderPool(),
             secrets: secrets)
@@ -63,6 +65,14 @@ actor Daemon {
     func start() async {
         let signal = statusSignal
         await scheduler.onChange { signal.yield() }
+        // A profile the CA does not advertise rejects the spec (the others start).
+        let rejections = await profiles.rejections(for: Array(configuration.certificates.values))
+        if !rejections.isEmpty {
+            let outcome = ConfigMerge.rejecting(rejections, in: ConfigMerge.initial(configuration), previous: nil)
+            logRejected(outcome.diagnostics)
+            configuration = outcome.configuration
+            rejectedSpecs = Array(Set(rejectedSpecs + outcome.rejectedNew)).sorted()
+        }
         await scheduler.apply(
             specs: Array(configuration.certificates.values), maxConcurrent: configuration.defaults.maxConcurrentOrders)
         registerAccounts()
@@ -90,18 +100,15 @@ actor Daemon {
     func reload() async -> ControlResponse {
         _ = notifier.reloading(status: "Reloading configuration")
         let result = ConfigLoader().load(configDirectory: directories.config)
-        guard let outcome = ConfigMerge.merge(previous: configuration, result: result) else {
+        guard var outcome = ConfigMerge.merge(previous: configuration, result: result) else {
             _ = notifier.ready()
             return ControlResponse(ok: false, message: "no configuration")
         }
-        for diagnostic in outcome.diagnostics {
-            logger.error(
-                "reload rejected: \(diagnostic)",
-                metadata: CertkeeperEvent.reloadRejectedSpec.metadata.merging([
-                    "file": .string(diagnostic.file), "line": .stringConvertible(diagnostic.line),
-                    "column": .stringConvertible(diagnostic.column),
-                ]) { $1 })
-        }
+        // New and edited specs must name a profile their CA advertises; a rejected one keeps its last good version.
+        let candidates = (outcome.added + outcome.changed).compactMap { outcome.configuration.certificates[$0] }
+        outcome = ConfigMerge.rejecting(
+            await profiles.rejections(for: candidates), in: outcome, previous: configuration)
+        logRejected(outcome.diagnostics)
         let tomlRejected = result.configuration == nil
         configuration = outcome.configuration
         rejectedSpecs = outcome.rejectedNew + outcome.keptLastGood
@@ -128,6 +135,17 @@ actor Daemon {
         return ControlResponse(
             ok: !outcome.failed,
             message: outcome.failed ? "reload failed: \(summary)\n\(details)" : "reload succeeded: \(summary)")
+    }
+
+    private func logRejected(_ diagnostics: [ConfigDiagnostic]) {
+        for diagnostic in diagnostics {
+            logger.error(
+                "reload rejected: \(diagnostic)",
+                metadata: CertkeeperEvent.reloadRejectedSpec.metadata.merging([
+                    "file": .string(diagnostic.file), "line": .stringConvertible(diagnostic.line),
+                    "column": .stringConvertible(diagnostic.column),
+                ]) { $1 })
+        }
     }
 
     /// Answers the control socket.

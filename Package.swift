@@ -165,6 +165,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "InstallerTests", dependencies: ["Installer", "ACMECrypto"], swiftSettings: swiftSettings),

@@ -32,7 +32,14 @@ public struct SolverFactory: Sendable {
             var key: TSIGKey?
             if let name = settings.tsigKeyName, let source = settings.tsigSecret {
                 let text = String(decoding: try secrets.read(source, what: "TSIG secret for \(name)"), as: UTF8.self)
-                key = try TSIGKey.parse(keyFile: text, name: name, algorithm: settings.tsigAlgorithm.rawValue)
+                let origin: String
+                switch source {
+                case .file(let path): origin = path
+                case .credential(let credential): origin = "credential '\(credential)'"
+                }
+                key = try TSIGKey.parse(
+                    keyFile: text, name: name, algorithm: settings.tsigAlgorithm.rawValue,
+                    source: "TSIG key \(name) from \(origin)")
             }
             return RFC2136Solver(
                 server: settings.server, zone: settings.zone, key: key, propagationServers: propagation.servers,

@@ -75,6 +75,8 @@ public actor ACMEClient {
             throw ACMEClientError.invalidResponse(
                 url: url, reason: "newNonce gave HTTP \(response.status) without Replay-Nonce")
         }
+        // send() already put this nonce in the pool; it is used now, so it must not be handed out a second time.
+        nonces.removeAll { $0 == nonce }
         return nonce
     }
 

@@ -42,6 +42,24 @@ import Testing
         #expect(recorder.sleeps.isEmpty)
     }
 
+    @Test func aNonceFromNewNonceIsUsedOnce() async throws {
+        // Responses without a usable Replay-Nonce force a HEAD newNonce before each POST; each such nonce is
+        // sent once (sending it twice costs a badNonce round trip at a real CA).
+        let transport = ScriptedTransport { _, _ in
+            ScriptedTransport.json(
+                200, Self.accountJSON,
+                headers: [("Location", "https://ca.test/acct/1"), ("Replay-Nonce", "not a nonce!")])
+        }
+        let client = Self.client(transport, SleepRecorder())
+        let key = try SigningKey.generate(.ecdsaP256)
+        _ = try await client.newAccount(key: key, contact: ["mailto:a@example.org"])
+        _ = try await client.newAccount(key: key, contact: ["mailto:a@example.org"])
+        let nonces = try transport.posts.map { try DecodedJWS($0.body).header["nonce"]?.stringValue }
+        #expect(nonces.count == 2)
+        #expect(Set(nonces).count == 2)
+        #expect(transport.requests.filter { $0.url == "https://ca.test/nonce" }.count == 2)
+    }
+
     @Test func badNonceRetriesAreBounded() async throws {
         let transport = ScriptedTransport { _, _ in ScriptedTransport.problem(400, "badNonce", "again") }
         let recorder = SleepRecorder()

@@ -138,8 +138,21 @@ public struct OrderIssuer: Sendable {
         }
         if current.status == .ready {
             let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
-            current = try await client.finalize(
-                finalizeURL: current.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+            do {
+                current = try await client.finalize(
+                    finalizeURL: current.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+            } catch {
+                // A lost reply may hide a finalize the CA carried out (the retry then answers orderNotReady):
+                // look at the known order before failing, and poll it when it is already past `ready`.
+                guard
+                    let known = try? await client.fetchOrder(url: url, accountURL: account.url, key: account.key),
+                    known.status == .processing || known.status == .valid
+                else { throw error }
+                logger.info(
+                    "finalize failed (\(error)), but order \(url) is already \(known.status); polling it",
+                    metadata: metadata)
+                current = known
+            }
             faults.hit("after-finalize")
         }
         if current.status == .processing || (current.status == .valid && current.certificate == nil) {

@@ -143,7 +143,9 @@ domains = ["alpn.example.test"]
 type = "tls-alpn-01"
 listen = "127.0.0.1:5901"
 TOML
-# e. http-01 for the apex, dns-01 for the wildcard.
+# e. http-01 for the apex, dns-01 for the wildcard. mixed.example.test resolves through the zone's `*` A record;
+#    while _acme-challenge.mixed.example.test exists the name is an empty non-terminal (no A), so this also relies
+#    on the daemon removing the wildcard's TXT record as soon as its authorization is settled.
 cat >"$work/etc/certs.d/mixed.toml" <<TOML
 domains = ["mixed.example.test", "*.mixed.example.test"]
 [challenge]

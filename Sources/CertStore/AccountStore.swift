@@ -31,6 +31,13 @@ public protocol AccountStore: Sendable {
     /// Key rollover: atomically installs `newKeyPEM`, keeps the old key as `key.pem.old-<timestamp>`, and records
     /// `newKeyType`. Call after the CA accepted keyChange.
     func replaceKey(id: String, newKeyPEM: String, newKeyType: KeyType) async throws
+    /// Rollover crash safety: durably stores the new key (`key.pem.next`) before keyChange is sent, so a crash after
+    /// the CA accepted it cannot lose the only working key. ``replaceKey(id:newKeyPEM:newKeyType:)`` clears it.
+    func stageRolloverKey(id: String, pem: String) async throws
+    /// The staged rollover key of an active account, if a rollover was interrupted.
+    func stagedRolloverKey(id: String) async throws -> String?
+    /// Forgets a staged rollover key (the CA never accepted it).
+    func discardStagedRolloverKey(id: String) async throws
     /// Moves the active record out of the active set (status archived); nothing is deleted.
     func archive(id: String) async throws
     /// Stores a record and key made elsewhere (migration, `certkeeper account import`); fails if the id exists.

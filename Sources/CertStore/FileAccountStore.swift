@@ -12,6 +12,7 @@ import Foundation
 /// STATE_DIR/accounts/<id>/account.json                 the AccountRecord
 /// STATE_DIR/accounts/<id>/key.pem                      the account private key (PEM)
 /// STATE_DIR/accounts/<id>/key.pem.old-<UTC timestamp>  keys replaced by rollover
+/// STATE_DIR/accounts/<id>/key.pem.next                 a rollover key staged before keyChange was sent
 /// STATE_DIR/accounts/archive/<id>-<UTC timestamp>/     archived accounts (same files, status archived)
 /// ```
 /// `<id>` is `<ca-slug>--<name>`, e.g. `acme-v02.api.letsencrypt.org_directory--default`. A new account is
@@ -112,6 +113,33 @@ public actor FileAccountStore: AccountStore {
         record.keyType = newKeyType
         record.updated = now()
         try AtomicFile.write(StateJSON.encode(record), to: directory + "/account.json", mode: 0o600)
+        if exists(directory + "/key.pem.next") {
+            unlink(directory + "/key.pem.next")
+            try AtomicFile.syncDirectory(directory)
+        }
+    }
+
+    public func stageRolloverKey(id: String, pem: String) throws {
+        let directory = accountsDirectory + "/" + id
+        guard StateName.isValid(id), try loadRecord(in: directory, archived: false) != nil else {
+            throw CertStoreError.notFound(id: id, stateDirectory: stateDirectory)
+        }
+        try AtomicFile.write(Array(pem.utf8), to: directory + "/key.pem.next", mode: 0o600)
+    }
+
+    public func stagedRolloverKey(id: String) throws -> String? {
+        try StateName.validate(id, kind: "account id")
+        return try AtomicFile.read(accountsDirectory + "/" + id + "/key.pem.next").map {
+            String(decoding: $0, as: UTF8.self)
+        }
+    }
+
+    public func discardStagedRolloverKey(id: String) throws {
+        try StateName.validate(id, kind: "account id")
+        let path = accountsDirectory + "/" + id + "/key.pem.next"
+        guard exists(path) else { return }
+        guard unlink(path) == 0 else { throw CertStoreError.io(operation: "unlink", path: path, errno: errno) }
+        try AtomicFile.syncDirectory(accountsDirectory + "/" + id)
     }
 
     public func archive(id: String) throws {

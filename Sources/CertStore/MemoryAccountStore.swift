@@ -7,6 +7,7 @@ public actor MemoryAccountStore: AccountStore {
         var record: AccountRecord
         var keyPEM: String
         var oldKeys: [String] = []
+        var stagedKey: String?
     }
 
     private var active: [String: Entry] = [:]
@@ -82,9 +83,24 @@ public actor MemoryAccountStore: AccountStore {
         guard var entry = active[id] else { throw CertStoreError.notFound(id: id, stateDirectory: "memory") }
         entry.oldKeys.append(entry.keyPEM)
         entry.keyPEM = newKeyPEM
+        entry.stagedKey = nil
         entry.record.keyType = newKeyType
         entry.record.updated = now()
         active[id] = entry
+    }
+
+    public func stageRolloverKey(id: String, pem: String) throws {
+        guard active[id] != nil else { throw CertStoreError.notFound(id: id, stateDirectory: "memory") }
+        active[id]?.stagedKey = pem
+    }
+
+    public func stagedRolloverKey(id: String) throws -> String? {
+        try StateName.validate(id, kind: "account id")
+        return active[id]?.stagedKey
+    }
+
+    public func discardStagedRolloverKey(id: String) throws {
+        active[id]?.stagedKey = nil
     }
 
     public func archive(id: String) throws {

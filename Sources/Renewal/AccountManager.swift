@@ -146,6 +146,9 @@ public actor AccountManager {
             guard let url = record.accountURL else {
                 throw ACMEClientError.invalidResponse(url: ca, reason: "account '\(settings.name)' has no account URL")
             }
+            if let staged = try await store.stagedRolloverKey(id: record.id) {
+                (record, key) = try await recoverRollover(record, key: key, stagedPEM: staged, client: client)
+            }
             // A different EAB key id: the operator asked for a new binding.
             if let wanted = settings.eab?.keyID, let bound = record.eabKeyID, wanted != bound {
                 do {
@@ -167,6 +170,7 @@ public actor AccountManager {
             }
             if record.keyType != settings.keyType {
                 let newKey = try SigningKey.generate(settings.keyType)
+                try await store.stageRolloverKey(id: record.id, pem: newKey.pemRepresentation)
                 try await client.changeKey(accountURL: url, oldKey: key, newKey: newKey)
                 try await store.replaceKey(
                     id: record.id, newKeyPEM: newKey.pemRepresentation, newKeyType: settings.keyType)
@@ -179,6 +183,42 @@ public actor AccountManager {
             return AccountHandle(record: record, url: url, key: key)
         }
         return try await register(settings, name: settings.name, client: client)
+    }
+
+    /// A rollover was interrupted (a staged `key.pem.next` exists): find out which key the CA knows the account by.
+    /// The stored key still works -> keyChange never happened, drop the staged key; otherwise the staged key must find
+    /// the same account with onlyReturnExisting, and then becomes the key.
+    private func recoverRollover(
+        _ record: AccountRecord, key: SigningKey, stagedPEM: String, client: ACMEClient
+    ) async throws -> (AccountRecord, SigningKey) {
+        var record = record
+        let fields: Logger.Metadata = [LogKey.account: .string(record.name), LogKey.ca: .string(record.caDirectoryURL)]
+        do {
+            let found = try await client.newAccount(key: key, contact: [], eab: nil, onlyReturnExisting: true)
+            if found.url == record.accountURL {
+                try await store.discardStagedRolloverKey(id: record.id)
+                logger.notice(
+                    "account '\(record.name)': an interrupted key rollover never reached the CA; keeping the current key",
+                    metadata: fields)
+                return (record, key)
+            }
+        } catch let problem as ACMEProblem where problem.type == .accountDoesNotExist || problem.type == .unauthorized {
+            // The CA no longer knows the old key: keyChange went through.
+        }
+        let staged = try SigningKey(pemRepresentation: stagedPEM)
+        let found = try await client.newAccount(key: staged, contact: [], eab: nil, onlyReturnExisting: true)
+        guard found.url == record.accountURL else {
+            throw ACMEClientError.invalidResponse(
+                url: record.caDirectoryURL,
+                reason:
+                    "the staged rollover key of account '\(record.name)' belongs to \(found.url), not \(record.accountURL ?? "?"); "
+                    + "inspect \(stateDirectory)/accounts/\(record.id)/key.pem.next")
+        }
+        try await store.replaceKey(id: record.id, newKeyPEM: stagedPEM, newKeyType: staged.keyType)
+        record.keyType = staged.keyType
+        logger.notice(
+            "account '\(record.name)': completed an interrupted key rollover with the staged key", metadata: fields)
+        return (record, staged)
     }
 
     /// A record whose newAccount may have reached the CA: look the stored key up, never make a new key.

@@ -68,13 +68,10 @@ struct AccountCommand: AsyncParsableCommand {
             let dirs = directories.resolved
             let caSettings = try resolveCA(ca, configDirectory: dirs.config)
             let source = try AccountImportSource.load(certbot: fromCertbot, lego: fromLego, pemKey: key)
-            let logger = Logger(label: "certkeeper")
-            let client = ACMEClient(
-                directoryURL: caSettings.directoryURL,
-                transport: try AsyncHTTPClientTransport(trustRootsPEMFile: caSettings.trustRootsFile), logger: logger,
-                userAgent: "certkeeper/\(CertkeeperVersion.string)")
             // Verified at the CA before anything is stored: the key must already have an account there.
-            let found = try await client.newAccount(key: source.key, contact: [], eab: nil, onlyReturnExisting: true)
+            let found = try await withACMEClient(caSettings) { client in
+                try await client.newAccount(key: source.key, contact: [], eab: nil, onlyReturnExisting: true)
+            }
             if let expected = source.accountURL, expected != found.url {
                 FileHandle.standardError.write(
                     Data(
@@ -126,12 +123,16 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "New key type (default: the current one).") var keyType: String?
 
         func run() async throws {
-            let (record, key, client) = try await accountClient(id, directories: directories)
+            let (record, key, ca) = try await accountClient(id, directories: directories)
             let type = try keyType.map { try parseKeyType($0) } ?? record.keyType
             guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
             let newKey = try SigningKey.generate(type)
-            try await client.changeKey(accountURL: url, oldKey: key, newKey: newKey)
             let store = try FileAccountStore(stateDirectory: directories.resolved.state)
+            // Staged durably first: a crash after the CA accepted keyChange must not lose the only working key.
+            try await store.stageRolloverKey(id: record.id, pem: newKey.pemRepresentation)
+            try await withACMEClient(ca) { client in
+                try await client.changeKey(accountURL: url, oldKey: key, newKey: newKey)
+            }
             try await store.replaceKey(id: record.id, newKeyPEM: newKey.pemRepresentation, newKeyType: type)
             print(
                 "account \(record.id) now uses a new \(type.rawValue) key; the old key is kept next to it as key.pem.old-*"
@@ -148,9 +149,9 @@ struct AccountCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard yes else { throw ValidationError("deactivation cannot be undone; add --yes to confirm") }
-            var (record, key, client) = try await accountClient(id, directories: directories)
+            var (record, key, ca) = try await accountClient(id, directories: directories)
             guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
-            try await client.deactivateAccount(url: url, key: key)
+            try await withACMEClient(ca) { client in try await client.deactivateAccount(url: url, key: key) }
             record.status = .deactivated
             record.updated = Date()
             try await FileAccountStore(stateDirectory: directories.resolved.state).update(record)
@@ -169,7 +170,7 @@ private func loadRecord(_ id: String, directories: DirectoryOptions) async throw
 }
 
 private func accountClient(_ id: String, directories: DirectoryOptions) async throws -> (
-    AccountRecord, SigningKey, ACMEClient
+    AccountRecord, SigningKey, CASettings
 ) {
     let record = try await loadRecord(id, directories: directories)
     let store = try FileAccountStore(stateDirectory: directories.resolved.state)
@@ -177,10 +178,25 @@ private func accountClient(_ id: String, directories: DirectoryOptions) async th
     let ca =
         (try? resolveCA(record.caDirectoryURL, configDirectory: directories.resolved.config))
         ?? CASettings(name: record.caDirectoryURL, directoryURL: record.caDirectoryURL)
+    return (record, key, ca)
+}
+
+/// Runs `body` with a client for `ca`, then shuts its HTTP transport down (an `HTTPClient` dropped without
+/// `shutdown()` traps).
+private func withACMEClient<T>(_ ca: CASettings, _ body: (ACMEClient) async throws -> T) async throws -> T {
+    let transport = try AsyncHTTPClientTransport(trustRootsPEMFile: ca.trustRootsFile)
     let client = ACMEClient(
-        directoryURL: ca.directoryURL, transport: try AsyncHTTPClientTransport(trustRootsPEMFile: ca.trustRootsFile),
-        logger: Logger(label: "certkeeper"), userAgent: "certkeeper/\(CertkeeperVersion.string)")
-    return (record, key, client)
+        directoryURL: ca.directoryURL, transport: transport, logger: Logger(label: "certkeeper"),
+        userAgent: "certkeeper/\(CertkeeperVersion.string)")
+    let result: T
+    do {
+        result = try await body(client)
+    } catch {
+        try? await transport.shutdown()
+        throw error
+    }
+    try? await transport.shutdown()
+    return result
 }
 
 /// A preset, a `[ca.NAME]` from certkeeper.toml, or a directory URL (matched against configured CAs for trust roots).

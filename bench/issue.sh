@@ -18,7 +18,7 @@ mkdir -p "$work"/{etc/certs.d,state,run}
 daemon_pid=
 cleanup() {
     set +e
-    [[ -n $daemon_pid ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    stop_pid "$daemon_pid"
     PEBBLE_PORT=14950 PEBBLE_MGMT_PORT=15950 CHALLTESTSRV_PORT=8975 CHALLTESTSRV_DNS_PORT=8973 \
         scripts/testenv/pebble.sh stop "$work/pebble" >/dev/null 2>&1
 }

@@ -21,11 +21,8 @@ daemon_pid=
 web_pid=
 cleanup() {
     set +e
-    if [[ -n $daemon_pid ]]; then
-        kill "$daemon_pid" 2>/dev/null
-        wait "$daemon_pid" 2>/dev/null
-    fi
-    [[ -n $web_pid ]] && kill "$web_pid" 2>/dev/null
+    stop_pid "$daemon_pid"
+    stop_pid "$web_pid"
     scripts/testenv/pebble.sh stop "$pebble_dir" >/dev/null 2>&1
 }
 trap cleanup EXIT

@@ -32,3 +32,17 @@ wait_for() {
     echo "timed out waiting for $what" >&2
     return 1
 }
+
+# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL. Only for processes this script started.
+stop_pid() {
+    local pid=$1 i
+    [[ -n $pid ]] || return 0
+    kill "$pid" 2>/dev/null || return 0
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    return 0
+}

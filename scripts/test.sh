@@ -23,8 +23,12 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== build"
-swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Emitting|Linking|Write|Wrapping|Merging)' | tail -n 40
-[[ ${PIPESTATUS[0]} -eq 0 ]] || exit 1
+if ! swift build --build-tests >"$work/build.log" 2>&1; then
+    grep -E 'error:' "$work/build.log" | sort -u | head -n 40
+    tail -n 20 "$work/build.log"
+    exit 1
+fi
+grep -E 'warning:|Build complete' "$work/build.log" | grep -v '^ ' | sort -u || true
 
 echo "== start Pebble, BIND and the ACME test double"
 scripts/testenv/pebble.sh start "$work/pebble" >/dev/null

@@ -18,6 +18,10 @@ actor Daemon {
     let accounts: AccountManager
     let stateStore: any CertificateStateStore
     let clock: any DaemonClock
+    /// The HTTP transports to the CAs and the challenge responders, closed by ``shutdown()``.
+    private let transports = TransportRegistry()
+    private let httpPool: HTTP01ResponderPool
+    private let tlsPool: TLSALPN01ResponderPool
     let profiles: ProfileValidator
     private(set) var configuration: Configuration
     private var rejectedSpecs: [String]
@@ -36,19 +40,21 @@ actor Daemon {
         let environment = ProcessInfo.processInfo.environment
         let faults = FaultPoints(environment: environment)
         let secrets = SecretReader(environment: environment)
-        let stateStore = try FileCertificateStateStore(stateDirectory: directories.state)
+        let stateStore = FileCertificateStateStore(stateDirectory: directories.state)
         self.stateStore = stateStore
-        let clients = ACMEClientPool(logger: logger) { ca in
-            try AsyncHTTPClientTransport(trustRootsPEMFile: ca.trustRootsFile)
+        let clients = ACMEClientPool(logger: logger) { [transports] ca in
+            try transports.make(trustRootsPEMFile: ca.trustRootsFile)
         }
         let accounts = AccountManager(
-            store: try FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
+            store: FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
             stateDirectory: directories.state, faults: faults, logger: logger)
         self.accounts = accounts
         self.profiles = ProfileValidator(clients: clients, logger: logger)
-        let solvers = SolverFactory(
-            httpPool: HTTP01ResponderPool(), tlsPool: TLSALPN01ResponderPool(),
-            secrets: secrets)
+        let httpPool = HTTP01ResponderPool()
+        let tlsPool = TLSALPN01ResponderPool()
+        self.httpPool = httpPool
+        self.tlsPool = tlsPool
+        let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets)
         let hooks = HookRunner()
         let worker = CertificateMaintainer(
             stateDirectory: directories.state, accounts: accounts, clients: clients,
@@ -146,6 +152,14 @@ actor Daemon {
                     "column": .stringConvertible(diagnostic.column),
                 ]) { $1 })
         }
+    }
+
+    /// Closes the CA connections (in-flight requests fail; an interrupted order resumes at the next start) and the
+    /// challenge responders. Called once on SIGTERM, after the scheduler stopped.
+    func shutdown() async {
+        await transports.shutdownAll()
+        await httpPool.shutdown()
+        await tlsPool.shutdown()
     }
 
     /// Answers the control socket.

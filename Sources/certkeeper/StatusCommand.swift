@@ -59,7 +59,7 @@ struct StatusCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
             throw ExitCode(1)
         }
-        let store = try FileCertificateStateStore(stateDirectory: dirs.state)
+        let store = FileCertificateStateStore(stateDirectory: dirs.state)
         return await StatusReport.build(
             configuration: configuration, stateDirectory: dirs.state, stateStore: store,
             rejectedSpecs: result.specDiagnostics.keys.sorted(), now: Date())

@@ -21,7 +21,7 @@ struct AccountCommand: AsyncParsableCommand {
         @Flag(help: "Include archived accounts.") var all = false
 
         func run() async throws {
-            let store = try FileAccountStore(stateDirectory: directories.resolved.state)
+            let store = FileAccountStore(stateDirectory: directories.resolved.state)
             let records = try await store.allRecords(includeArchived: all).sorted { $0.id < $1.id }
             if records.isEmpty { print("no accounts stored in \(directories.resolved.state)/accounts") }
             for record in records {
@@ -78,7 +78,7 @@ struct AccountCommand: AsyncParsableCommand {
                         "certkeeper: note: the CA knows this key as \(found.url), the import source said \(expected)\n"
                             .utf8))
             }
-            let store = try FileAccountStore(stateDirectory: dirs.state)
+            let store = FileAccountStore(stateDirectory: dirs.state)
             let now = Date()
             var record = try AccountRecord.pending(
                 caDirectoryURL: caSettings.directoryURL, name: name, contact: found.account.contact ?? source.contact,
@@ -101,7 +101,7 @@ struct AccountCommand: AsyncParsableCommand {
 
         func run() async throws {
             let record = try await loadRecord(id, directories: directories)
-            let store = try FileAccountStore(stateDirectory: directories.resolved.state)
+            let store = FileAccountStore(stateDirectory: directories.resolved.state)
             let pem = try await store.keyPEM(id: record.id)
             try AtomicFile.ensureDirectory(output, mode: 0o700)
             let encoder = JSONEncoder()
@@ -127,7 +127,7 @@ struct AccountCommand: AsyncParsableCommand {
             let type = try keyType.map { try parseKeyType($0) } ?? record.keyType
             guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
             let newKey = try SigningKey.generate(type)
-            let store = try FileAccountStore(stateDirectory: directories.resolved.state)
+            let store = FileAccountStore(stateDirectory: directories.resolved.state)
             // Staged durably first: a crash after the CA accepted keyChange must not lose the only working key.
             try await store.stageRolloverKey(id: record.id, pem: newKey.pemRepresentation)
             try await withACMEClient(ca) { client in
@@ -151,7 +151,7 @@ struct AccountCommand: AsyncParsableCommand {
             guard yes else { throw ValidationError("deactivation cannot be undone; add --yes to confirm") }
             var (record, key, ca) = try await accountClient(id, directories: directories)
             guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
-            try await withACMEClient(ca) { client in try await client.deactivateAccount(url: url, key: key) }
+            _ = try await withACMEClient(ca) { client in try await client.deactivateAccount(url: url, key: key) }
             record.status = .deactivated
             record.updated = Date()
             try await FileAccountStore(stateDirectory: directories.resolved.state).update(record)
@@ -161,7 +161,7 @@ struct AccountCommand: AsyncParsableCommand {
 }
 
 private func loadRecord(_ id: String, directories: DirectoryOptions) async throws -> AccountRecord {
-    let store = try FileAccountStore(stateDirectory: directories.resolved.state)
+    let store = FileAccountStore(stateDirectory: directories.resolved.state)
     guard let record = try await store.record(id: id) else {
         throw ValidationError(
             "no account '\(id)' in \(directories.resolved.state)/accounts (see `certkeeper account list`)")
@@ -173,7 +173,7 @@ private func accountClient(_ id: String, directories: DirectoryOptions) async th
     AccountRecord, SigningKey, CASettings
 ) {
     let record = try await loadRecord(id, directories: directories)
-    let store = try FileAccountStore(stateDirectory: directories.resolved.state)
+    let store = FileAccountStore(stateDirectory: directories.resolved.state)
     let key = try SigningKey(pemRepresentation: try await store.keyPEM(id: record.id))
     let ca =
         (try? resolveCA(record.caDirectoryURL, configDirectory: directories.resolved.config))

@@ -136,7 +136,12 @@ public actor RenewalScheduler {
                 }
             }
             sleepTask = task
-            await task.value
+            // The sleep is an unstructured task: cancelling run() must cancel it, or shutdown waits forever.
+            await withTaskCancellationHandler {
+                await task.value
+            } onCancel: {
+                task.cancel()
+            }
             sleepTask = nil
             if timed, let deadline, !task.isCancelled, clock.now() >= deadline {
                 timerWakeups += 1

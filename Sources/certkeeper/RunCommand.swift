@@ -76,10 +76,22 @@ struct RunCommand: AsyncParsableCommand {
             }
             for await signal in stopSignals {
                 logger.notice("received \(signal), stopping")
-                _ = notifier.stopping()
+                _ = notifier.stopping(status: "Stopping")
                 break
+            }
+            // Safety net under the unit's TimeoutStopSec=10: whatever does not honour cancellation must not turn a
+            // stop into SIGKILL and a `failed` unit. Orders are crash-safe, so leaving one mid-way is harmless.
+            Task.detached {
+                try? await Task.sleep(for: Self.stopGracePeriod)
+                logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
+                Foundation.exit(0)
             }
             group.cancelAll()
         }
+        await daemon.shutdown()
+        logger.notice("certkeeper stopped")
     }
+
+    /// How long shutdown may take before the process exits regardless (below the unit's TimeoutStopSec=10).
+    static let stopGracePeriod: Duration = .seconds(5)
 }

@@ -26,8 +26,18 @@ public enum ProcessRunnerError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Runs argv lists (never through a shell) with extra environment, captured output and a timeout.
+///
+/// Children are started with `posix_spawn` and a clean signal state: an empty signal mask
+/// (`POSIX_SPAWN_SETSIGMASK`; the daemon blocks SIGTERM/SIGHUP on its threads to receive them as events, and a mask
+/// is inherited) and default dispositions for every signal (`POSIX_SPAWN_SETSIGDEF`; SIGPIPE is ignored in the
+/// daemon). Each child leads its own process group, so a timeout signals the hook and anything it started.
 public struct ProcessRunner: Sendable {
-    public init() {}
+    /// Time between SIGTERM and SIGKILL for a child past its timeout.
+    public var killGrace: Duration
+
+    public init(killGrace: Duration = .seconds(5)) {
+        self.killGrace = killGrace
+    }
 
     /// Runs `argv`; `argv[0]` is an absolute path or a name looked up in `PATH`.
     ///
@@ -35,61 +45,126 @@ public struct ProcessRunner: Sendable {
     ///   - argv: program and arguments, passed as-is.
     ///   - environment: variables added to (and overriding) the daemon's environment;
     ///     `JOURNAL_STREAM` is removed so children never log to the journal under their own attribution.
-    ///   - timeout: the child gets SIGTERM at the timeout and SIGKILL 5 s later.
+    ///   - timeout: the child's process group gets SIGTERM at the timeout and SIGKILL ``killGrace`` later.
     public func run(_ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
         async throws -> ProcessResult
     {
         guard let first = argv.first else { throw ProcessRunnerError.emptyArgv }
-        let process = Process()
-        if first.contains("/") {
-            process.executableURL = URL(fileURLWithPath: first)
-            process.arguments = Array(argv.dropFirst())
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = argv
-        }
+        // A bare name is looked up in the child's PATH by env(1), as a shell would.
+        let spawnArgv = first.contains("/") ? argv : ["/usr/bin/env"] + argv
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "JOURNAL_STREAM")
         env.removeValue(forKey: "NOTIFY_SOCKET")
         env.removeValue(forKey: "WATCHDOG_USEC")
         env.removeValue(forKey: "WATCHDOG_PID")
         for (key, value) in environment { env[key] = value }
-        process.environment = env
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
 
-        let outBox = OutputCollector(handle: outPipe.fileHandleForReading)
-        let errBox = OutputCollector(handle: errPipe.fileHandleForReading)
-        let exited = ExitSignal()
-        process.terminationHandler = { _ in exited.fire() }
-        do {
-            try process.run()
-        } catch {
-            throw ProcessRunnerError.launchFailed(executable: first, reason: "\(error.localizedDescription)")
-        }
+        let child = try Self.spawn(spawnArgv, environment: env, displayName: first)
+        let outBox = OutputCollector(handle: FileHandle(fileDescriptor: child.stdout, closeOnDealloc: true))
+        let errBox = OutputCollector(handle: FileHandle(fileDescriptor: child.stderr, closeOnDealloc: true))
         outBox.start()
         errBox.start()
+        let exited = ExitSignal()
+        let waitStatus = StatusBox()
+        let pid = child.pid
+        Thread.detachNewThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+            waitStatus.set(status)
+            exited.fire()
+        }
 
-        let pid = process.processIdentifier
         let timedOut = await exited.wait(timeout: timeout)
         if timedOut {
-            kill(pid, SIGTERM)
-            if await exited.wait(timeout: .seconds(5)) {
-                kill(pid, SIGKILL)
-                _ = await exited.wait(timeout: .seconds(5))
+            kill(-pid, SIGTERM)
+            if await exited.wait(timeout: killGrace) {
+                kill(-pid, SIGKILL)
+                _ = await exited.wait(timeout: .seconds(30))
             }
         }
-        process.waitUntilExit()
+        let status = waitStatus.value
         let stdout = outBox.finish()
         let stderr = errBox.finish()
-        let signaled = process.terminationReason == .uncaughtSignal
+        // <sys/wait.h>: low 7 bits = terminating signal (0: exited; 0x7f: stopped), exit code in bits 8-15.
+        let signal = status & 0x7f
+        let signaled = signal != 0 && signal != 0x7f
         return ProcessResult(
-            status: process.terminationStatus, signaled: signaled, timedOut: timedOut,
+            status: signaled ? signal : (status >> 8) & 0xff, signaled: signaled, timedOut: timedOut,
             stdout: stdout, stderr: stderr)
     }
+
+    /// pipe(2) with both ends close-on-exec (pipe2 is not visible from Swift), so other children never inherit them.
+    private static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    /// Starts `argv` with stdin from /dev/null and stdout/stderr to new pipes (read ends returned, close-on-exec).
+    private static func spawn(_ argv: [String], environment: [String: String], displayName: String) throws
+        -> (pid: pid_t, stdout: Int32, stderr: Int32)
+    {
+        var outPipe: [Int32] = [-1, -1]
+        var errPipe: [Int32] = [-1, -1]
+        guard Self.cloexecPipe(&outPipe) else {
+            throw ProcessRunnerError.launchFailed(
+                executable: displayName, reason: "pipe: \(String(cString: strerror(errno)))")
+        }
+        guard Self.cloexecPipe(&errPipe) else {
+            let reason = String(cString: strerror(errno))
+            close(outPipe[0])
+            close(outPipe[1])
+            throw ProcessRunnerError.launchFailed(executable: displayName, reason: "pipe: \(reason)")
+        }
+        defer {
+            // The child has its copies; the parent keeps only the read ends.
+            close(outPipe[1])
+            close(errPipe[1])
+        }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for pointer in cArgv { free(pointer) }
+            for pointer in cEnv { free(pointer) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        guard result == 0 else {
+            close(outPipe[0])
+            close(errPipe[0])
+            throw ProcessRunnerError.launchFailed(executable: displayName, reason: String(cString: strerror(result)))
+        }
+        return (pid, outPipe[0], errPipe[0])
+    }
+}
+
+/// The raw wait status, written once by the reaper thread.
+private final class StatusBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var status: Int32 = 0
+    func set(_ value: Int32) { lock.withLock { status = value } }
+    var value: Int32 { lock.withLock { status } }
 }
 
 /// Reads a pipe on a background thread until EOF.

@@ -7,6 +7,7 @@
 # Usage: scripts/e2e/systemd.sh WORKDIR      (root; Pebble on 127.0.0.1:14600, http-01 on 127.0.0.1:5602)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
 work=${1:?usage: $0 WORKDIR}
@@ -48,6 +49,7 @@ check() {
 # in CMD...: run inside the container as root.
 ctr() { scripts/testenv/nspawn.sh exec "$name" "$@"; }
 # put PATH MODE: write stdin to PATH inside the container.
+# shellcheck disable=SC2016 # expanded by the inner sh
 put() { ctr sh -c 'mkdir -p "$(dirname "$1")" && cat >"$1" && chmod "$2" "$1"' sh "$1" "$2"; }
 prop() { ctr systemctl show -p "$2" --value "$1"; }
 # wait_in TRIES CMD...: poll a command inside the container every 0.5 s.

@@ -39,6 +39,7 @@ nspawn_pid() {
 leader_pid() {
     local parent child
     parent=$(nspawn_pid) || return 1
+    # shellcheck disable=SC2013 # the children files hold space-separated PIDs
     for child in $(cat "/proc/$parent/task/"*/children 2>/dev/null); do
         if [[ $(cat "/proc/$child/comm" 2>/dev/null) == systemd ]]; then
             echo "$child"

@@ -70,7 +70,11 @@ public struct CertificateMaintainer: CertificateWorker {
                     "adopted the installed certificate (valid until \(installed.info.notAfter)); it is renewed on schedule",
                     metadata: metadata)
             }
-            let (renewAt, recheck) = await renewalTime(spec: spec, installed: installed, state: &state, now: now)
+            // Called before its planned check (`renew NAME`, a changed spec): ask ARI again now, whatever the
+            // cached Retry-After says, so a window the CA just moved is seen.
+            let outOfSchedule = state.nextCheck.map { now < $0 } ?? true
+            let (renewAt, recheck) = await renewalTime(
+                spec: spec, installed: installed, state: &state, now: now, refreshARI: outOfSchedule)
             if force {
                 reason = "renewal requested"
             } else if now >= renewAt {
@@ -185,7 +189,8 @@ public struct CertificateMaintainer: CertificateWorker {
 
     /// The renewal time of `installed` and, when the CA offers ARI, when to ask it again.
     private func renewalTime(
-        spec: CertificateSpec, installed: InstalledCertificate, state: inout CertificateState, now: Date
+        spec: CertificateSpec, installed: InstalledCertificate, state: inout CertificateState, now: Date,
+        refreshARI: Bool = false
     ) async -> (Date, Date?) {
         var generator = RandomSourceGenerator(random)
         let serial = installed.info.serialHex
@@ -202,7 +207,7 @@ public struct CertificateMaintainer: CertificateWorker {
             let client = try? await clients.client(for: spec.ca),
             (try? await client.directory().renewalInfo) != nil
         else { return (state.scheduledRenewal!, nil) }
-        if let retry = state.ariRetryAfter, retry > now { return (state.scheduledRenewal!, retry) }
+        if !refreshARI, let retry = state.ariRetryAfter, retry > now { return (state.scheduledRenewal!, retry) }
         do {
             let (info, retryAfter) = try await client.renewalInfo(certID: certID)
             let retrySeconds = retryAfter.map { Double($0.components.seconds) }

@@ -14,6 +14,7 @@
 #        8855/8853, http-01 5802, tls-alpn 5801, double 14843/14880)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# shellcheck source=scripts/lib.sh
 source scripts/lib.sh
 
 work=${1:?usage: $0 WORKDIR}

@@ -71,8 +71,25 @@ actor Daemon {
     func start() async {
         let signal = statusSignal
         await scheduler.onChange { signal.yield() }
-        // A profile the CA does not advertise rejects the spec (the others start).
-        let rejections = await profiles.rejections(for: Array(configuration.certificates.values))
+        // Specs naming a profile start once their CA's directory confirms it (in the background, so a slow CA
+        // does not delay READY=1); a profile the CA does not advertise rejects the spec, the others run.
+        let profiled = configuration.certificates.values.filter { $0.profile != nil }
+        await scheduler.apply(
+            specs: configuration.certificates.values.filter { $0.profile == nil },
+            maxConcurrent: configuration.defaults.maxConcurrentOrders)
+        registerAccounts()
+        if !profiled.isEmpty {
+            let generation = reloadGeneration
+            Task { await self.admitProfiled(Array(profiled), generation: generation) }
+        }
+    }
+
+    /// Bumped by every reload, so a start-up check that finishes after a reload does not undo it.
+    private var reloadGeneration = 0
+
+    private func admitProfiled(_ specs: [CertificateSpec], generation: Int) async {
+        let rejections = await profiles.rejections(for: specs)
+        guard generation == reloadGeneration else { return }
         if !rejections.isEmpty {
             let outcome = ConfigMerge.rejecting(rejections, in: ConfigMerge.initial(configuration), previous: nil)
             logRejected(outcome.diagnostics)
@@ -81,7 +98,6 @@ actor Daemon {
         }
         await scheduler.apply(
             specs: Array(configuration.certificates.values), maxConcurrent: configuration.defaults.maxConcurrentOrders)
-        registerAccounts()
     }
 
     /// Accounts are registered when the config is loaded, not at the first order (GTS expires unused EAB keys).
@@ -105,6 +121,7 @@ actor Daemon {
     /// keeps everything; either way the reload counts as failed. Never exits.
     func reload() async -> ControlResponse {
         _ = notifier.reloading(status: "Reloading configuration")
+        reloadGeneration += 1
         let result = ConfigLoader().load(configDirectory: directories.config)
         guard var outcome = ConfigMerge.merge(previous: configuration, result: result) else {
             _ = notifier.ready()

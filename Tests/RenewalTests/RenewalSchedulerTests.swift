@@ -66,7 +66,8 @@ actor RecordingWorker: CertificateWorker {
         var first: [String: Date] = [:]
         for index in 0..<1000 { first["c\(index)"] = start.addingTimeInterval(Double(3600 * (1 + index % 10))) }
         let worker = RecordingWorker(clock: clock, firstDue: first) { _, now in now.addingTimeInterval(90 * 86_400) }
-        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 1000, logger: Logger(label: "test"))
+        let scheduler = RenewalScheduler(
+            worker: worker, clock: clock, maxConcurrent: 1000, logger: Logger(label: "test"))
         await scheduler.apply(specs: (0..<1000).map { makeSpec("c\($0)") }, maxConcurrent: 1000)
         let runner = Task { await scheduler.run() }
         defer { runner.cancel() }

@@ -112,6 +112,9 @@ public struct ConfigLoader: Sendable {
         let conflicts = DefaultAccountConflicts.find(in: Array(parsed.values), mainFile: mainPath)
         globalDiagnostics += conflicts.diagnostics
         for name in conflicts.specNames { parsed[name] = nil }
+        let sharedKeys = SharedEABKeyConflicts.find(in: Array(parsed.values), mainFile: mainPath)
+        globalDiagnostics += sharedKeys.diagnostics
+        for name in sharedKeys.specNames { parsed[name] = nil }
 
         var configuration: Configuration?
         if let main {

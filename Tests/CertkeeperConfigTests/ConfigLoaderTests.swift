@@ -251,6 +251,45 @@ private func positions(_ diagnostics: [ConfigDiagnostic]) -> [String] {
         #expect(result.specDiagnostics.isEmpty)
     }
 
+    @Test func twoAccountsWithOneEABKeyIDAreACrossFileError() throws {
+        let challenge = "\n[challenge]\ntype = \"http-01\"\nwebroot = \"/w\"\n"
+        // The named account has no EAB of its own, so it falls back to the CA's: the same single-use key id.
+        let main = """
+            [defaults]
+            contact = "ops@example.com"
+            [ca.google]
+            eab_kid = "kid-1"
+            eab_hmac_key_file = "/etc/ck/google.hmac"
+            [account.division]
+            ca = "google"
+            contact = "division@example.com"
+            """
+        let result = load(
+            main,
+            [
+                ("a.toml", "domains = [\"a.org\"]\nca = \"google\"" + challenge),
+                ("b.toml", "domains = [\"b.org\"]\naccount = \"division\"" + challenge),
+                ("c.toml", "domains = [\"c.org\"]\nca = \"letsencrypt\"" + challenge),
+            ])
+        let config = try #require(result.configuration)
+        #expect(Set(config.certificates.keys) == ["c"])
+        #expect(positions(result.globalDiagnostics) == ["/etc/ck/certs.d/a.toml:1:1", "/etc/ck/certs.d/b.toml:1:1"])
+        let message = try #require(result.globalDiagnostics.first?.message)
+        #expect(message.contains("'default' (used by a) and 'division' (used by b)"))
+        #expect(message.contains("EAB key id 'kid-1'"))
+        #expect(message.contains("its own eab_kid"))
+
+        // One account used by several specs is fine.
+        let shared = load(
+            main,
+            [
+                ("a.toml", "domains = [\"a.org\"]\nca = \"google\"" + challenge),
+                ("d.toml", "domains = [\"d.org\"]\nca = \"google\"" + challenge),
+            ])
+        #expect(shared.globalDiagnostics.isEmpty)
+        #expect(shared.configuration?.certificates.count == 2)
+    }
+
     @Test func eabRequiredCAWithoutContactOrEAB() throws {
         let spec = "domains = [\"a.org\"]\nca = \"google\"\n[challenge]\ntype = \"http-01\"\nwebroot = \"/w\"\n"
         let noEAB = load(nil, [("a.toml", spec)])

@@ -52,6 +52,10 @@ swift test --skip-build 2>&1 | tee "$work/swift-test.log"
 swift_status=${PIPESTATUS[0]}
 set -e
 
+# The end-to-end scenarios start their own servers (some on the default ports used above).
+cleanup
+started=()
+
 echo "== end-to-end"
 passed=0
 failed=0

@@ -55,7 +55,9 @@ check() {
 }
 
 echo "== starting Pebble (EAB required) and the GTS-like double"
-scripts/testenv/pebble.sh start "$work/pebble" >/dev/null || fail "pebble.sh start"
+# The double counts every newAccount POST, so Pebble's random badNonce rejections (whose retries are covered by
+# ACMEClientTests and scripts/e2e/renewal.sh) would show up as extra requests: turn them off here.
+PEBBLE_WFE_NONCEREJECT=0 scripts/testenv/pebble.sh start "$work/pebble" >/dev/null || fail "pebble.sh start"
 # shellcheck disable=SC1091
 source "$work/pebble/env"
 PEBBLE_DIR=$work/pebble scripts/testenv/acme-double.sh start "$work/double" >/dev/null || fail "acme-double.sh start"

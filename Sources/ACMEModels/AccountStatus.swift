@@ -11,13 +11,4 @@ public struct AccountStatus: RawRepresentable, Sendable, Hashable, Codable, Cust
     public static let revoked = Self(rawValue: "revoked")
 
     public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

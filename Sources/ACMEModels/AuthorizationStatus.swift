@@ -16,13 +16,4 @@ public struct AuthorizationStatus: RawRepresentable, Sendable, Hashable, Codable
     public static let revoked = Self(rawValue: "revoked")
 
     public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

@@ -13,13 +13,4 @@ public struct OrderStatus: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let invalid = Self(rawValue: "invalid")
 
     public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

@@ -45,13 +45,4 @@ public struct ProblemType: RawRepresentable, Sendable, Hashable, Codable, Custom
     public static let agreementRequired = Self(acme: "agreementRequired")
 
     public var description: String { rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }

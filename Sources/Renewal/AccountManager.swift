@@ -25,6 +25,12 @@ public enum AccountError: Error, Sendable, CustomStringConvertible {
     /// A refusal remembered from earlier; the specs wait for a config change or reload.
     case waitingForConfigChange(account: String, ca: String, reason: String)
 
+    /// `text` ending in exactly one full stop.
+    static func sentence(_ text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return trimmed.hasSuffix(".") ? trimmed : trimmed + "."
+    }
+
     public var description: String {
         switch self {
         case .eabKeyAlreadyBound(let keyID, let ca, let existing, let contact, let path):
@@ -34,7 +40,7 @@ public enum AccountError: Error, Sendable, CustomStringConvertible {
                 + "or request a new EAB key from the CA"
         case .eabRefused(let account, let ca, let keyID, let detail, let backupPath):
             return
-                "\(ca) refused EAB key id '\(keyID)' for account '\(account)': \(detail). The key is probably already spent "
+                "\(ca) refused EAB key id '\(keyID)' for account '\(account)': \(Self.sentence(detail)) The key is probably already spent "
                 + "(single-use EAB keys cannot register a second account). Restore the account from backup into \(backupPath), "
                 + "import it with `certkeeper account import`, or request a new EAB key from the CA and update the config; "
                 + "certkeeper will not retry until the config changes or the daemon is reloaded"

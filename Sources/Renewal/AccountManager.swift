@@ -87,10 +87,15 @@ public actor AccountManager {
     private var refusals: [String: AccountError] = [:]
     private var inProgress: [String: Task<AccountHandle, any Error>] = [:]
 
+    private let locks: any LockManager
+
+    /// - Parameter locks: held per account while it is reconciled, so two daemons sharing one store never register
+    ///   the same account twice.
     public init(
         store: any AccountStore, clients: ACMEClientPool, secrets: SecretReader, stateDirectory: String,
-        faults: FaultPoints = FaultPoints(), logger: Logger
+        faults: FaultPoints = FaultPoints(), locks: any LockManager = MemoryLockManager(), logger: Logger
     ) {
+        self.locks = locks
         self.store = store
         self.clients = clients
         self.secrets = secrets
@@ -117,7 +122,9 @@ public actor AccountManager {
         if let refusal = refusals[key] { throw refusal }
         if let cached = handles[key], Self.matches(cached.record, settings) { return cached }
         if let running = inProgress[key] { return try await running.value }
-        let task = Task { try await self.reconcile(settings) }
+        let lockName =
+            "account-" + (try StateName.accountID(caDirectoryURL: settings.ca.directoryURL, name: settings.name))
+        let task = Task { [locks] in try await locks.withLock(lockName) { try await self.reconcile(settings) } }
         inProgress[key] = task
         defer { inProgress[key] = nil }
         do {

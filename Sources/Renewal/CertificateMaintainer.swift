@@ -25,8 +25,10 @@ public struct CertificateMaintainer: CertificateWorker {
     public init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
         stateStore: any CertificateStateStore, installer: CertificateInstaller, hooks: HookRunner,
-        reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource, logger: Logger
+        reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
+        locks: any LockManager = MemoryLockManager(), logger: Logger
     ) {
+        self.locks = locks
         self.stateDirectory = stateDirectory
         self.accounts = accounts
         self.clients = clients
@@ -52,7 +54,21 @@ public struct CertificateMaintainer: CertificateWorker {
         await reloads.flush()
     }
 
+    /// Held per certificate while it is processed: another daemon on the same state directory waits its turn.
+    public var locks: any LockManager
+
     public func process(_ spec: CertificateSpec, force: Bool) async -> Date {
+        do {
+            return try await locks.withLock("cert-\(spec.name)") { await processLocked(spec, force: force) }
+        } catch {
+            logger.warning(
+                "another process holds this certificate's lock; trying again in a minute: \(error)",
+                metadata: Self.metadata(spec))
+            return clock.now().addingTimeInterval(60)
+        }
+    }
+
+    private func processLocked(_ spec: CertificateSpec, force: Bool) async -> Date {
         let now = clock.now()
         var metadata = Self.metadata(spec)
         var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)

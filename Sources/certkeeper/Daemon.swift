@@ -41,13 +41,14 @@ actor Daemon {
         let faults = FaultPoints(environment: environment)
         let secrets = SecretReader(environment: environment)
         let stateStore = FileCertificateStateStore(stateDirectory: directories.state)
+        let locks = ProcessLockManager(stateDirectory: directories.state)
         self.stateStore = stateStore
         let clients = ACMEClientPool(logger: logger) { [transports] ca in
             try transports.make(trustRootsPEMFile: ca.trustRootsFile)
         }
         let accounts = AccountManager(
             store: FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
-            stateDirectory: directories.state, faults: faults, logger: logger)
+            stateDirectory: directories.state, faults: faults, locks: locks, logger: logger)
         self.accounts = accounts
         self.profiles = ProfileValidator(clients: clients, logger: logger)
         let httpPool = HTTP01ResponderPool()
@@ -61,7 +62,7 @@ actor Daemon {
             issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: faults, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: hooks,
             reloads: ReloadCoalescer { units in await UnitReloader().reload(units: units, logger: logger) },
-            clock: clock, random: SystemRandomSource(), logger: logger)
+            clock: clock, random: SystemRandomSource(), locks: locks, logger: logger)
         self.scheduler = RenewalScheduler(
             worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders, logger: logger)
         (statusUpdates, statusSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -91,6 +91,8 @@ public actor RenewalScheduler {
     private var removedWhileInFlight: Set<String> = []
 
     private func pruneRemoved(keeping names: Set<String>) {
+        // A spec removed by an earlier reload while in flight and now back must not be dropped when it finishes.
+        removedWhileInFlight.subtract(names)
         for name in entries.keys where !names.contains(name) {
             removedWhileInFlight.insert(name)
         }

@@ -129,3 +129,25 @@ actor RecordingWorker: CertificateWorker {
         #expect(await scheduler.renewNow("a", force: false) == false)
     }
 }
+
+@Suite struct RenewalSchedulerReloadRaceTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func specRemovedAndReAddedWhileInFlightStaysScheduled() async throws {
+        let clock = ManualClock(now: start)
+        let worker = RecordingWorker(clock: clock, firstDue: ["a": start]) { _, now in now.addingTimeInterval(86_400) }
+        await worker.closeGate()
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 8, logger: Logger(label: "test"))
+        await scheduler.apply(specs: [makeSpec("a")], maxConcurrent: 8)
+        let runner = Task { await scheduler.run() }
+        defer { runner.cancel() }
+        #expect(await settle { await worker.processedCount == 1 })
+        // Two reloads while `a` is in flight: its file is removed, then put back.
+        await scheduler.apply(specs: [], maxConcurrent: 8)
+        await scheduler.apply(specs: [makeSpec("a")], maxConcurrent: 8)
+        await worker.openGate()
+        #expect(await settle { await scheduler.inFlightCount == 0 })
+        #expect(await scheduler.snapshot().map(\.spec.name) == ["a"])
+        #expect(await scheduler.renewNow("a", force: false))
+    }
+}

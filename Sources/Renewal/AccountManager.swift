@@ -86,6 +86,9 @@ public actor AccountManager {
     /// Refusals remembered until the next reload (key: account key in config).
     private var refusals: [String: AccountError] = [:]
     private var inProgress: [String: Task<AccountHandle, any Error>] = [:]
+    /// EAB key ids whose re-binding failed, by config key, until the next reload: the old account keeps working
+    /// and the refused key is not sent again at every order.
+    private var failedRebinds: [String: String] = [:]
 
     private let locks: any LockManager
 
@@ -108,6 +111,7 @@ public actor AccountManager {
     public func reloaded() {
         refusals = [:]
         handles = [:]
+        failedRebinds = [:]
     }
 
     /// The identity of an account in config: the CA's default account or a named one.
@@ -120,7 +124,9 @@ public actor AccountManager {
     public func handle(for settings: AccountSettings) async throws -> AccountHandle {
         let key = Self.configKey(settings)
         if let refusal = refusals[key] { throw refusal }
-        if let cached = handles[key], Self.matches(cached.record, settings) { return cached }
+        if let cached = handles[key], Self.matches(cached.record, settings, failedRebind: failedRebinds[key]) {
+            return cached
+        }
         if let running = inProgress[key] { return try await running.value }
         let lockName =
             "account-" + (try StateName.accountID(caDirectoryURL: settings.ca.directoryURL, name: settings.name))
@@ -137,9 +143,10 @@ public actor AccountManager {
         }
     }
 
-    private static func matches(_ record: AccountRecord, _ settings: AccountSettings) -> Bool {
+    private static func matches(_ record: AccountRecord, _ settings: AccountSettings, failedRebind: String?) -> Bool {
         record.contact == contactList(settings.contact) && record.keyType == settings.keyType
-            && (settings.eab == nil || record.eabKeyID == nil || record.eabKeyID == settings.eab?.keyID)
+            && (settings.eab == nil || record.eabKeyID == nil || record.eabKeyID == settings.eab?.keyID
+                || failedRebind == settings.eab?.keyID)
     }
 
     static func contactList(_ contact: String?) -> [String] {
@@ -163,10 +170,13 @@ public actor AccountManager {
                 (record, key) = try await recoverRollover(record, key: key, stagedPEM: staged, client: client)
             }
             // A different EAB key id: the operator asked for a new binding.
-            if let wanted = settings.eab?.keyID, let bound = record.eabKeyID, wanted != bound {
+            if let wanted = settings.eab?.keyID, let bound = record.eabKeyID, wanted != bound,
+                failedRebinds[Self.configKey(settings)] != wanted
+            {
                 do {
                     return try await rebind(settings, replacing: record, client: client)
                 } catch {
+                    failedRebinds[Self.configKey(settings)] = wanted
                     logger.error(
                         "registering account '\(settings.name)' at \(ca) with the new EAB key id '\(wanted)' failed; still using the account bound to '\(bound)': \(error)",
                         metadata: [LogKey.account: .string(settings.name), LogKey.ca: .string(ca)])

@@ -264,3 +264,23 @@ final class LockedBox<Value>: @unchecked Sendable {
         set { lock.withLock { _value = newValue } }
     }
 }
+
+extension AccountManagerTests {
+    @Test func refusedRebindIsTriedOnceUntilReload() async throws {
+        let store = MemoryAccountStore()
+        let ca = FakeAccountCA()
+        let oldKey = try await storeValid(settings(kid: "kid-1"), in: store, ca: ca)
+        // kid-2 is already spent elsewhere: the re-binding the operator asked for is refused.
+        ca.register(try SigningKey.generate(.ecdsaP256), eabKeyID: "kid-2")
+        let accounts = manager(store, ca)
+        for _ in 0..<3 {
+            let handle = try await accounts.handle(for: settings(kid: "kid-2"))
+            #expect(handle.key.publicJWK == oldKey.publicJWK)
+        }
+        let sent = { ca.posts.filter { $0.url.hasSuffix("/new-acct") && !$0.onlyReturnExisting }.count }
+        #expect(sent() == 1)
+        await accounts.reloaded()
+        _ = try await accounts.handle(for: settings(kid: "kid-2"))
+        #expect(sent() == 2)
+    }
+}

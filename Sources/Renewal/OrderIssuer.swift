@@ -90,11 +90,17 @@ public struct OrderIssuer: Sendable {
         var order: Order?
         var orderURL: String?
         if let known = state.orderURL, state.orderDomains?.sorted() == wantedDomains,
-            state.orderAccountURL == account.url
+            state.orderAccountURL == account.url, (state.orderKeyType ?? spec.keyType) == spec.keyType
         {
             // A request whose reply was lost may have been carried out: look at the known order first.
+            // Past finalize, the certificate is bound to the stored pending key: without that key the order
+            // can never be installed, so a new one is opened instead of failing on it forever.
+            let storedKey = (try? await stateStore.pendingKey(name: spec.name) ?? nil)
+                .flatMap { try? SigningKey(pemRepresentation: $0) }
+            let keyUsable = storedKey?.keyType == spec.keyType
             if let existing = try? await client.fetchOrder(url: known, accountURL: account.url, key: account.key),
-                [.pending, .ready, .processing, .valid].contains(existing.status)
+                [.pending, .ready].contains(existing.status)
+                    || ([.processing, .valid].contains(existing.status) && keyUsable)
             {
                 order = existing
                 orderURL = known

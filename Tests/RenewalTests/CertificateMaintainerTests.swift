@@ -294,3 +294,47 @@ import Testing
         #expect(error.contains(unknown.file))
     }
 }
+
+extension CertificateMaintainerTests {
+    @Test func inFlightOrderForAnotherKeyTypeIsNotContinued() async throws {
+        let h = try MaintainerHarness()
+        let old = h.spec()
+        let orderURL = "\(FakeACMEServer.base)/order/79"
+        // Finalized with a P-256 key before the spec switched to P-384.
+        let pendingKey = try SigningKey.generate(.ecdsaP256)
+        try await h.stateStore.savePendingKey(name: old.name, pem: pendingKey.pemRepresentation)
+        let pem = try h.ca.issue(
+            names: old.domains, publicKey: pendingKey.certificatePrivateKey.publicKey, notBefore: h.clock.now(),
+            lifetime: 90 * day)
+        h.server.addOrder(url: orderURL, status: "valid", domains: old.domains, certificatePEM: pem)
+        try await h.stateStore.save(
+            CertificateState(
+                name: old.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
+                orderDomains: old.domains, orderKeyType: old.keyType))
+        let spec = h.spec(keyType: .ecdsaP384)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(await h.state(spec)?.lastError == nil)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.installed(spec)?.keyType == .ecdsaP384)
+    }
+
+    @Test func validOrderWhoseKeyIsGoneIsNotContinued() async throws {
+        // A crash after install, before the state was saved: the old order is still recorded, its key is gone.
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        let orderURL = "\(FakeACMEServer.base)/order/80"
+        let goneKey = try SigningKey.generate(.ecdsaP256)
+        let pem = try h.ca.issue(
+            names: spec.domains, publicKey: goneKey.certificatePrivateKey.publicKey, notBefore: h.clock.now(),
+            lifetime: 90 * day)
+        h.server.addOrder(url: orderURL, status: "valid", domains: spec.domains, certificatePEM: pem)
+        try await h.stateStore.save(
+            CertificateState(
+                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
+                orderDomains: spec.domains, orderKeyType: spec.keyType))
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(await h.state(spec)?.lastError == nil)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.installed(spec) != nil)
+    }
+}

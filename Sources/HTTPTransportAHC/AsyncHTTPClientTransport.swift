@@ -21,11 +21,20 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
 
     /// - Parameters:
     ///   - trustRootsPEMFile: A PEM file of CA certificates trusted in addition to the system roots (e.g. a test CA).
+    ///     When the system has no CA bundle (a bare container), these are the only roots.
     ///   - timeout: Per-request deadline, also used as the connect timeout.
+    /// - Throws: ``TrustRootsFileError`` at once when `trustRootsPEMFile` cannot be read or holds no PEM certificate.
     public init(trustRootsPEMFile: String? = nil, timeout: Duration = .seconds(30)) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let trustRootsPEMFile {
-            tls.additionalTrustRoots = [.file(trustRootsPEMFile)]
+            let roots = try Self.loadTrustRoots(pemFile: trustRootsPEMFile)
+            switch Self.trustRootsPlan(configured: true, systemBundleAvailable: Self.systemBundleAvailable()) {
+            case .systemPlusConfigured:
+                tls.trustRoots = .default
+                tls.additionalTrustRoots = [.certificates(roots)]
+            case .configuredOnly, .system:
+                tls.trustRoots = .certificates(roots)
+            }
         }
         let seconds = Int64(timeout.components.seconds)
         var configuration = HTTPClient.Configuration(
@@ -63,6 +72,80 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// Shuts the underlying HTTP client down.
     public func shutdown() async throws {
         try await client.shutdown()
+    }
+
+    /// Which roots the TLS configuration trusts.
+    enum TrustRootsPlan: Equatable {
+        /// The system bundle only (no roots configured).
+        case system
+        /// The system bundle plus the configured PEM roots.
+        case systemPlusConfigured
+        /// Only the configured PEM roots: there is no system bundle, and NIOSSL's `.default` would fail every
+        /// handshake (`unknownError([])`).
+        case configuredOnly
+    }
+
+    static func trustRootsPlan(configured: Bool, systemBundleAvailable: Bool) -> TrustRootsPlan {
+        guard configured else { return .system }
+        return systemBundleAvailable ? .systemPlusConfigured : .configuredOnly
+    }
+
+    /// The places NIOSSL's `.default` trust roots load from on Linux (Debian/Ubuntu/Alpine file, RHEL/Fedora file,
+    /// Debian hashed directory); `.default` works when any of them exists.
+    static let systemBundleFiles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"]
+    static let systemBundleDirectories = ["/etc/ssl/certs"]
+
+    static func systemBundleAvailable() -> Bool {
+        #if os(Linux)
+            return systemBundleFiles.contains { pathKind($0) == S_IFREG }
+                || systemBundleDirectories.contains { pathKind($0) == S_IFDIR }
+        #else
+            return true
+        #endif
+    }
+
+    private static func pathKind(_ path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & S_IFMT
+    }
+
+    /// Reads and parses `path` now, so a bad `trust_roots` file fails at start-up naming the file rather than as a
+    /// TLS error at the first request.
+    static func loadTrustRoots(pemFile path: String) throws -> [NIOSSLCertificate] {
+        let bytes = try readFile(path)
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMBytes(bytes)
+        } catch {
+            throw TrustRootsFileError(path: path, reason: "it is not a valid PEM certificate file (\(error))")
+        }
+        guard !certificates.isEmpty else {
+            throw TrustRootsFileError(path: path, reason: "it holds no \"BEGIN CERTIFICATE\" block")
+        }
+        return certificates
+    }
+
+    private static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw TrustRootsFileError(path: path, reason: "cannot open it: \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw TrustRootsFileError(path: path, reason: "cannot read it: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+            guard bytes.count <= maxBodyBytes else {
+                throw TrustRootsFileError(path: path, reason: "it is larger than \(maxBodyBytes) bytes")
+            }
+        }
     }
 
     static func classify(_ error: any Error) -> HTTPTransportError.Kind {

@@ -81,7 +81,9 @@ public actor RenewalScheduler {
         for spec in toPlan {
             let due = await worker.firstDue(spec)
             if entries[spec.name]?.spec == spec, entries[spec.name]?.inFlight == false {
-                entries[spec.name]?.due = due
+                // A `renew NAME` that arrived while this was being computed asked for an earlier time: keep it.
+                let requested = entries[spec.name]?.due
+                entries[spec.name]?.due = requested.map { min($0, due) } ?? due
             }
         }
         pruneRemoved(keeping: Set(wanted.keys))

@@ -151,3 +151,36 @@ actor RecordingWorker: CertificateWorker {
         #expect(await scheduler.renewNow("a", force: false))
     }
 }
+
+/// A worker whose `firstDue` waits until released, so a test can act while `apply` is planning.
+actor GatedPlanningWorker: CertificateWorker {
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private(set) var planning = 0
+    private let due: Date
+    init(due: Date) { self.due = due }
+    func firstDue(_ spec: CertificateSpec) async -> Date {
+        planning += 1
+        await withCheckedContinuation { waiters.append($0) }
+        return due
+    }
+    func release() {
+        for waiter in waiters { waiter.resume() }
+        waiters = []
+    }
+    func process(_ spec: CertificateSpec, force: Bool) async -> Date { .distantFuture }
+}
+
+extension RenewalSchedulerReloadRaceTests {
+    @Test func renewRequestedWhileAReloadPlansTheSpecIsKept() async throws {
+        let clock = ManualClock(now: start)
+        let worker = GatedPlanningWorker(due: start.addingTimeInterval(30 * 86_400))
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 8, logger: Logger(label: "test"))
+        let reload = Task { await scheduler.apply(specs: [makeSpec("a")], maxConcurrent: 8) }
+        #expect(await settle { await worker.planning == 1 })
+        // `certkeeper renew a` arrives while the reload is still computing a's first due time.
+        #expect(await scheduler.renewNow("a", force: false))
+        await worker.release()
+        await reload.value
+        #expect(await scheduler.snapshot().first?.due == start)
+    }
+}

@@ -118,9 +118,25 @@ actor Daemon {
         }
     }
 
+    /// The latest reload; each reload waits for the one before it.
+    private var lastReload: Task<ControlResponse, Never>?
+
     /// Re-reads the configuration directory. A broken spec keeps its last good version; a broken certkeeper.toml
     /// keeps everything; either way the reload counts as failed. Never exits.
+    ///
+    /// Reloads (SIGHUP, `certkeeper reload`) run one at a time: the actor is reentrant at every await, and an earlier
+    /// reload still waiting for a CA's directory must not overwrite what a later one loaded.
     func reload() async -> ControlResponse {
+        let previous = lastReload
+        let task = Task {
+            _ = await previous?.value
+            return await self.reloadNow()
+        }
+        lastReload = task
+        return await task.value
+    }
+
+    private func reloadNow() async -> ControlResponse {
         _ = notifier.reloading(status: "Reloading configuration")
         reloadGeneration += 1
         let result = ConfigLoader().load(configDirectory: directories.config)
@@ -135,7 +151,8 @@ actor Daemon {
         logRejected(outcome.diagnostics)
         let tomlRejected = result.configuration == nil
         configuration = outcome.configuration
-        rejectedSpecs = outcome.rejectedNew + outcome.keptLastGood
+        // A broken certkeeper.toml keeps everything, including which specs are still not running.
+        if !tomlRejected { rejectedSpecs = outcome.rejectedNew + outcome.keptLastGood }
         await accounts.reloaded()
         await scheduler.apply(
             specs: Array(configuration.certificates.values), maxConcurrent: configuration.defaults.maxConcurrentOrders,

@@ -165,6 +165,13 @@ public struct CertificateMaintainer: CertificateWorker {
             await save(&state, spec: spec, next: next)
             return next
         } catch {
+            // Shutdown cancels the attempt and closes the CA connections under it: not a failure of the CA or the
+            // spec (no backoff, no on_failure hooks); the persisted order resumes at the next start.
+            if Task.isCancelled {
+                logger.notice(
+                    "attempt interrupted by shutdown (\(error)); it resumes at the next start", metadata: metadata)
+                return now
+            }
             return await failed(spec: spec, state: &state, error: error, now: now, metadata: metadata)
         }
     }

@@ -31,6 +31,8 @@ public actor RenewalScheduler {
     private var entries: [String: Entry] = [:]
     private var sleepTask: Task<Void, Never>?
     private var running = 0
+    /// The attempt in flight per certificate, cancelled when ``run()`` is (shutdown).
+    private var jobs: [String: Task<Void, Never>] = [:]
     /// Timer expiries that found work due; tests assert one per distinct due time.
     public private(set) var timerWakeups = 0
     private var changeCallbacks: [@Sendable () -> Void] = []
@@ -152,6 +154,7 @@ public actor RenewalScheduler {
             }
         }
         sleepTask?.cancel()
+        for job in jobs.values { job.cancel() }
     }
 
     private func wake() {
@@ -172,7 +175,7 @@ public actor RenewalScheduler {
             entries[name]?.force = false
             running += 1
             let spec = entry.spec
-            Task { [worker] in
+            jobs[name] = Task { [worker] in
                 let next = await worker.process(spec, force: force)
                 await self.finished(name: name, spec: spec, next: next)
             }
@@ -181,6 +184,7 @@ public actor RenewalScheduler {
 
     private func finished(name: String, spec: CertificateSpec, next: Date) async {
         running -= 1
+        jobs[name] = nil
         if removedWhileInFlight.remove(name) != nil {
             entries.removeValue(forKey: name)
         } else if var entry = entries[name] {

@@ -338,3 +338,26 @@ extension CertificateMaintainerTests {
         #expect(h.installed(spec) != nil)
     }
 }
+
+extension CertificateMaintainerTests {
+    @Test func anAttemptInterruptedByShutdownIsNotAFailure() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        // Shutdown closes the CA connections under the attempt: its requests fail while the task is cancelled.
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(503, "serverInternal", "connection closed") }
+        let maintainer = h.maintainer
+        let attempt = Task {
+            while !Task.isCancelled { await Task.yield() }
+            return await maintainer.process(spec, force: false)
+        }
+        attempt.cancel()
+        _ = await attempt.value
+        let state = await h.state(spec)
+        #expect((state?.failureCount ?? 0) == 0)
+        #expect(state?.nextAttempt == nil)
+        #expect(!h.logs.contains("renewal failed"))
+        // The next start picks it up at once.
+        h.restart()
+        #expect(await h.maintainer.firstDue(spec) == h.clock.now())
+    }
+}

@@ -48,7 +48,9 @@ actor RecordingWorker: CertificateWorker {
         guard gate else { return }
         await withCheckedContinuation { gateWaiters.append($0) }
     }
+    private(set) var cancelledAtLeave: [String] = []
     private func leave(_ name: String) -> Date {
+        if Task.isCancelled { cancelledAtLeave.append(name) }
         concurrent -= 1
         return nextDue(name, clock.now())
     }
@@ -182,5 +184,21 @@ extension RenewalSchedulerReloadRaceTests {
         await worker.release()
         await reload.value
         #expect(await scheduler.snapshot().first?.due == start)
+    }
+}
+
+extension RenewalSchedulerReloadRaceTests {
+    @Test func stoppingTheSchedulerCancelsAttemptsInFlight() async throws {
+        let clock = ManualClock(now: start)
+        let worker = RecordingWorker(clock: clock, firstDue: ["a": start]) { _, now in now.addingTimeInterval(86_400) }
+        await worker.closeGate()
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 8, logger: Logger(label: "test"))
+        await scheduler.apply(specs: [makeSpec("a")], maxConcurrent: 8)
+        let runner = Task { await scheduler.run() }
+        #expect(await settle { await worker.processedCount == 1 })
+        runner.cancel()
+        await runner.value
+        await worker.openGate()
+        #expect(await settle { await worker.cancelledAtLeave == ["a"] })
     }
 }

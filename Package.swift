@@ -95,9 +95,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Running argv-list children with captured output and a timeout (hooks, exec DNS provider).
+        // C: posix_spawn's closefrom action (a glibc extension Swift does not import).
+        .target(name: "CSpawn"),
         .target(
             name: "Subprocess",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSpawn", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Atomic installation of keys and certificates, owner/group/mode, hooks.

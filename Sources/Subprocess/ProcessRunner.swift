@@ -1,3 +1,4 @@
+import CSpawn
 import Foundation
 
 /// The outcome of one child process.
@@ -128,6 +129,8 @@ public struct ProcessRunner: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Hooks inherit nothing else: no daemon sockets, no files another thread has open for writing.
+        certkeeper_spawn_closefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -149,7 +152,13 @@ public struct ProcessRunner: Sendable {
             for pointer in cEnv { free(pointer) }
         }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        var result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        // ETXTBSY: a child forked elsewhere in this process may briefly hold a just-written script open for
+        // writing; retry a few times (bounded, about half a second in all).
+        for _ in 0..<25 where result == ETXTBSY {
+            usleep(20_000)
+            result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        }
         guard result == 0 else {
             close(outPipe[0])
             close(errPipe[0])

@@ -101,6 +101,21 @@ struct HookRunnerTests {
         #expect(ignored & 0x7fff_ffff == 0)
     }
 
+    @Test func hookInheritsNoDescriptorBeyondStdio() async throws {
+        // A descriptor the daemon has open without close-on-exec (a socket, a file being written) must not leak.
+        let opened = open("/dev/null", O_RDONLY)
+        try #require(opened >= 0)
+        let leaked: Int32 = 77
+        try #require(dup2(opened, leaked) == leaked)
+        close(opened)
+        defer { close(leaked) }
+        let hook = try dir.script("fds.sh", "if [ -e /proc/$$/fd/77 ]; then echo inherited; else echo clean; fi")
+        let outcomes = await HookRunner().runDeployHooks(
+            [[hook]], certificate: "www", domains: ["www.example.org"], paths: Self.paths, timeout: .seconds(20),
+            logger: LogRecorder().logger)
+        #expect(outcomes.first?.result?.stdout == "clean\n")
+    }
+
     @Test func hookThatCannotStartIsReported() async throws {
         let recorder = LogRecorder()
         let outcomes = await HookRunner().runDeployHooks(

@@ -46,3 +46,18 @@ stop_pid() {
     wait "$pid" 2>/dev/null
     return 0
 }
+
+# For the end-to-end scenarios. fail MESSAGE: print it, then what the scenario's show_context function prints
+# (the end of a daemon log, the journal), if it defines one, and exit 1.
+fail() {
+    echo "FAIL: $*" >&2
+    if declare -F show_context >/dev/null; then show_context >&2; fi
+    exit 1
+}
+
+# check DESCRIPTION COMMAND...: run COMMAND; print "ok: DESCRIPTION (Ns)" or fail with DESCRIPTION.
+check() {
+    local what=$1
+    shift
+    if "$@"; then echo "ok: $what (${SECONDS}s)"; else fail "$what"; fi
+}

@@ -39,19 +39,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-    echo "FAILED: $*" >&2
+show_context() {
     if [[ -n ${log:-} && -f ${log:-} ]]; then
-        echo "--- last lines of $log" >&2
-        tail -n 25 "$log" >&2
+        echo "--- last lines of $log"
+        tail -n 25 "$log"
     fi
-    exit 1
-}
-# check DESCRIPTION COMMAND...: runs COMMAND; prints ok or fails the script.
-check() {
-    local what=$1
-    shift
-    if "$@"; then echo "ok   $what"; else fail "$what"; fi
 }
 
 echo "== starting Pebble (EAB required) and the GTS-like double"

@@ -40,19 +40,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-    echo "FAIL: $*" >&2
+show_context() {
     if [[ -f $work/daemon.log ]]; then
-        echo "--- last daemon log lines ($work/daemon.log)" >&2
-        tail -n 30 "$work/daemon.log" >&2
+        echo "--- last daemon log lines ($work/daemon.log)"
+        tail -n 30 "$work/daemon.log"
     fi
-    exit 1
-}
-# check DESCRIPTION COMMAND...: runs COMMAND, prints ok or fails the script.
-check() {
-    local what=$1
-    shift
-    if "$@"; then echo "ok: $what (${SECONDS}s)"; else fail "$what"; fi
 }
 
 echo "== starting BIND on 127.0.0.1:5953 and Pebble on 127.0.0.1:14900 (DNS: BIND)"

@@ -17,11 +17,6 @@ mkdir -p "$work"
 swift build --product certkeeper 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)/certkeeper
 
-fail() {
-    echo "FAIL: $*" >&2
-    exit 1
-}
-
 echo "== a. check on a config with three mistakes"
 set +e
 "$bin" check --config-dir etc/examples/broken >"$work/check.out" 2>"$work/check.err"

@@ -56,17 +56,9 @@ stop_pid() {
     return 1
 }
 
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- last daemon log lines ($log):" >&2
-    tail -n 40 "$log" >&2 2>/dev/null
-    exit 1
-}
-# check DESCRIPTION COMMAND...: runs COMMAND; exits with DESCRIPTION on failure.
-check() {
-    local what=$1
-    shift
-    if "$@"; then echo "ok: $what"; else fail "$what"; fi
+show_context() {
+    echo "--- last daemon log lines ($log):"
+    tail -n 40 "$log" 2>/dev/null
 }
 
 echo "== starting Pebble and the ACME double (--ari)"

@@ -31,20 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-    echo "FAIL: $*" >&2
+show_context() {
     if scripts/testenv/nspawn.sh exec "$name" true >/dev/null 2>&1; then
-        echo "--- journalctl -u certkeeper (last 40 lines)" >&2
-        scripts/testenv/nspawn.sh exec "$name" journalctl -u certkeeper --no-pager -n 40 >&2
+        echo "--- journalctl -u certkeeper (last 40 lines)"
+        scripts/testenv/nspawn.sh exec "$name" journalctl -u certkeeper --no-pager -n 40
     fi
-    exit 1
-}
-check_no=0
-check() {
-    local what=$1
-    shift
-    check_no=$((check_no + 1))
-    if "$@"; then echo "ok $check_no - $what"; else fail "check $check_no: $what"; fi
 }
 # in CMD...: run inside the container as root.
 ctr() { scripts/testenv/nspawn.sh exec "$name" "$@"; }
@@ -334,4 +325,4 @@ echo "== 10. hardening gate"
 check "scripts/check-unit.sh (verify + exposure <= 2.0)" env CERTKEEPER_BIN="$bin" sh scripts/check-unit.sh systemd
 ctr systemd-analyze security certkeeper.service --no-pager | tail -n 1 | sed 's/^/   in the container: /'
 
-echo "systemd end-to-end: all $check_no checks passed"
+echo "systemd end-to-end: all checks passed"

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Shared helpers for certkeeper's scripts: system packages, build, waiting.
 
+# Swift comes with the machine at /opt/swift.
+if [[ -d /opt/swift/usr/bin && :$PATH: != *:/opt/swift/usr/bin:* ]]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+fi
+
 # install_packages: the Debian packages the build, the demo and the tests need (idempotent).
 install_packages() {
     local wanted=(pebble bind9 bind9-dnsutils systemd-container libsystemd-dev openssl curl python3 python3-cryptography)

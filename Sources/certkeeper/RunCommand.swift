@@ -45,22 +45,26 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger
         ) { request in await daemon.handle(request) }
 
-        logger.notice(
-            "certkeeper \(CertkeeperVersion.string) started: \(configuration.certificates.count) certificate(s), config \(dirs.config), state \(dirs.state)"
-        )
-        _ = notifier.ready(status: await daemon.status().summaryLine(now: Date()))
+        // READY=1 only once the control socket listens, so `certkeeper reload` works as soon as systemctl returns.
+        let (listening, listened) = AsyncStream.makeStream(of: Void.self)
 
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await daemon.scheduler.run() }
-            group.addTask { await daemon.runStatusUpdates() }
             group.addTask {
                 do {
-                    try await control.run()
+                    try await control.run(onListening: { listened.finish() })
                 } catch is CancellationError {
                 } catch {
                     logger.error("control socket stopped: \(error)")
                 }
+                listened.finish()
             }
+            for await _ in listening {}
+            logger.notice(
+                "certkeeper \(CertkeeperVersion.string) started: \(configuration.certificates.count) certificate(s), config \(dirs.config), state \(dirs.state)"
+            )
+            _ = notifier.ready(status: await daemon.status().summaryLine(now: Date()))
+            group.addTask { await daemon.scheduler.run() }
+            group.addTask { await daemon.runStatusUpdates() }
             group.addTask {
                 for await _ in reloadSignals {
                     _ = await daemon.reload()

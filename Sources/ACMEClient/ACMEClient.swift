@@ -1,4 +1,4 @@
-public import ACMECrypto
+import ACMECrypto
 public import ACMEModels
 public import Foundation
 public import Logging

@@ -25,7 +25,7 @@ extension InstallSpec {
 public enum InstalledCertificateReader {
     public static func read(spec: CertificateSpec, stateDirectory: String) -> InstalledCertificate? {
         guard
-            let installed = try? CertificateInstaller.readInstalled(
+            let installed = CertificateInstaller.readInstalled(
                 name: spec.name, target: spec.install.target, stateDirectory: stateDirectory),
             let chain = try? CertificateChain(pem: installed.fullchainPEM),
             let info = try? CertificateInfo(certificate: chain.leaf)

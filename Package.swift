@@ -25,7 +25,8 @@ let package = Package(
     ],
     targets: [
         // C: libsystemd (sd_notify, sd_journal_sendv).
-        .systemLibrary(name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(
+            name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
 
         // Wire types for RFC 8555 / 8737 / 9773: no behaviour, no I/O.
         .target(name: "ACMEModels", swiftSettings: swiftSettings),

@@ -22,29 +22,14 @@ DOUBLE_PORT=${DOUBLE_PORT:-14443}
 DOUBLE_CONTROL_PORT=${DOUBLE_CONTROL_PORT:-14480}
 DOUBLE_FLAGS=${DOUBLE_FLAGS:-}
 
-is_ours() {
-    local pid
-    [[ -f $dir/double.pid ]] || return 1
-    pid=$(<"$dir/double.pid")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "acme-double.py"
-}
+# shellcheck source=scripts/testenv/pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
+
+double_running() { is_ours "$dir/double.pid" acme-double.py; }
 
 do_stop() {
     [[ -d $dir ]] || return 0
-    local pid i
-    if is_ours; then
-        pid=$(<"$dir/double.pid")
-        kill "$pid" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-        echo "stopped acme-double (pid $pid)"
-    fi
-    rm -f "$dir/double.pid"
+    stop_one "$dir/double.pid" acme-double.py
 }
 
 do_start() {
@@ -61,7 +46,7 @@ do_start() {
 
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
-    if is_ours; then
+    if double_running; then
         echo "acme-double already running in $dir (pid $(<"$dir/double.pid")); env: $dir/env"
         return 0
     fi
@@ -82,7 +67,7 @@ do_start() {
             ok=1
             break
         fi
-        is_ours || break
+        double_running || break
         sleep 0.1
     done
     if [[ $ok != 1 ]]; then
@@ -100,7 +85,7 @@ ENV
 }
 
 do_status() {
-    if is_ours; then echo "acme-double: running (pid $(<"$dir/double.pid"))"; else echo "acme-double: stopped"; return 1; fi
+    if double_running; then echo "acme-double: running (pid $(<"$dir/double.pid"))"; else echo "acme-double: stopped"; return 1; fi
 }
 
 case $cmd in

@@ -7,6 +7,8 @@
 #
 # Then: CERTKEEPER_TEST_BIND_DIR=DIR swift test --skip-build --filter DNS
 set -euo pipefail
+# shellcheck source=scripts/testenv/pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
 
 usage() {
     echo "usage: $0 start DIR PORT | stop DIR" >&2
@@ -98,24 +100,13 @@ ENV
 }
 
 stop() {
-    local dir="$1" pid
+    local dir="$1"
     if [ ! -f "$dir/named.launch.pid" ]; then
         echo "bind.sh: no $dir/named.launch.pid; nothing to stop" >&2
         return 0
     fi
-    pid="$(cat "$dir/named.launch.pid")"
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        for _ in $(seq 1 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            kill -9 "$pid"
-        fi
-    fi
-    rm -f "$dir/named.launch.pid" "$dir/env"
-    echo "bind.sh: stopped named PID $pid"
+    stop_one "$dir/named.launch.pid" named
+    rm -f "$dir/env"
 }
 
 case "${1:-}" in

@@ -32,30 +32,8 @@ CHALLTESTSRV_PORT=${CHALLTESTSRV_PORT:-8055}
 CHALLTESTSRV_DNS_PORT=${CHALLTESTSRV_DNS_PORT:-8053}
 PEBBLE_DNS=${PEBBLE_DNS:-127.0.0.1:${CHALLTESTSRV_DNS_PORT}}
 
-# is_ours PIDFILE NAME: true when the recorded PID is alive and runs NAME.
-is_ours() {
-    local pidfile=$1 name=$2 pid
-    [[ -f $pidfile ]] || return 1
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ -r /proc/$pid/cmdline ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$name"
-}
-
-stop_one() {
-    local pidfile=$1 name=$2 pid i
-    if is_ours "$pidfile" "$name"; then
-        pid=$(<"$pidfile")
-        kill "$pid" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
-        echo "stopped $name (pid $pid)"
-    fi
-    rm -f "$pidfile"
-}
+# shellcheck source=scripts/testenv/pidfile.sh
+source "$(dirname "$0")/pidfile.sh"
 
 do_stop() {
     [[ -d $dir ]] || return 0

@@ -39,8 +39,14 @@ public struct UnitReloader: Sendable {
                 } else if result.timedOut {
                     logger.error("systemctl reload-or-restart \(unit) timed out after \(timeout)", metadata: metadata)
                 } else {
-                    logger.error(
-                        "systemctl reload-or-restart \(unit) failed with status \(result.status)", metadata: metadata)
+                    var message = "systemctl reload-or-restart \(unit) failed with status \(result.status)"
+                    if Self.isPermissionProblem(result.stderr) {
+                        // The shipped unit runs unprivileged: reloads go through root-owned path units instead.
+                        let instance = unit.hasSuffix(".service") ? String(unit.dropLast(8)) : unit
+                        message +=
+                            "; certkeeper has no privilege to reload other units: enable `certkeeper-reload@\(instance).path` (docs/systemd.md) instead of reload_units, or add a polkit rule"
+                    }
+                    logger.error("\(message)", metadata: metadata)
                 }
                 outcomes[unit] = result.succeeded
             } catch {
@@ -49,6 +55,12 @@ public struct UnitReloader: Sendable {
             }
         }
         return outcomes
+    }
+
+    /// systemctl's answers when the caller may not manage units (polkit, D-Bus policy).
+    static func isPermissionProblem(_ stderr: String) -> Bool {
+        ["Interactive authentication required", "Access denied", "Permission denied", "Failed to connect to bus"]
+            .contains { stderr.contains($0) }
     }
 
     /// Unit names: letters, digits and `:-_.@\`, not starting with '-', at most 255 characters.

@@ -147,5 +147,23 @@ struct HookRunnerTests {
         #expect(recorder.entries.contains { $0.metadata["unit"] == "broken.service" && $0.level == .error })
         #expect(
             recorder.entries.contains { $0.metadata["unit"] == "broken.service" && $0.message.contains("Job failed") })
+        #expect(!recorder.entries.contains { $0.message.contains("certkeeper-reload@") })
+    }
+
+    @Test func unitReloaderPointsAtThePathUnitsWhenItMayNotReload() async throws {
+        let fake = try dir.script(
+            "systemctl",
+            """
+            echo "Failed to reload-or-restart $2: Interactive authentication required." >&2
+            exit 1
+            """)
+        let recorder = LogRecorder()
+        let outcomes = await UnitReloader(systemctl: fake, timeout: .seconds(20)).reload(
+            units: ["nginx.service"], logger: recorder.logger)
+        #expect(outcomes == ["nginx.service": false])
+        #expect(
+            recorder.entries.contains {
+                $0.level == .error && $0.message.contains("enable `certkeeper-reload@nginx.path`")
+            })
     }
 }

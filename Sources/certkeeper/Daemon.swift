@@ -80,6 +80,7 @@ actor Daemon {
             maxConcurrent: configuration.defaults.maxConcurrentOrders)
         registerAccounts()
         if !profiled.isEmpty {
+            profilesUnchecked = Set(profiled.map(\.name))
             let generation = reloadGeneration
             Task { await self.admitProfiled(Array(profiled), generation: generation) }
         }
@@ -87,10 +88,13 @@ actor Daemon {
 
     /// Bumped by every reload, so a start-up check that finishes after a reload does not undo it.
     private var reloadGeneration = 0
+    /// Specs whose profile the start-up check has not confirmed yet; a reload before it finishes checks them itself.
+    private var profilesUnchecked: Set<String> = []
 
     private func admitProfiled(_ specs: [CertificateSpec], generation: Int) async {
         let rejections = await profiles.rejections(for: specs)
         guard generation == reloadGeneration else { return }
+        profilesUnchecked = []
         if !rejections.isEmpty {
             let outcome = ConfigMerge.rejecting(rejections, in: ConfigMerge.initial(configuration), previous: nil)
             logRejected(outcome.diagnostics)
@@ -145,7 +149,9 @@ actor Daemon {
             return ControlResponse(ok: false, message: "no configuration")
         }
         // New and edited specs must name a profile their CA advertises; a rejected one keeps its last good version.
-        let candidates = (outcome.added + outcome.changed).compactMap { outcome.configuration.certificates[$0] }
+        let candidates = Set(outcome.added + outcome.changed).union(profilesUnchecked).sorted()
+            .compactMap { outcome.configuration.certificates[$0] }
+        profilesUnchecked = []
         outcome = ConfigMerge.rejecting(
             await profiles.rejections(for: candidates), in: outcome, previous: configuration)
         logRejected(outcome.diagnostics)

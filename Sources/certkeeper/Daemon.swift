@@ -17,6 +17,7 @@ actor Daemon {
     let scheduler: RenewalScheduler
     let accounts: AccountManager
     let stateStore: any CertificateStateStore
+    let reloads: ReloadCoalescer
     let clock: any DaemonClock
     /// The HTTP transports to the CAs and the challenge responders, closed by ``shutdown()``.
     private let transports = TransportRegistry()
@@ -57,11 +58,15 @@ actor Daemon {
         self.tlsPool = tlsPool
         let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets)
         let hooks = HookRunner()
+        let reloads = ReloadCoalescer(journal: "\(directories.state)/pending-reloads.json") { units in
+            await UnitReloader().reload(units: units, logger: logger)
+        }
+        self.reloads = reloads
         let worker = CertificateMaintainer(
             stateDirectory: directories.state, accounts: accounts, clients: clients,
             issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: faults, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: hooks,
-            reloads: ReloadCoalescer { units in await UnitReloader().reload(units: units, logger: logger) },
+            reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, logger: logger)
         self.scheduler = RenewalScheduler(
             worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders, logger: logger)
@@ -79,6 +84,8 @@ actor Daemon {
             specs: configuration.certificates.values.filter { $0.profile == nil },
             maxConcurrent: configuration.defaults.maxConcurrentOrders)
         registerAccounts()
+        // Units a previous run installed certificates for but died before reloading.
+        Task { [reloads] in await reloads.recover() }
         if !profiled.isEmpty {
             profilesUnchecked = Set(profiled.map(\.name))
             let generation = reloadGeneration

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import hashlib
 import json
 import os
 import ssl
@@ -111,6 +112,12 @@ def main(argv: list[str]) -> int:
         client = Client(argv[2], argv[3])
         status, headers, problem = client.post(load_key(argv[4]), client.dir["newAccount"], {"onlyReturnExisting": True}, None)
         print(status, headers.get("location", "-"), problem or "-")
+        return 0
+    if cmd == "thumbprint" and len(argv) == 3:
+        jwk = public_jwk(load_key(argv[2]))
+        required = {k: jwk[k] for k in (("crv", "kty", "x", "y") if jwk["kty"] == "EC" else ("e", "kty", "n"))}
+        canonical = json.dumps(required, sort_keys=True, separators=(",", ":")).encode()
+        print(b64u(hashlib.sha256(canonical).digest()))
         return 0
     if cmd == "post-as-get" and len(argv) == 6:
         client = Client(argv[2], argv[3])

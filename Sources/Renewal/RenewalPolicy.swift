@@ -21,7 +21,9 @@ public enum RenewalPolicy {
         let lifetime = max(notAfter.timeIntervalSince(notBefore), 1)
         switch renewBefore {
         case .seconds(let seconds):
-            return notAfter.addingTimeInterval(-min(Double(seconds), lifetime))
+            // A `renew_before` as long as the lifetime (e.g. "30d" on 6-day certificates) would make every new
+            // certificate due at once, a renewal loop: never renew before a tenth of the lifetime has passed.
+            return max(notAfter.addingTimeInterval(-Double(seconds)), notBefore.addingTimeInterval(lifetime / 10))
         case .fraction(let fraction):
             return notAfter.addingTimeInterval(-lifetime * fraction)
         case nil:

@@ -40,6 +40,13 @@ import Testing
                 == issued.addingTimeInterval(45 * 86_400))
     }
 
+    @Test func renewBeforeLongerThanTheLifetimeDoesNotRenewAtOnce() {
+        // "30d" on a 6-day certificate: without a floor every new certificate would be due immediately.
+        let notAfter = issued.addingTimeInterval(6 * 86_400)
+        let start = RenewalPolicy.windowStart(notBefore: issued, notAfter: notAfter, renewBefore: .seconds(30 * 86_400))
+        #expect(start == issued.addingTimeInterval(0.6 * 86_400))
+    }
+
     @Test func ariWindowWinsAndInvalidWindowIsIgnored() {
         let notAfter = issued.addingTimeInterval(90 * 86_400)
         var random = RandomSourceGenerator(SeededRandom(seed: 7))

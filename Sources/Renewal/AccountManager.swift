@@ -124,7 +124,10 @@ public actor AccountManager {
     public func handle(for settings: AccountSettings) async throws -> AccountHandle {
         let key = Self.configKey(settings)
         if let refusal = refusals[key] { throw refusal }
-        if let cached = handles[key], Self.matches(cached.record, settings, failedRebind: failedRebinds[key]) {
+        // A key replaced behind the daemon's back (`certkeeper account rollover`, a restore) is picked up here.
+        if let cached = handles[key], Self.matches(cached.record, settings, failedRebind: failedRebinds[key]),
+            (try? await store.keyPEM(id: cached.record.id)) == cached.key.pemRepresentation
+        {
             return cached
         }
         if let running = inProgress[key] { return try await running.value }

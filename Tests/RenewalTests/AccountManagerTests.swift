@@ -46,6 +46,21 @@ import Testing
         return key
     }
 
+    @Test func aKeyRolledOverOutsideTheDaemonIsPickedUp() async throws {
+        let store = MemoryAccountStore()
+        let ca = FakeAccountCA()
+        let oldKey = try await storeValid(settings(), in: store, ca: ca)
+        let accounts = manager(store, ca)
+        let first = try await accounts.handle(for: settings())
+        #expect(first.key.publicJWK == oldKey.publicJWK)
+        // `certkeeper account rollover` replaces the stored key while the daemon runs.
+        let newKey = try SigningKey.generate(.ecdsaP256)
+        try await store.replaceKey(id: first.record.id, newKeyPEM: newKey.pemRepresentation, newKeyType: .ecdsaP256)
+        let second = try await accounts.handle(for: settings())
+        #expect(second.key.publicJWK == newKey.publicJWK)
+        #expect(second.url == first.url)
+    }
+
     @Test func storedAccountWithSameEABSendsNothing() async throws {
         let store = MemoryAccountStore()
         let ca = FakeAccountCA()

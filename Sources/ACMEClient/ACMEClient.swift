@@ -65,6 +65,12 @@ public actor ACMEClient {
         return directory
     }
 
+    /// Forgets the cached directory, so the next request fetches it again (a reload: a CA may have added
+    /// profiles or renewalInfo since).
+    public func forgetDirectory() {
+        cachedDirectory = nil
+    }
+
     // MARK: - Nonces
 
     func takeNonce() async throws -> String {

@@ -22,6 +22,11 @@ public actor ACMEClientPool {
         self.makeTransport = makeTransport
     }
 
+    /// Makes every client fetch its CA's directory again at its next request (called on reload).
+    public func reloaded() async {
+        for client in clients.values { await client.forgetDirectory() }
+    }
+
     /// The client for `ca`, created on first use.
     public func client(for ca: CASettings) throws -> ACMEClient {
         let key = "\(ca.directoryURL)|\(ca.trustRootsFile ?? "")"

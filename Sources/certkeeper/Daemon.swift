@@ -24,6 +24,7 @@ actor Daemon {
     private let httpPool: HTTP01ResponderPool
     private let tlsPool: TLSALPN01ResponderPool
     let profiles: ProfileValidator
+    let clients: ACMEClientPool
     private(set) var configuration: Configuration
     private var rejectedSpecs: [String]
     private let statusSignal: AsyncStream<Void>.Continuation
@@ -51,6 +52,7 @@ actor Daemon {
             store: FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
             stateDirectory: directories.state, faults: faults, locks: locks, logger: logger)
         self.accounts = accounts
+        self.clients = clients
         self.profiles = ProfileValidator(clients: clients, logger: logger)
         let httpPool = HTTP01ResponderPool()
         let tlsPool = TLSALPN01ResponderPool()
@@ -150,6 +152,7 @@ actor Daemon {
     private func reloadNow() async -> ControlResponse {
         _ = notifier.reloading(status: "Reloading configuration")
         reloadGeneration += 1
+        await clients.reloaded()
         let result = ConfigLoader().load(configDirectory: directories.config)
         guard var outcome = ConfigMerge.merge(previous: configuration, result: result) else {
             _ = notifier.ready()

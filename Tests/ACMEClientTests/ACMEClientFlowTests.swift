@@ -28,6 +28,9 @@ import Testing
         #expect(directory.renewalInfo == "https://ca.test/ari")
         #expect(directory.meta?.profiles == ["classic": "default"])
         #expect(transport.requests.filter { $0.url.hasSuffix("/dir") }.count == 1)
+        await client.forgetDirectory()
+        _ = try await client.directory()
+        #expect(transport.requests.filter { $0.url.hasSuffix("/dir") }.count == 2)
     }
 
     @Test func newOrderThenPostAsGetAndChallengeResponse() async throws {

@@ -258,14 +258,7 @@ import Testing
         // Finalize went through before the crash: the CA has the certificate for the stored pending key.
         let pendingKey = try SigningKey.generate(.ecdsaP256)
         try await h.stateStore.savePendingKey(name: spec.name, pem: pendingKey.pemRepresentation)
-        let pem = try h.ca.issue(
-            names: spec.domains, publicKey: pendingKey.certificatePrivateKey.publicKey, notBefore: h.clock.now(),
-            lifetime: 90 * day)
-        h.server.addOrder(url: orderURL, status: "valid", domains: spec.domains, certificatePEM: pem)
-        try await h.stateStore.save(
-            CertificateState(
-                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
-                orderDomains: spec.domains, orderKeyType: spec.keyType))
+        try await h.recordFinalizedOrder(spec, url: orderURL, key: pendingKey)
         _ = await h.maintainer.process(spec, force: false)
         #expect(h.server.newOrders.isEmpty)
         #expect(h.server.count("/finalize/") == 0)
@@ -303,14 +296,7 @@ extension CertificateMaintainerTests {
         // Finalized with a P-256 key before the spec switched to P-384.
         let pendingKey = try SigningKey.generate(.ecdsaP256)
         try await h.stateStore.savePendingKey(name: old.name, pem: pendingKey.pemRepresentation)
-        let pem = try h.ca.issue(
-            names: old.domains, publicKey: pendingKey.certificatePrivateKey.publicKey, notBefore: h.clock.now(),
-            lifetime: 90 * day)
-        h.server.addOrder(url: orderURL, status: "valid", domains: old.domains, certificatePEM: pem)
-        try await h.stateStore.save(
-            CertificateState(
-                name: old.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
-                orderDomains: old.domains, orderKeyType: old.keyType))
+        try await h.recordFinalizedOrder(old, url: orderURL, key: pendingKey)
         let spec = h.spec(keyType: .ecdsaP384)
         _ = await h.maintainer.process(spec, force: false)
         #expect(await h.state(spec)?.lastError == nil)
@@ -324,14 +310,7 @@ extension CertificateMaintainerTests {
         let spec = h.spec()
         let orderURL = "\(FakeACMEServer.base)/order/80"
         let goneKey = try SigningKey.generate(.ecdsaP256)
-        let pem = try h.ca.issue(
-            names: spec.domains, publicKey: goneKey.certificatePrivateKey.publicKey, notBefore: h.clock.now(),
-            lifetime: 90 * day)
-        h.server.addOrder(url: orderURL, status: "valid", domains: spec.domains, certificatePEM: pem)
-        try await h.stateStore.save(
-            CertificateState(
-                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
-                orderDomains: spec.domains, orderKeyType: spec.keyType))
+        try await h.recordFinalizedOrder(spec, url: orderURL, key: goneKey)
         _ = await h.maintainer.process(spec, force: false)
         #expect(await h.state(spec)?.lastError == nil)
         #expect(h.server.newOrders.count == 1)

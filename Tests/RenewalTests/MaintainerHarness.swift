@@ -100,6 +100,19 @@ final class MaintainerHarness: @unchecked Sendable {
     func state(_ spec: CertificateSpec) async -> CertificateState? {
         try? await stateStore.load(name: spec.name)
     }
+
+    /// A finalized order recorded in `spec`'s state, as a crash before download leaves it: the CA holds a valid
+    /// 90-day certificate for `key` at `orderURL`.
+    func recordFinalizedOrder(_ spec: CertificateSpec, url orderURL: String, key: SigningKey) async throws {
+        let pem = try ca.issue(
+            names: spec.domains, publicKey: key.certificatePrivateKey.publicKey, notBefore: clock.now(),
+            lifetime: 90 * 86_400)
+        server.addOrder(url: orderURL, status: "valid", domains: spec.domains, certificatePEM: pem)
+        try await stateStore.save(
+            CertificateState(
+                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
+                orderDomains: spec.domains, orderKeyType: spec.keyType))
+    }
 }
 
 enum HarnessError: Error {

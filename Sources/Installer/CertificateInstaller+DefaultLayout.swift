@@ -16,6 +16,10 @@ extension CertificateInstaller {
         try AtomicFile.ensureDirectory(liveDirectory, mode: FileAccess.directoryMode)
         try AtomicFile.ensureDirectory(archiveDirectory, mode: FileAccess.directoryMode)
         let current = try currentVersion(livePath: livePath, name: name)
+        // A version newer than the live one was never switched in: a crash (kill -9) stopped its install. Remove it.
+        for abandoned in versions(in: archiveDirectory) where abandoned > (current ?? 0) {
+            removeVersion(archiveDirectory + "/\(abandoned)")
+        }
 
         var version = (versions(in: archiveDirectory).max() ?? 0) + 1
         while mkdir(archiveDirectory + "/\(version)", FileAccess.directoryMode) != 0 {

@@ -94,6 +94,20 @@ struct CertificateInstallerTests {
         #expect(installed() == 3)
     }
 
+    @Test func aVersionAbandonedByACrashIsRemovedByTheNextInstall() throws {
+        try install(1)
+        // kill -9 in the middle of writing version 2: a directory with a temp file, never switched live.
+        try FileManager.default.createDirectory(atPath: dir.path + "/archive/www/2", withIntermediateDirectories: true)
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: dir.path + "/archive/www/2/.privkey.pem.tmp-x"))
+        #expect(installed() == 1)
+        try install(3)
+        #expect(installed() == 3)
+        // The abandoned directory was removed and its number reused for the complete version.
+        #expect(dir.entries("archive/www") == ["1", "2"])
+        #expect(dir.entries("archive/www/2") == ["cert.pem", "chain.pem", "fullchain.pem", "privkey.pem"])
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dir.path + "/live/www") == "../archive/www/2")
+    }
+
     @Test func defaultLayoutRefusesToReplaceARealDirectory() throws {
         try FileManager.default.createDirectory(atPath: dir.path + "/live/www", withIntermediateDirectories: true)
         #expect(throws: InstallerError.unmanagedLivePath(certificate: "www", path: dir.path + "/live/www")) {

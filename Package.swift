@@ -72,17 +72,19 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Files in directories others may control: descriptor-relative, O_NOFOLLOW, symlinks only where trusted.
+        .target(name: "SafeFiles", swiftSettings: swiftSettings),
         // Persistent state: accounts, certificate state, locks; file store and in-memory twin.
         .target(
             name: "CertStore",
-            dependencies: ["ACMEModels", "ACMECrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ACMEModels", "ACMECrypto", "SafeFiles", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Challenge solvers: http-01 (webroot, built-in), dns-01 (rfc2136, exec), tls-alpn-01.
         .target(
             name: "ChallengeSolvers",
             dependencies: [
-                "ACMEModels", "ACMECrypto", "DNSWire", "Subprocess",
+                "ACMEModels", "ACMECrypto", "DNSWire", "SafeFiles", "Subprocess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -106,7 +108,9 @@ let package = Package(
         // Atomic installation of keys and certificates, owner/group/mode, hooks.
         .target(
             name: "Installer",
-            dependencies: ["ACMECrypto", "CertStore", "Subprocess", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ACMECrypto", "CertStore", "SafeFiles", "Subprocess", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // sd_notify, journald log handler, watchdog; knows nothing about ACME.
@@ -123,7 +127,7 @@ let package = Package(
             name: "Renewal",
             dependencies: [
                 "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertStore", "ChallengeSolvers",
-                "Installer", "Subprocess",
+                "Installer", "SafeFiles", "Subprocess",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -132,7 +136,7 @@ let package = Package(
             name: "certkeeper",
             dependencies: [
                 "ACMEModels", "ACMECrypto", "ACMEClient", "HTTPTransportAHC", "CertkeeperConfig", "CertStore",
-                "ChallengeSolvers", "Installer", "Renewal", "SystemdSupport", "Subprocess",
+                "ChallengeSolvers", "Installer", "Renewal", "SafeFiles", "SystemdSupport", "Subprocess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -155,11 +159,14 @@ let package = Package(
         ),
         .testTarget(name: "CertkeeperConfigTests", dependencies: ["CertkeeperConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChallengeSolversTests",
             dependencies: [
-                "ChallengeSolvers", "ACMECrypto", "DNSWire", "TestSupport",
+                "ChallengeSolvers", "ACMECrypto", "DNSWire", "SafeFiles", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -171,7 +178,9 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "InstallerTests", dependencies: ["Installer", "ACMECrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RenewalTests",

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Everything that can go wrong in the state store, the atomic writer and the lock manager.
+/// Everything that can go wrong in the state store and the lock manager (file operations throw
+/// `FileSystemError`).
 ///
 /// Every case names the path, id or name concerned; none carries key material.
 public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -20,10 +21,6 @@ public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     case idCollision(id: String, storedCA: String, requestedCA: String)
     /// An update that the store refuses (for example archiving through `update`).
     case invalidUpdate(id: String, reason: String)
-    /// An owner name that is neither a known user nor a numeric uid.
-    case unknownUser(String)
-    /// A group name that is neither a known group nor a numeric gid.
-    case unknownGroup(String)
     /// Another process held the lock for longer than the bounded wait.
     case lockBusy(name: String, path: String, waited: Duration)
 
@@ -46,10 +43,6 @@ public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
                 "account id \(id) is used by CA \(storedCA), not \(requestedCA); give this account a different name"
         case .invalidUpdate(let id, let reason):
             return "refused update of \(id): \(reason)"
-        case .unknownUser(let user):
-            return "unknown user \"\(user)\": create it or give a numeric uid"
-        case .unknownGroup(let group):
-            return "unknown group \"\(group)\": create it or give a numeric gid"
         case .lockBusy(let name, let path, let waited):
             return
                 "lock \(name) (\(path)) is held by another process after waiting \(waited); is a second certkeeper using this state directory?"

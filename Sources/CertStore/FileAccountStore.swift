@@ -1,5 +1,6 @@
 import ACMECrypto
 import Foundation
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -21,6 +22,9 @@ import Foundation
 public actor FileAccountStore: AccountStore {
     /// The state directory (`$STATE_DIRECTORY`, usually /var/lib/certkeeper).
     public let stateDirectory: String
+    /// Who new files belong to: the state directory's owner when we run as root and it is another user's (so
+    /// `certkeeper account ...` run as root leaves files the service user can read), nil for the process's own.
+    public let fileOwner: FileOwner?
     private let now: @Sendable () -> Date
     private var accountsDirectory: String { stateDirectory + "/accounts" }
     private var archiveDirectory: String { accountsDirectory + "/archive" }
@@ -30,6 +34,7 @@ public actor FileAccountStore: AccountStore {
     ///   - now: the wall clock, for archive and old-key timestamps.
     public init(stateDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) {
         self.stateDirectory = stateDirectory
+        self.fileOwner = FileOwner.forFiles(in: stateDirectory)
         self.now = now
     }
 
@@ -87,7 +92,8 @@ public actor FileAccountStore: AccountStore {
             let stored = try loadRecord(in: directory, archived: archived)
         else { throw CertStoreError.notFound(id: record.id, stateDirectory: stateDirectory) }
         try AccountRecord.checkUpdate(from: stored, to: record, archived: archived)
-        try AtomicFile.write(StateJSON.encode(record), to: directory + "/account.json", mode: 0o600)
+        try AtomicFile.write(
+            StateJSON.encode(record), to: directory + "/account.json", mode: 0o600, fileOwner: fileOwner)
     }
 
     public func keyPEM(id: String) throws -> String {
@@ -109,10 +115,11 @@ public actor FileAccountStore: AccountStore {
             throw CertStoreError.io(operation: "link \(keyPath) to", path: backup, errno: errno)
         }
         try AtomicFile.syncDirectory(directory)
-        try AtomicFile.write(Array(newKeyPEM.utf8), to: keyPath, mode: 0o600)
+        try AtomicFile.write(Array(newKeyPEM.utf8), to: keyPath, mode: 0o600, fileOwner: fileOwner)
         record.keyType = newKeyType
         record.updated = now()
-        try AtomicFile.write(StateJSON.encode(record), to: directory + "/account.json", mode: 0o600)
+        try AtomicFile.write(
+            StateJSON.encode(record), to: directory + "/account.json", mode: 0o600, fileOwner: fileOwner)
         if exists(directory + "/key.pem.next") {
             unlink(directory + "/key.pem.next")
             try AtomicFile.syncDirectory(directory)
@@ -124,7 +131,7 @@ public actor FileAccountStore: AccountStore {
         guard StateName.isValid(id), try loadRecord(in: directory, archived: false) != nil else {
             throw CertStoreError.notFound(id: id, stateDirectory: stateDirectory)
         }
-        try AtomicFile.write(Array(pem.utf8), to: directory + "/key.pem.next", mode: 0o600)
+        try AtomicFile.write(Array(pem.utf8), to: directory + "/key.pem.next", mode: 0o600, fileOwner: fileOwner)
     }
 
     public func stagedRolloverKey(id: String) throws -> String? {
@@ -148,7 +155,7 @@ public actor FileAccountStore: AccountStore {
         guard var record = try loadRecord(in: source, archived: false) else {
             throw CertStoreError.notFound(id: id, stateDirectory: stateDirectory)
         }
-        try AtomicFile.ensureDirectory(archiveDirectory, mode: 0o700)
+        try AtomicFile.ensureDirectory(archiveDirectory, mode: 0o700, owner: fileOwner)
         let archivedID = uniqueArchiveID(id + "-" + StateJSON.fileTimestamp(now()))
         let destination = archiveDirectory + "/" + archivedID
         guard rename(source, destination) == 0 else {
@@ -159,13 +166,14 @@ public actor FileAccountStore: AccountStore {
         record.id = archivedID
         record.status = .archived
         record.updated = now()
-        try AtomicFile.write(StateJSON.encode(record), to: destination + "/account.json", mode: 0o600)
+        try AtomicFile.write(
+            StateJSON.encode(record), to: destination + "/account.json", mode: 0o600, fileOwner: fileOwner)
     }
 
     public func importRecord(_ record: AccountRecord, keyPEM: String) throws {
         if record.status == .archived {
             try StateName.validate(record.id, kind: "account id")
-            try AtomicFile.ensureDirectory(archiveDirectory, mode: 0o700)
+            try AtomicFile.ensureDirectory(archiveDirectory, mode: 0o700, owner: fileOwner)
             let destination = archiveDirectory + "/" + record.id
             guard !exists(destination) else { throw CertStoreError.alreadyExists(id: record.id, path: destination) }
             try createDirectory(record: record, keyPEM: keyPEM, at: destination)
@@ -198,16 +206,20 @@ public actor FileAccountStore: AccountStore {
     /// Writes key and record into a hidden temp directory, then renames it to `destination` in one step.
     private func createDirectory(record: AccountRecord, keyPEM: String, at destination: String) throws {
         let parent = (destination as NSString).deletingLastPathComponent
-        try AtomicFile.ensureDirectory(parent, mode: 0o700)
+        try AtomicFile.ensureDirectory(parent, mode: 0o700, owner: fileOwner)
         guard !exists(destination) else {
             throw CertStoreError.alreadyExists(id: record.id, path: destination)
         }
-        let temp = parent + "/.new-" + record.id + "-" + AtomicFile.randomSuffix()
+        let temp = parent + "/.new-" + record.id + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         guard mkdir(temp, 0o700) == 0 else { throw CertStoreError.io(operation: "mkdir", path: temp, errno: errno) }
         do {
             guard chmod(temp, 0o700) == 0 else { throw CertStoreError.io(operation: "chmod", path: temp, errno: errno) }
-            try AtomicFile.write(Array(keyPEM.utf8), to: temp + "/key.pem", mode: 0o600)
-            try AtomicFile.write(StateJSON.encode(record), to: temp + "/account.json", mode: 0o600)
+            if let fileOwner, chown(temp, fileOwner.uid, fileOwner.gid) != 0 {
+                throw CertStoreError.io(operation: "chown", path: temp, errno: errno)
+            }
+            try AtomicFile.write(Array(keyPEM.utf8), to: temp + "/key.pem", mode: 0o600, fileOwner: fileOwner)
+            try AtomicFile.write(
+                StateJSON.encode(record), to: temp + "/account.json", mode: 0o600, fileOwner: fileOwner)
             guard rename(temp, destination) == 0 else {
                 throw CertStoreError.io(operation: "rename \(temp) to", path: destination, errno: errno)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// The one JSON dialect of the state directory: pretty-printed, sorted keys, ISO-8601 dates.
 enum StateJSON {

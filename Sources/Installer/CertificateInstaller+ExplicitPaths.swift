@@ -1,12 +1,12 @@
-import CertStore
-import Foundation
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 extension CertificateInstaller {
-    /// Stage every file, then rename key, cert, chain, fullchain in that order.
+    /// Stage every file, then rename key, cert, chain, fullchain in that order; each through its directory's
+    /// descriptor (see ``SafePath``), so an install directory another user controls cannot redirect a write.
     func installExplicit(name: String, files: PEMFiles, access: FileAccess, spec: InstallTarget) throws
         -> InstalledPaths
     {
@@ -21,18 +21,16 @@ extension CertificateInstaller {
         for item in plan where !item.path.hasPrefix("/") {
             throw InstallerError.relativePath(certificate: name, path: item.path)
         }
-        for item in plan {
-            try AtomicFile.ensureDirectory(
-                (item.path as NSString).deletingLastPathComponent, mode: FileAccess.directoryMode)
-        }
 
         var staged: [StagedFile] = []
         do {
             for item in plan {
+                let (directory, file) = try SafePath.parent(
+                    of: item.path, create: DirectoryCreation(mode: FileAccess.directoryMode))
+                try directory.checkReplaceable(file)
                 staged.append(
-                    try AtomicFile.stage(
-                        Array(item.text.utf8), for: item.path, mode: item.mode, owner: access.owner, group: access.group
-                    ))
+                    try directory.stage(
+                        Array(item.text.utf8), as: file, mode: item.mode, owner: access.owner, group: access.group))
             }
             try faultHook?(.staged)
         } catch {
@@ -44,7 +42,8 @@ extension CertificateInstaller {
             while let next = pending.first {
                 try next.commit()
                 pending = pending.dropFirst()
-                if next.finalPath == keyPath { try faultHook?(.keyCommitted) }
+                // The key is first in the plan.
+                if pending.count == staged.count - 1 { try faultHook?(.keyCommitted) }
             }
         } catch {
             for file in pending { file.discard() }

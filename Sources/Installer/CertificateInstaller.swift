@@ -1,5 +1,6 @@
 import CertStore
 import Foundation
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -63,7 +64,13 @@ public struct CertificateInstaller: Sendable {
         return try installExplicit(name: name, files: files, access: access, spec: spec)
     }
 
+    /// Largest key or chain file read back: real ones are a few kilobytes.
+    static let maxPEMSize = 1 << 20
+
     /// The installed full chain and key, for adoption and reconciliation; nil when either is missing or unreadable.
+    ///
+    /// Read as ``SafePath/readFile(_:maxSize:)`` does: a FIFO or device never blocks, a link another user planted is
+    /// not followed.
     public static func readInstalled(name: String, target: InstallTarget, stateDirectory: String)
         -> (fullchainPEM: String, keyPEM: String)?
     {
@@ -79,9 +86,9 @@ public struct CertificateInstaller: Sendable {
             fullchainPath = fullchain
             keyPath = key
         }
-        guard let fullchain = try? AtomicFile.read(fullchainPath), let key = try? AtomicFile.read(keyPath) else {
-            return nil
-        }
+        guard let fullchain = try? SafePath.readFile(fullchainPath, maxSize: maxPEMSize),
+            let key = try? SafePath.readFile(keyPath, maxSize: maxPEMSize)
+        else { return nil }
         return (String(decoding: fullchain, as: UTF8.self), String(decoding: key, as: UTF8.self))
     }
 }

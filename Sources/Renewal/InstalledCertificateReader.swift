@@ -1,6 +1,7 @@
 import ACMECrypto
 import CertkeeperConfig
 import Installer
+import SafeFiles
 
 /// What is installed for a spec right now, read from its install paths.
 public struct InstalledCertificate: Sendable {
@@ -23,6 +24,13 @@ extension InstallSpec {
 
 /// Reads the installed certificate and key for a spec (nil when missing or unreadable).
 public enum InstalledCertificateReader {
+    /// ``read(spec:stateDirectory:)`` on a thread of ``BlockingIO``, so a slow file system never stalls the
+    /// cooperative pool (and with it status, reload and shutdown).
+    public static func load(spec: CertificateSpec, stateDirectory: String) async -> InstalledCertificate? {
+        await BlockingIO.run { read(spec: spec, stateDirectory: stateDirectory) }
+    }
+
+    /// Reads synchronously, on the calling thread.
     public static func read(spec: CertificateSpec, stateDirectory: String) -> InstalledCertificate? {
         guard
             let installed = CertificateInstaller.readInstalled(

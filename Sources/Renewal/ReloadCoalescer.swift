@@ -2,6 +2,7 @@ import CertStore
 import Foundation
 import Installer
 import Logging
+import SafeFiles
 
 /// Collects units to reload while a batch of certificates is being installed, then reloads each once.
 ///

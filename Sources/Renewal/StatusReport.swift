@@ -34,7 +34,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
         var rows: [CertificateStatus] = []
         for spec in configuration.certificates.values.sorted(by: { $0.name < $1.name }) {
             let state = try? await stateStore.load(name: spec.name)
-            let installed = InstalledCertificateReader.read(spec: spec, stateDirectory: stateDirectory)
+            let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
             let entry = entries[spec.name]
             let nextAt = entry?.due ?? state?.nextCheck
             var action: String

@@ -7,6 +7,7 @@ import Foundation
 import HTTPTransportAHC
 import Logging
 import Renewal
+import SafeFiles
 
 /// `certkeeper account ...`: inspect, import, export, roll over and deactivate stored ACME accounts.
 struct AccountCommand: AsyncParsableCommand {

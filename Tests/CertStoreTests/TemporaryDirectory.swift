@@ -27,15 +27,4 @@ final class TemporaryDirectory: @unchecked Sendable {
     }
 }
 
-private let umaskLock = NSLock()
-
-/// Runs `body` with the process umask set to `mask`, restoring it afterwards (serialised: the umask is per process).
-func withUmask<T>(_ mask: mode_t, _ body: () throws -> T) rethrows -> T {
-    umaskLock.lock()
-    defer { umaskLock.unlock() }
-    let old = umask(mask)
-    defer { umask(old) }
-    return try body()
-}
-
 struct InjectedFault: Error {}

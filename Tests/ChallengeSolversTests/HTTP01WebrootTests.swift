@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import Testing
 
 @testable import ChallengeSolvers
@@ -129,7 +130,8 @@ struct HTTP01WebrootTests {
 
     @Test("permission errors mention ReadWritePaths")
     func permissionHint() {
-        let error = WebrootHTTP01Error(operation: "create", path: "/var/www/x", domain: "a.test", errno: EACCES)
+        let error = WebrootHTTP01Error(
+            domain: "a.test", failure: .io(operation: "create", path: "/var/www/x", errno: EACCES))
         #expect(error.description.contains("/var/www/x"))
         #expect(error.description.contains("ReadWritePaths"))
     }

@@ -6,7 +6,7 @@ final class TemporaryDirectory: @unchecked Sendable {
     let path: String
 
     init() throws {
-        var template = Array((NSTemporaryDirectory() + "/installer-test-XXXXXX").utf8CString)
+        var template = Array("/tmp/installer-test-XXXXXX".utf8CString)
         guard let result = mkdtemp(&template) else { throw POSIXError(.EIO) }
         path = String(cString: result)
     }

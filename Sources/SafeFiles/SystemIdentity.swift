@@ -9,7 +9,7 @@ public enum SystemIdentity {
     /// The uid for a user name or a decimal uid ("www-data", "33").
     public static func uid(forUser user: String) throws -> uid_t {
         if let numeric = uid_t(user) { return numeric }
-        guard !user.isEmpty else { throw CertStoreError.unknownUser(user) }
+        guard !user.isEmpty else { throw FileSystemError.unknownUser(user) }
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>? = nil
         var size = 4096
@@ -20,16 +20,16 @@ public enum SystemIdentity {
                 size *= 2
                 continue
             }
-            guard rc == 0, result != nil else { throw CertStoreError.unknownUser(user) }
+            guard rc == 0, result != nil else { throw FileSystemError.unknownUser(user) }
             return entry.pw_uid
         }
-        throw CertStoreError.unknownUser(user)
+        throw FileSystemError.unknownUser(user)
     }
 
     /// The gid for a group name or a decimal gid ("ssl-cert", "110").
     public static func gid(forGroup group: String) throws -> gid_t {
         if let numeric = gid_t(group) { return numeric }
-        guard !group.isEmpty else { throw CertStoreError.unknownGroup(group) }
+        guard !group.isEmpty else { throw FileSystemError.unknownGroup(group) }
         var entry = Glibc.group()
         var result: UnsafeMutablePointer<Glibc.group>? = nil
         var size = 4096
@@ -40,10 +40,10 @@ public enum SystemIdentity {
                 size *= 2
                 continue
             }
-            guard rc == 0, result != nil else { throw CertStoreError.unknownGroup(group) }
+            guard rc == 0, result != nil else { throw FileSystemError.unknownGroup(group) }
             return entry.gr_gid
         }
-        throw CertStoreError.unknownGroup(group)
+        throw FileSystemError.unknownGroup(group)
     }
 
     /// The name of the group `gid`, or nil when it has none.

@@ -1,0 +1,32 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A complete, fsynced temp file waiting to be renamed over its final name in the same directory (see
+/// ``DirectoryHandle/stage(_:as:mode:owner:group:)``).
+public struct StagedFile: Sendable {
+    /// The directory both names are in, held open.
+    public let directory: DirectoryHandle
+    public let tempName: String
+    public let finalName: String
+
+    /// The temp file's path, for messages.
+    public var tempPath: String { directory.pathOf(tempName) }
+    /// Where ``commit()`` puts it.
+    public var finalPath: String { directory.pathOf(finalName) }
+
+    /// Renames the temp file over the final name (`renameat`) and fsyncs the directory.
+    public func commit() throws {
+        guard renameat(directory.descriptor, tempName, directory.descriptor, finalName) == 0 else {
+            let code = errno
+            discard()
+            throw FileSystemError.io(operation: "rename \(tempPath) to", path: finalPath, errno: code)
+        }
+        try directory.sync()
+    }
+
+    /// Removes the temp file; the final name is untouched.
+    public func discard() {
+        unlinkat(directory.descriptor, tempName, 0)
+    }
+}

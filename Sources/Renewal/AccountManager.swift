@@ -161,6 +161,7 @@ public actor AccountManager {
         let ca = settings.ca.directoryURL
         let client = try await clients.client(for: settings.ca)
         let contact = Self.contactList(settings.contact)
+        try await resumeInterruptedRebind(settings, client: client)
         if var record = try await store.activeRecord(caDirectoryURL: ca, name: settings.name) {
             var key = try SigningKey(pemRepresentation: try await store.keyPEM(id: record.id))
             if record.accountURL == nil || record.status == .pending {
@@ -338,11 +339,19 @@ public actor AccountManager {
         return AccountHandle(record: record, url: result.url, key: key)
     }
 
+    /// The name a re-binding registers its new account under until it is promoted.
+    static func successorName(_ name: String) -> String { "\(name).rebind" }
+
     /// Registers a new account with a new EAB key id; on success the old record is archived (never deleted).
+    ///
+    /// Steps, each durable before the next: register `NAME.rebind` (itself crash-safe), archive the old `NAME`,
+    /// import the successor as `NAME`, archive `NAME.rebind`. A crash between any two is completed by
+    /// ``resumeInterruptedRebind(_:client:)`` at the next reconcile, so `NAME` ends with exactly one active account
+    /// and the new EAB key is sent at most once.
     private func rebind(_ settings: AccountSettings, replacing old: AccountRecord, client: ACMEClient) async throws
         -> AccountHandle
     {
-        let successorName = "\(settings.name).rebind"
+        let successorName = Self.successorName(settings.name)
         let ca = settings.ca.directoryURL
         var successor: AccountHandle
         if let pending = try await store.activeRecord(caDirectoryURL: ca, name: successorName),
@@ -355,15 +364,49 @@ public actor AccountManager {
             successor = try await register(settings, name: successorName, client: client)
         }
         try await store.archive(id: old.id)
-        var promoted = successor.record
-        promoted.id = try StateName.accountID(caDirectoryURL: ca, name: settings.name)
-        promoted.name = settings.name
-        try await store.importRecord(promoted, keyPEM: successor.key.pemRepresentation)
-        try await store.archive(id: successor.record.id)
+        successor.record = try await promote(successor.record, key: successor.key, as: settings.name)
         logger.notice(
             "account '\(settings.name)' at \(ca) re-bound with EAB key id '\(settings.eab?.keyID ?? "")'; the previous account was archived",
             metadata: [LogKey.account: .string(settings.name), LogKey.ca: .string(ca)])
-        successor.record = promoted
         return successor
+    }
+
+    /// Imports the registered successor as `name`, then archives the successor's own record.
+    private func promote(_ successor: AccountRecord, key: SigningKey, as name: String) async throws -> AccountRecord {
+        var promoted = successor
+        promoted.id = try StateName.accountID(caDirectoryURL: successor.caDirectoryURL, name: name)
+        promoted.name = name
+        try await store.importRecord(promoted, keyPEM: key.pemRepresentation)
+        try await store.archive(id: successor.id)
+        return promoted
+    }
+
+    /// Completes a re-binding that a crash interrupted after its successor `NAME.rebind` was stored:
+    /// - `NAME` already holds the successor's account: only the successor's record is left to archive;
+    /// - `NAME` was archived and the successor not yet promoted: recover the successor (same key, same EAB key,
+    ///   nothing new spent) and promote it.
+    ///
+    /// While the old `NAME` is still active the re-binding had not got past registering; ``rebind(_:replacing:client:)``
+    /// resumes that registration itself when the configuration still asks for the new key id.
+    private func resumeInterruptedRebind(_ settings: AccountSettings, client: ACMEClient) async throws {
+        let ca = settings.ca.directoryURL
+        guard let successor = try await store.activeRecord(caDirectoryURL: ca, name: Self.successorName(settings.name))
+        else { return }
+        let fields: Logger.Metadata = [LogKey.account: .string(settings.name), LogKey.ca: .string(ca)]
+        if let active = try await store.activeRecord(caDirectoryURL: ca, name: settings.name) {
+            guard active.accountURL != nil, active.accountURL == successor.accountURL else { return }
+            try await store.archive(id: successor.id)
+            logger.notice("account '\(settings.name)': finished an interrupted re-binding", metadata: fields)
+            return
+        }
+        let key = try SigningKey(pemRepresentation: try await store.keyPEM(id: successor.id))
+        var record = successor
+        if record.accountURL == nil || record.status == .pending {
+            record = try await recoverPending(record, key: key, settings: settings, client: client)
+        }
+        _ = try await promote(record, key: key, as: settings.name)
+        logger.notice(
+            "account '\(settings.name)': completed an interrupted re-binding to EAB key id '\(record.eabKeyID ?? "")'",
+            metadata: fields)
     }
 }

@@ -236,9 +236,12 @@ public struct DaemonDefaults: Sendable, Hashable {
     public var maxConcurrentOrders: Int
     public var renewBefore: RenewBefore?
     public var hookTimeoutSeconds: Int64
+    /// How long one certificate's attempt (order, validation, install, hooks) may take before it is cancelled
+    /// and counted as a failure (`job_timeout`, default 30 minutes).
+    public var jobTimeoutSeconds: Int64
     public init(
         ca: String? = nil, contact: String? = nil, keyType: KeyType = .ecdsaP256, maxConcurrentOrders: Int = 8,
-        renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60
+        renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60, jobTimeoutSeconds: Int64 = 1800
     ) {
         self.ca = ca
         self.contact = contact
@@ -246,6 +249,7 @@ public struct DaemonDefaults: Sendable, Hashable {
         self.maxConcurrentOrders = maxConcurrentOrders
         self.renewBefore = renewBefore
         self.hookTimeoutSeconds = hookTimeoutSeconds
+        self.jobTimeoutSeconds = jobTimeoutSeconds
     }
 }
 

@@ -3,7 +3,9 @@ struct MainConfigParser {
     let diagnostics: DiagnosticCollector
 
     static let topLevelKeys = ["defaults", "ca", "account"]
-    static let defaultsKeys = ["ca", "contact", "key", "max_concurrent_orders", "renew_before", "hook_timeout"]
+    static let defaultsKeys = [
+        "ca", "contact", "key", "max_concurrent_orders", "renew_before", "hook_timeout", "job_timeout",
+    ]
     static let caKeys = ["directory", "trust_roots", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential"]
     static let accountKeys = ["ca", "contact", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential", "key"]
 
@@ -53,6 +55,7 @@ struct MainConfigParser {
         }
         defaults.renewBefore = table.renewBefore("renew_before")
         if let timeout = table.duration("hook_timeout", allowZero: false) { defaults.hookTimeoutSeconds = timeout }
+        if let timeout = table.duration("job_timeout", allowZero: false) { defaults.jobTimeoutSeconds = timeout }
         return defaults
     }
 

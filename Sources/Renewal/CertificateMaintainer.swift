@@ -6,6 +6,7 @@ import CertkeeperConfig
 import Foundation
 import Installer
 import Logging
+import SafeFiles
 
 /// The daemon's ``CertificateWorker``: reconciles a spec with what is installed, orders when needed,
 /// installs, runs hooks, and decides when the certificate next needs attention.
@@ -21,14 +22,17 @@ public struct CertificateMaintainer: CertificateWorker {
     public var clock: any DaemonClock
     public var random: any RandomSource
     public var logger: Logger
+    /// How long one attempt may take (``process(_:force:)``) before it is cancelled and counted as a failure.
+    public var jobTimeout: TimeInterval
 
     public init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
         stateStore: any CertificateStateStore, installer: CertificateInstaller, hooks: HookRunner,
         reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
-        locks: any LockManager = MemoryLockManager(), logger: Logger
+        locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800, logger: Logger
     ) {
         self.locks = locks
+        self.jobTimeout = jobTimeout
         self.stateDirectory = stateDirectory
         self.accounts = accounts
         self.clients = clients
@@ -58,6 +62,22 @@ public struct CertificateMaintainer: CertificateWorker {
     public var locks: any LockManager
 
     public func process(_ spec: CertificateSpec, force: Bool) async -> Date {
+        let started = clock.now()
+        let outcome = await JobDeadline.run(clock: clock, deadline: started.addingTimeInterval(jobTimeout)) {
+            await processUnderLock(spec, force: force)
+        }
+        switch outcome {
+        case .finished(let next): return next
+        case .expired:
+            // The attempt was cancelled; whatever it left (a pending order, a staged key) is resumed next time.
+            var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
+            let error = JobTimeoutError(certificate: spec.name, timeout: jobTimeout)
+            return await failed(
+                spec: spec, state: &state, error: error, now: clock.now(), metadata: Self.metadata(spec))
+        }
+    }
+
+    private func processUnderLock(_ spec: CertificateSpec, force: Bool) async -> Date {
         do {
             return try await locks.withLock("cert-\(spec.name)") { await processLocked(spec, force: force) }
         } catch {
@@ -72,7 +92,7 @@ public struct CertificateMaintainer: CertificateWorker {
         let now = clock.now()
         var metadata = Self.metadata(spec)
         var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
-        let installed = InstalledCertificateReader.read(spec: spec, stateDirectory: stateDirectory)
+        let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
         var reason = Reconciler.mismatch(spec: spec, installed: installed, state: state)
         if let installed {
             metadata[LogKey.notAfter] = .string(ISO8601DateFormatter().string(from: installed.info.notAfter))
@@ -115,19 +135,25 @@ public struct CertificateMaintainer: CertificateWorker {
             {
                 replaces = installed.ariCertID
             }
+            // reuse_key takes the installed key only when it is the installed certificate's own: a key someone put
+            // at the install path (or a link to another key on the host) is never adopted for an order.
+            let reusableKey = installed.flatMap { $0.keyMatches ? $0.keyPEM : nil }
             var issued: IssuedCertificate
             do {
                 issued = try await issuer.issue(
-                    spec: spec, account: account, client: client, state: &state, reuseKeyPEM: installed?.keyPEM,
+                    spec: spec, account: account, client: client, state: &state, reuseKeyPEM: reusableKey,
                     replaces: replaces, now: now)
             } catch let problem as ACMEProblem where problem.type == .alreadyReplaced && replaces != nil {
                 issued = try await issuer.issue(
-                    spec: spec, account: account, client: client, state: &state, reuseKeyPEM: installed?.keyPEM,
+                    spec: spec, account: account, client: client, state: &state, reuseKeyPEM: reusableKey,
                     replaces: nil, now: now)
             }
-            let paths = try installer.install(
-                name: spec.name, keyPEM: issued.keyPEM, fullchainPEM: issued.fullchainPEM, certPEM: issued.certPEM,
-                chainPEM: issued.chainPEM, spec: spec.install.target, stateDirectory: stateDirectory)
+            let paths = try await BlockingIO.run { [installer, stateDirectory, issued] in
+                try installer.install(
+                    name: spec.name, keyPEM: issued.keyPEM, fullchainPEM: issued.fullchainPEM,
+                    certPEM: issued.certPEM, chainPEM: issued.chainPEM, spec: spec.install.target,
+                    stateDirectory: stateDirectory)
+            }
             try? await stateStore.clearPendingKey(name: spec.name)
             state.orderURL = nil
             state.orderAccountURL = nil

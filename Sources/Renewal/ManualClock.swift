@@ -8,6 +8,7 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
     private var current: Date
     private var sleepers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, any Error>)] = [:]
     private var nextID = 0
+    private var watchers: [(deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
 
     public init(now: Date) { self.current = now }
 
@@ -42,11 +43,29 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
                     return
                 }
                 sleepers[id] = (deadline, continuation)
+                let woken = watchers.filter { $0.deadline == deadline }
+                watchers.removeAll { $0.deadline == deadline }
                 lock.unlock()
+                for watcher in woken { watcher.continuation.resume() }
             }
         } onCancel: {
             let sleeper = lock.withLock { sleepers.removeValue(forKey: id) }
             sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Returns once some task sleeps on this clock until exactly `deadline`: a test knows the code under test
+    /// reached its wait, without polling.
+    public func waitForSleeper(until deadline: Date) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if sleepers.values.contains(where: { $0.deadline == deadline }) {
+                lock.unlock()
+                continuation.resume()
+                return
+            }
+            watchers.append((deadline, continuation))
+            lock.unlock()
         }
     }
 

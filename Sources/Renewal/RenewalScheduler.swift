@@ -33,6 +33,10 @@ public actor RenewalScheduler {
     private var running = 0
     /// The attempt in flight per certificate, cancelled when ``run()`` is (shutdown).
     private var jobs: [String: Task<Void, Never>] = [:]
+    /// When each attempt in flight started, for ``isAlive(now:stuckAfter:)``.
+    private var jobStarted: [String: Date] = [:]
+    /// True while ``run()`` is looping.
+    private var loopRunning = false
     /// Timer expiries that found work due; tests assert one per distinct due time.
     public private(set) var timerWakeups = 0
     private var changeCallbacks: [@Sendable () -> Void] = []
@@ -126,8 +130,17 @@ public actor RenewalScheduler {
     /// Number of certificates being worked on.
     public var inFlightCount: Int { running }
 
+    /// Whether the daemon is making progress, for the systemd watchdog: ``run()`` is looping, this actor answers,
+    /// and no attempt has been in flight for `stuckAfter` seconds or more (attempts are cancelled at their
+    /// deadline, so one still running long after it is stuck beyond cancellation).
+    public func isAlive(now: Date, stuckAfter: TimeInterval) -> Bool {
+        loopRunning && jobStarted.values.allSatisfy { now.timeIntervalSince($0) < stuckAfter }
+    }
+
     /// Runs until the surrounding task is cancelled.
     public func run() async {
+        loopRunning = true
+        defer { loopRunning = false }
         while !Task.isCancelled {
             startDueWork()
             // At capacity, wait for a job to finish (it wakes us); otherwise sleep to the earliest due item.
@@ -174,6 +187,7 @@ public actor RenewalScheduler {
             entries[name]?.inFlight = true
             entries[name]?.force = false
             running += 1
+            jobStarted[name] = now
             let spec = entry.spec
             jobs[name] = Task { [worker] in
                 let next = await worker.process(spec, force: force)
@@ -185,6 +199,7 @@ public actor RenewalScheduler {
     private func finished(name: String, spec: CertificateSpec, next: Date) async {
         running -= 1
         jobs[name] = nil
+        jobStarted[name] = nil
         if removedWhileInFlight.remove(name) != nil {
             entries.removeValue(forKey: name)
         } else if var entry = entries[name] {

@@ -69,7 +69,8 @@ actor Daemon {
             issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: faults, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: hooks,
             reloads: reloads,
-            clock: clock, random: SystemRandomSource(), locks: locks, logger: logger)
+            clock: clock, random: SystemRandomSource(), locks: locks,
+            jobTimeout: TimeInterval(configuration.defaults.jobTimeoutSeconds), logger: logger)
         self.scheduler = RenewalScheduler(
             worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders, logger: logger)
         (statusUpdates, statusSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -25,6 +25,9 @@ struct RunCommand: AsyncParsableCommand {
         // Signals are trapped before READY=1: SIGHUP's default action would kill the process.
         let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
         let stopSignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let stopDeadline = StopDeadline(grace: Self.stopGracePeriod) {
+            logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
+        }
 
         let result = ConfigLoader().load(configDirectory: dirs.config)
         for diagnostic in result.allDiagnostics {
@@ -71,9 +74,22 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
             if let interval = notifier.watchdogInterval {
+                // WATCHDOG=1 only while the scheduler loop answers and no attempt is stuck past its deadline; when
+                // the pings stop, systemd restarts the daemon (WatchdogSec=).
+                let stuckAfter = TimeInterval(configuration.defaults.jobTimeoutSeconds) + Self.stuckMargin
+                let scheduler = daemon.scheduler
                 group.addTask {
+                    var reported = false
                     while !Task.isCancelled {
-                        _ = notifier.watchdog()
+                        if await scheduler.isAlive(now: Date(), stuckAfter: stuckAfter) {
+                            _ = notifier.watchdog()
+                            reported = false
+                        } else if !reported {
+                            logger.critical(
+                                "the scheduler is not making progress; withholding WATCHDOG=1 so systemd restarts certkeeper"
+                            )
+                            reported = true
+                        }
                         try? await Task.sleep(for: interval)
                     }
                 }
@@ -83,18 +99,16 @@ struct RunCommand: AsyncParsableCommand {
                 _ = notifier.stopping(status: "Stopping")
                 break
             }
-            // Safety net under the unit's TimeoutStopSec=10: whatever does not honour cancellation must not turn a
-            // stop into SIGKILL and a `failed` unit. Orders are crash-safe, so leaving one mid-way is harmless.
-            Task.detached {
-                try? await Task.sleep(for: Self.stopGracePeriod)
-                logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
-                Foundation.exit(0)
-            }
+            // StopDeadline (armed by the signal itself) bounds what follows, whatever does not honour cancellation.
             group.cancelAll()
         }
         await daemon.shutdown()
         logger.notice("certkeeper stopped")
+        withExtendedLifetime(stopDeadline) {}
     }
+
+    /// How long an attempt may run past `job_timeout` before the watchdog calls the daemon stuck.
+    static let stuckMargin: TimeInterval = 120
 
     /// How long shutdown may take before the process exits regardless (below the unit's TimeoutStopSec=10).
     static let stopGracePeriod: Duration = .seconds(5)

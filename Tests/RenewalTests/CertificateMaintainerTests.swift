@@ -43,6 +43,51 @@ import Testing
         #expect(await h.state(spec)?.failureCount == 0)
     }
 
+    @Test func reuseKeyTakesOnlyTheInstalledCertificatesOwnKey() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(reuseKey: true)
+        let existing = try h.installExisting(
+            for: spec, notBefore: h.clock.now().addingTimeInterval(-day), lifetime: 90 * day)
+        _ = await h.maintainer.process(spec, force: true)
+        let renewed = try #require(h.installed(spec))
+        #expect(renewed.info.serialHex != existing.info.serialHex)
+        #expect(renewed.keyPEM == existing.keyPEM)
+
+        // Another key at the install path (swapped in by whoever controls the directory): never adopted.
+        let foreign = try SigningKey.generate(.ecdsaP256).pemRepresentation
+        try foreign.write(toFile: h.stateDirectory + "/live/www/privkey.pem", atomically: false, encoding: .utf8)
+        #expect(h.installed(spec)?.keyMatches == false)
+        _ = await h.maintainer.process(spec, force: true)
+        let after = try #require(h.installed(spec))
+        #expect(after.keyMatches)
+        #expect(after.keyPEM != foreign)
+        #expect(after.keyPEM != existing.keyPEM)
+        #expect(h.server.newOrders.count == 2)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func anAttemptThatHangsIsCancelledAtItsDeadlineAndCountedAsAFailure() async throws {
+        let h = try MaintainerHarness()
+        let marker = h.stateDirectory + "/on-failure-ran"
+        var spec = h.spec()
+        spec.hooks.onFailure = [["/usr/bin/touch", marker]]
+        h.server.hangNewOrders()
+        let start = h.clock.now()
+        let job = Task { await h.maintainer.process(spec, force: true) }
+        await h.clock.waitForSleeper(until: start.addingTimeInterval(1800))
+        h.clock.advance(to: start.addingTimeInterval(1800))
+        let next = await job.value
+
+        #expect(h.server.newOrders.count == 1)
+        let state = try #require(await h.state(spec))
+        #expect(state.failureCount == 1)
+        #expect(state.lastError?.contains("did not finish within 1800s and was cancelled") == true)
+        let retry = try #require(state.nextAttempt)
+        #expect(next == retry && retry > h.clock.now())
+        #expect(FileManager.default.fileExists(atPath: marker))
+        #expect(h.installed(spec) == nil)
+    }
+
     @Test func shortLivedCertificateRenewsAtHalfLife() async throws {
         let lifetime = 6 * day
         let h = try MaintainerHarness(lifetime: lifetime)

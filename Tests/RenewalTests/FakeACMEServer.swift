@@ -56,6 +56,8 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
         self.profiles = profiles
     }
 
+    private var hangsNewOrders = false
+
     // MARK: - Scripting and inspection
 
     /// From now on every newOrder asks `handler` first (given the payload); nil falls through to success.
@@ -84,7 +86,21 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
 
     // MARK: - HTTPTransport
 
+    /// From now on newOrder never answers (until the request is cancelled), as a CA that hangs.
+    func hangNewOrders() {
+        lock.withLock { hangsNewOrders = true }
+    }
+
     func send(_ request: HTTPRequestData) async throws -> HTTPResponseData {
+        if request.url == "\(Self.base)/new-order", lock.withLock({ hangsNewOrders }) {
+            lock.withLock {
+                recorded.append(Recorded(method: request.method, url: request.url, payload: [:], payloadText: ""))
+            }
+            let (never, continuation) = AsyncStream.makeStream(of: Void.self)
+            for await _ in never {}  // ends only when the task is cancelled
+            withExtendedLifetime(continuation) {}
+            throw CancellationError()
+        }
         let (payload, text) = Self.decodePayload(request.body)
         let nonce: Int = lock.withLock {
             recorded.append(Recorded(method: request.method, url: request.url, payload: payload, payloadText: text))

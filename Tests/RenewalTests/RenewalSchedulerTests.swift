@@ -202,3 +202,30 @@ extension RenewalSchedulerReloadRaceTests {
         #expect(await settle { await worker.cancelledAtLeave == ["a"] })
     }
 }
+
+/// What the systemd watchdog asks before each WATCHDOG=1.
+@Suite struct RenewalSchedulerLivenessTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func aliveOnlyWhileTheLoopRunsAndNoAttemptIsStuck() async throws {
+        let clock = ManualClock(now: start)
+        let worker = RecordingWorker(clock: clock, firstDue: ["a": start]) { _, now in now.addingTimeInterval(86_400) }
+        await worker.closeGate()
+        let scheduler = RenewalScheduler(worker: worker, clock: clock, maxConcurrent: 4, logger: Logger(label: "t"))
+        await scheduler.apply(specs: [makeSpec("a")], maxConcurrent: 4)
+        #expect(await !scheduler.isAlive(now: start, stuckAfter: 1860))
+
+        let runner = Task { await scheduler.run() }
+        #expect(await settle { await worker.processedCount == 1 })
+        #expect(await scheduler.isAlive(now: start.addingTimeInterval(1859), stuckAfter: 1860))
+        // The attempt is still in flight long past its deadline: it ignores cancellation, the daemon is stuck.
+        #expect(await !scheduler.isAlive(now: start.addingTimeInterval(1860), stuckAfter: 1860))
+
+        await worker.openGate()
+        #expect(await settle { await scheduler.inFlightCount == 0 })
+        #expect(await scheduler.isAlive(now: start.addingTimeInterval(1860), stuckAfter: 1860))
+        runner.cancel()
+        await runner.value
+        #expect(await !scheduler.isAlive(now: start.addingTimeInterval(1860), stuckAfter: 1860))
+    }
+}

@@ -289,10 +289,14 @@ fullchain = "/etc/ssl/certkeeper/demo-web/fullchain.pem"
 key = "/etc/ssl/certkeeper/demo-web/privkey.pem"
 cert = "/etc/ssl/certkeeper/demo-web/cert.pem"
 chain = "/etc/ssl/certkeeper/demo-web/chain.pem"
+group = "ssl-cert"
+mode = "0640"
 TOML
 check "reload for the demo-web spec" ctr timeout 30 systemctl reload certkeeper
 check "demo-web's certificate is installed under /etc/ssl/certkeeper (ReadWritePaths=)" \
     wait_in 120 test -s /etc/ssl/certkeeper/demo-web/fullchain.pem
+check "its key is group-owned by ssl-cert, 0640, under the shipped unit's syscall filter" \
+    test "$(ctr stat -c '%U:%G %a' /etc/ssl/certkeeper/demo-web/privkey.pem)" = "certkeeper:ssl-cert 640"
 reloads_are() { [[ $(reloads) -eq $1 ]]; }
 check "demo-web.service was reloaded once for the installed batch" wait_for "demo-web reload" 40 reloads_are 1
 sleep 2 # a second trigger from the same batch would show up within this time

@@ -171,7 +171,10 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "InstallerTests", dependencies: ["Installer", "ACMECrypto"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "Subprocess"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RenewalTests",

@@ -179,7 +179,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings
+            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -49,3 +49,11 @@ public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension CertStoreError {
+    /// True for ``lockBusy(name:path:waited:)``: another process holds the lock, nothing is wrong with the store.
+    public var isLockBusy: Bool {
+        if case .lockBusy = self { return true }
+        return false
+    }
+}

@@ -80,11 +80,22 @@ public struct CertificateMaintainer: CertificateWorker {
     private func processUnderLock(_ spec: CertificateSpec, force: Bool) async -> Date {
         do {
             return try await locks.withLock("cert-\(spec.name)") { await processLocked(spec, force: force) }
-        } catch {
+        } catch let error as CertStoreError where error.isLockBusy {
             logger.warning(
                 "another process holds this certificate's lock; trying again in a minute: \(error)",
                 metadata: Self.metadata(spec))
             return clock.now().addingTimeInterval(60)
+        } catch {
+            let now = clock.now()
+            if Task.isCancelled {
+                logger.notice(
+                    "attempt interrupted by shutdown while taking the lock: \(error)", metadata: Self.metadata(spec))
+                return now
+            }
+            // Not another process's lock but an unusable state directory (read-only, full, not a directory,
+            // permissions): a failure like any other, recorded, backed off and reported to on_failure hooks.
+            var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
+            return await failed(spec: spec, state: &state, error: error, now: now, metadata: Self.metadata(spec))
         }
     }
 

@@ -32,12 +32,19 @@ public enum ProcessRunnerError: Error, Sendable, CustomStringConvertible {
 /// (`POSIX_SPAWN_SETSIGMASK`; the daemon blocks SIGTERM/SIGHUP on its threads to receive them as events, and a mask
 /// is inherited) and default dispositions for every signal (`POSIX_SPAWN_SETSIGDEF`; SIGPIPE is ignored in the
 /// daemon). Each child leads its own process group, so a timeout signals the hook and anything it started.
+///
+/// Output is read without a thread of its own (dispatch read sources). A background process the hook leaves holding
+/// its stdout or stderr (`sleep 300 &`) holds nothing of ours: once the child has exited, output is collected for at
+/// most ``outputGrace`` more, then the pipes are closed and ``run(_:environment:timeout:)`` returns.
 public struct ProcessRunner: Sendable {
     /// Time between SIGTERM and SIGKILL for a child past its timeout.
     public var killGrace: Duration
+    /// How long after the child's exit its output pipes are still read while something else holds them open.
+    public var outputGrace: Duration
 
-    public init(killGrace: Duration = .seconds(5)) {
+    public init(killGrace: Duration = .seconds(5), outputGrace: Duration = .seconds(1)) {
         self.killGrace = killGrace
+        self.outputGrace = outputGrace
     }
 
     /// Runs `argv`; `argv[0]` is an absolute path or a name looked up in `PATH`.
@@ -61,10 +68,8 @@ public struct ProcessRunner: Sendable {
         for (key, value) in environment { env[key] = value }
 
         let child = try Self.spawn(spawnArgv, environment: env, displayName: first)
-        let outBox = OutputCollector(handle: FileHandle(fileDescriptor: child.stdout, closeOnDealloc: true))
-        let errBox = OutputCollector(handle: FileHandle(fileDescriptor: child.stderr, closeOnDealloc: true))
-        outBox.start()
-        errBox.start()
+        let outBox = OutputCollector(fd: child.stdout)
+        let errBox = OutputCollector(fd: child.stderr)
         let exited = ExitSignal()
         let waitStatus = StatusBox()
         let pid = child.pid
@@ -84,14 +89,15 @@ public struct ProcessRunner: Sendable {
             }
         }
         let status = waitStatus.value
-        let stdout = outBox.finish()
-        let stderr = errBox.finish()
+        async let stdout = outBox.finish(grace: outputGrace)
+        async let stderr = errBox.finish(grace: outputGrace)
+        let (out, err) = await (stdout, stderr)
         // <sys/wait.h>: low 7 bits = terminating signal (0: exited; 0x7f: stopped), exit code in bits 8-15.
         let signal = status & 0x7f
         let signaled = signal != 0 && signal != 0x7f
         return ProcessResult(
             status: signaled ? signal : (status >> 8) & 0xff, signaled: signaled, timedOut: timedOut,
-            stdout: stdout, stderr: stderr)
+            stdout: out, stderr: err)
     }
 
     /// pipe(2) with both ends close-on-exec (pipe2 is not visible from Swift), so other children never inherit them.
@@ -176,36 +182,58 @@ private final class StatusBox: @unchecked Sendable {
     var value: Int32 { lock.withLock { status } }
 }
 
-/// Reads a pipe on a background thread until EOF.
+/// Reads a pipe from a dispatch read source until EOF, or until ``finish(grace:)`` gives up on it; either way the
+/// descriptor is closed exactly once, by the source's cancel handler (after the source has let go of it).
 private final class OutputCollector: @unchecked Sendable {
-    private let handle: FileHandle
+    private let fd: Int32
+    private let source: any DispatchSourceRead
     private var data = Data()
     private let lock = NSLock()
-    private let done = DispatchSemaphore(value: 0)
-    /// Captured output is bounded so a chatty hook cannot exhaust memory.
+    private let closed = ExitSignal()
+    /// Captured output is bounded so a chatty hook cannot exhaust memory (the rest is read and dropped).
     private let limit = 1 << 20
 
-    init(handle: FileHandle) { self.handle = handle }
+    init(fd: Int32) {
+        self.fd = fd
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        self.source = DispatchSource.makeReadSource(
+            fileDescriptor: fd, queue: DispatchQueue(label: "certkeeper.process-output"))
+        self.source.setEventHandler { [self] in
+            if !self.drain() { self.source.cancel() }
+        }
+        self.source.setCancelHandler { [self] in
+            _ = self.drain()
+            close(self.fd)
+            self.closed.fire()
+        }
+        self.source.resume()
+    }
 
-    func start() {
-        Thread.detachNewThread { [self] in
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                lock.lock()
-                if data.count < limit { data.append(chunk.prefix(limit - data.count)) }
-                lock.unlock()
+    /// Reads everything the pipe holds now; false at EOF or on an error.
+    private func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(self.fd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                self.lock.withLock {
+                    if self.data.count < self.limit {
+                        self.data.append(contentsOf: buffer[..<min(count, self.limit - self.data.count)])
+                    }
+                }
+                continue
             }
-            done.signal()
+            if count < 0, errno == EINTR { continue }
+            return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
         }
     }
 
-    func finish() -> String {
-        // Grandchildren may hold the pipe open; do not wait for them forever.
-        _ = done.wait(timeout: .now() + 2)
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
+    /// The output, once the pipe reached EOF or `grace` passed (then reading stops and the pipe is closed).
+    func finish(grace: Duration) async -> String {
+        if await self.closed.wait(timeout: grace) {
+            self.source.cancel()
+            _ = await self.closed.wait(timeout: .seconds(10))
+        }
+        return self.lock.withLock { String(decoding: self.data, as: UTF8.self) }
     }
 }
 

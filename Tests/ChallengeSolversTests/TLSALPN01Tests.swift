@@ -44,7 +44,7 @@ struct TLSALPN01Tests {
     static let address = "127.0.0.1:0"
 
     /// Handshakes as the CA would: ALPN acme-tls/1, SNI = `serverName`, no verification.
-    private static func handshake(port: Int, serverName: String, alpn: [String] = ["acme-tls/1"]) async throws -> (
+    static func handshake(port: Int, serverName: String, alpn: [String] = ["acme-tls/1"]) async throws -> (
         negotiated: String?, certificate: Certificate
     ) {
         var configuration = TLSConfiguration.makeClientConfiguration()

@@ -18,12 +18,15 @@ final class MaintainerHarness: @unchecked Sendable {
     let stateStore = MemoryCertificateStateStore()
     let accountStore = MemoryAccountStore()
     let logs = LogCapture()
+    let locks: any LockManager
     private(set) var maintainer: CertificateMaintainer
 
     init(
         start: Date = Date(timeIntervalSince1970: 1_800_000_000), lifetime: TimeInterval = 90 * 86_400,
-        offersARI: Bool = false, profiles: [String: String]? = nil, seed: UInt64 = 42
+        offersARI: Bool = false, profiles: [String: String]? = nil, seed: UInt64 = 42,
+        locks: any LockManager = MemoryLockManager()
     ) throws {
+        self.locks = locks
         let clock = ManualClock(now: start)
         self.clock = clock
         ca = try TestCA()
@@ -33,7 +36,7 @@ final class MaintainerHarness: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         maintainer = Self.makeMaintainer(
             server: server, clock: clock, stateDirectory: stateDirectory, stateStore: stateStore,
-            accountStore: accountStore, logger: logs.logger, seed: seed)
+            accountStore: accountStore, locks: locks, logger: logs.logger, seed: seed)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: stateDirectory) }
@@ -42,12 +45,12 @@ final class MaintainerHarness: @unchecked Sendable {
     func restart(seed: UInt64 = 7) {
         maintainer = Self.makeMaintainer(
             server: server, clock: clock, stateDirectory: stateDirectory, stateStore: stateStore,
-            accountStore: accountStore, logger: logs.logger, seed: seed)
+            accountStore: accountStore, locks: locks, logger: logs.logger, seed: seed)
     }
 
     private static func makeMaintainer(
         server: FakeACMEServer, clock: ManualClock, stateDirectory: String, stateStore: MemoryCertificateStateStore,
-        accountStore: MemoryAccountStore, logger: Logger, seed: UInt64
+        accountStore: MemoryAccountStore, locks: any LockManager, logger: Logger, seed: UInt64
     ) -> CertificateMaintainer {
         let clients = ACMEClientPool(logger: logger, sleeper: { _ in }, makeTransport: { _ in server })
         let secrets = SecretReader(environment: [:])
@@ -59,7 +62,8 @@ final class MaintainerHarness: @unchecked Sendable {
             stateDirectory: stateDirectory, accounts: accounts, clients: clients,
             issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: FaultPoints(), logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(),
-            reloads: ReloadCoalescer { _ in }, clock: clock, random: SeededRandom(seed: seed), logger: logger)
+            reloads: ReloadCoalescer { _ in }, clock: clock, random: SeededRandom(seed: seed), locks: locks,
+            logger: logger)
     }
 
     /// A spec for the fake CA.

@@ -7,7 +7,8 @@ struct HTTP01Response: Sendable, Hashable {
     var domain: String
 }
 
-/// Answers one HTTP/1.1 request per connection from a ``ResponderTable`` of live tokens, then closes.
+/// Answers one HTTP/1.1 request per connection from a ``ResponderTable`` of live tokens as soon as its head has
+/// arrived, then closes.
 ///
 /// Only `GET`/`HEAD /.well-known/acme-challenge/TOKEN` (origin form, or absolute form
 /// `http://HOST[:PORT]/.well-known/acme-challenge/TOKEN`) for a live token gets 200 with the key authorization;
@@ -19,7 +20,7 @@ final class HTTP01RequestHandler: ChannelInboundHandler, RemovableChannelHandler
     static let pathPrefix = "/.well-known/acme-challenge/"
 
     private let table: ResponderTable<HTTP01Response>
-    private var answer: (status: HTTPResponseStatus, body: String, isHead: Bool)?
+    private var answered = false
 
     init(table: ResponderTable<HTTP01Response>) {
         self.table = table
@@ -55,42 +56,27 @@ final class HTTP01RequestHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch self.unwrapInboundIn(data) {
-        case .head(let head):
-            let (status, body) = Self.answer(method: head.method, target: head.uri, table: self.table)
-            self.answer = (status, body, head.method == .HEAD)
-        case .body:
-            break
-        case .end:
-            guard let answer = self.answer else { return }
-            self.answer = nil
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Length", value: String(answer.body.utf8.count))
-            if answer.status == .ok {
-                headers.add(name: "Content-Type", value: "application/octet-stream")
-            }
-            headers.add(name: "Connection", value: "close")
-            context.write(
-                self.wrapOutboundOut(
-                    .head(HTTPResponseHead(version: .http1_1, status: answer.status, headers: headers))),
-                promise: nil
-            )
-            if !answer.isHead && !answer.body.isEmpty {
-                let buffer = context.channel.allocator.buffer(string: answer.body)
-                context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            }
-            let channel = context.channel
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
-                channel.close(promise: nil)
-            }
+        // Answer as soon as the head is in: a body or a missing end of request must not hold the connection.
+        guard case .head(let head) = self.unwrapInboundIn(data), !self.answered else { return }
+        self.answered = true
+        let (status, body) = Self.answer(method: head.method, target: head.uri, table: self.table)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        if status == .ok {
+            headers.add(name: "Content-Type", value: "application/octet-stream")
         }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
+        headers.add(name: "Connection", value: "close")
+        context.write(
+            self.wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
+        if head.method != .HEAD && !body.isEmpty {
+            let buffer = context.channel.allocator.buffer(string: body)
+            context.write(self.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        }
+        let channel = context.channel
+        context.writeAndFlush(self.wrapOutboundOut(.end(nil))).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 

@@ -7,16 +7,23 @@ import NIOPosix
 /// The first ``register(token:keyAuthorization:domain:on:)`` for an address binds it; the ``unregister(token:on:)``
 /// that removes its last token closes it, so nothing listens while no challenge is pending. Several solvers
 /// (certificates) on the same address share one listener. All listeners run on one shared event loop group.
+///
+/// Each listener holds at most ``ResponderLimits/maxConnections`` connections, closes each at its deadline, and
+/// answers as soon as a request head has arrived (a body is never waited for).
 public actor HTTP01ResponderPool {
     /// The pool the daemon uses.
     public static let shared = HTTP01ResponderPool()
 
     private let registry: ListenerRegistry<HTTP01Response>
 
-    /// - Parameter group: The event loop group for the listeners; defaults to the process-wide singleton.
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// - Parameters:
+    ///   - group: The event loop group for the listeners; defaults to the process-wide singleton.
+    ///   - limits: Connection cap and per-connection deadline of each listener.
+    public init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, limits: ResponderLimits = ResponderLimits()
+    ) {
         self.registry = ListenerRegistry { address, table in
-            try await Self.bind(address, table: table, group: group)
+            try await Self.bind(address, table: table, group: group, limits: limits)
         }
     }
 
@@ -55,6 +62,12 @@ public actor HTTP01ResponderPool {
         await self.registry.boundPort(on: try ListenAddress(address))
     }
 
+    /// The connection counters of the listener on `address`, or nil when nothing listens there.
+    public func connectionStatistics(on address: String) async throws -> ResponderConnectionStatistics? {
+        guard let listener = await self.registry.listener(on: try ListenAddress(address)) else { return nil }
+        return await ConnectionLimitHandler.statistics(of: listener)
+    }
+
     /// Closes every listener and forgets every token (daemon shutdown).
     public func shutdown() async {
         await self.registry.closeAll()
@@ -63,14 +76,20 @@ public actor HTTP01ResponderPool {
     private static func bind(
         _ address: ListenAddress,
         table: ResponderTable<HTTP01Response>,
-        group: any EventLoopGroup
+        group: any EventLoopGroup,
+        limits: ResponderLimits
     ) async throws -> any Channel {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimitHandler(limits: limits))
+                }
+            }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(HTTP01RequestHandler(table: table))
                 }

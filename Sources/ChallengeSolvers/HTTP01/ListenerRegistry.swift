@@ -37,6 +37,12 @@ actor ListenerRegistry<Value: Sendable & Equatable> {
         return channel.localAddress?.port
     }
 
+    /// The open listener on `address`, or nil when nothing listens there.
+    func listener(on address: ListenAddress) -> (any Channel)? {
+        guard case .running(let channel) = self.states[address] else { return nil }
+        return channel
+    }
+
     /// Adds `value` under `key` and makes sure the listener is open; undoes the insertion when binding fails.
     func register(_ key: String, _ value: Value, on address: ListenAddress) async throws -> Bool {
         let table = self.table(for: address)

@@ -2,13 +2,13 @@ import NIOCore
 import NIOTLS
 
 /// Closes a tls-alpn-01 connection as soon as the handshake is over; no application data is exchanged
-/// (RFC 8737 §3). Idle or failed connections are closed too.
+/// (RFC 8737 §3). Failed connections are closed too; ``ConnectionLimitHandler`` closes the slow ones.
 final class TLSALPN01ConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = NIOAny
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
-        case TLSUserEvent.handshakeCompleted, is IdleStateHandler.IdleStateEvent:
+        case TLSUserEvent.handshakeCompleted:
             context.close(promise: nil)
         default:
             context.fireUserInboundEventTriggered(event)

@@ -18,7 +18,8 @@ struct TLSALPN01Response: Sendable, Equatable {
 /// The daemon-wide built-in tls-alpn-01 responder: one TLS listener per address, open only while it has challenges.
 ///
 /// The listener negotiates only ALPN `acme-tls/1` (TLS 1.2+), picks the validation certificate by SNI, and closes
-/// each connection right after the handshake. A hello for an unknown name fails the handshake.
+/// each connection right after the handshake. A hello for an unknown name fails the handshake. Each listener holds
+/// at most ``ResponderLimits/maxConnections`` connections and closes each at its deadline (the handshake included).
 /// Note: NIOSSL does not let the server refuse clients that offer no ALPN at all; such clients also get the
 /// validation certificate (which holds only a digest of the public key authorization) and no application data.
 public actor TLSALPN01ResponderPool {
@@ -30,10 +31,14 @@ public actor TLSALPN01ResponderPool {
 
     private let registry: ListenerRegistry<TLSALPN01Response>
 
-    /// - Parameter group: The event loop group for the listeners; defaults to the process-wide singleton.
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    /// - Parameters:
+    ///   - group: The event loop group for the listeners; defaults to the process-wide singleton.
+    ///   - limits: Connection cap and per-connection deadline (handshake included) of each listener.
+    public init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, limits: ResponderLimits = ResponderLimits()
+    ) {
         self.registry = ListenerRegistry { address, table in
-            try await Self.bind(address, table: table, group: group)
+            try await Self.bind(address, table: table, group: group, limits: limits)
         }
     }
 
@@ -81,6 +86,12 @@ public actor TLSALPN01ResponderPool {
         await self.registry.boundPort(on: try ListenAddress(address))
     }
 
+    /// The connection counters of the listener on `address`, or nil when nothing listens there.
+    public func connectionStatistics(on address: String) async throws -> ResponderConnectionStatistics? {
+        guard let listener = await self.registry.listener(on: try ListenAddress(address)) else { return nil }
+        return await ConnectionLimitHandler.statistics(of: listener)
+    }
+
     /// Closes every listener and forgets every challenge (daemon shutdown).
     public func shutdown() async {
         await self.registry.closeAll()
@@ -104,7 +115,8 @@ public actor TLSALPN01ResponderPool {
     private static func bind(
         _ address: ListenAddress,
         table: ResponderTable<TLSALPN01Response>,
-        group: any EventLoopGroup
+        group: any EventLoopGroup,
+        limits: ResponderLimits
     ) async throws -> any Channel {
         // No default certificate: every handshake gets the one chosen by SNI below, or fails.
         let unused = try NIOSSLPrivateKey(bytes: Array(P256.Signing.PrivateKey().pemRepresentation.utf8), format: .pem)
@@ -130,10 +142,15 @@ public actor TLSALPN01ResponderPool {
         let context = try NIOSSLContext(configuration: configuration)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ConnectionLimitHandler(limits: limits))
+                }
+            }
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(IdleStateHandler(readTimeout: .seconds(10)))
                     try sync.addHandler(NIOSSLServerHandler(context: context))
                     try sync.addHandler(TLSALPN01ConnectionHandler())
                 }

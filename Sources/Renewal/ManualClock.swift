@@ -8,7 +8,7 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
     private var current: Date
     private var sleepers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, any Error>)] = [:]
     private var nextID = 0
-    private var watchers: [(deadline: Date, continuation: CheckedContinuation<Void, Never>)] = []
+    private var watchers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, Never>)] = [:]
 
     public init(now: Date) { self.current = now }
 
@@ -43,10 +43,10 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
                     return
                 }
                 sleepers[id] = (deadline, continuation)
-                let woken = watchers.filter { $0.deadline == deadline }
-                watchers.removeAll { $0.deadline == deadline }
+                let woken = watchers.filter { $0.value.deadline == deadline }
+                for key in woken.keys { watchers.removeValue(forKey: key) }
                 lock.unlock()
-                for watcher in woken { watcher.continuation.resume() }
+                for watcher in woken.values { watcher.continuation.resume() }
             }
         } onCancel: {
             let sleeper = lock.withLock { sleepers.removeValue(forKey: id) }
@@ -54,18 +54,27 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
         }
     }
 
-    /// Returns once some task sleeps on this clock until exactly `deadline`: a test knows the code under test
-    /// reached its wait, without polling.
+    /// Returns once some task sleeps on this clock until exactly `deadline` (or the caller is cancelled): a test
+    /// knows the code under test reached its wait, without polling.
     public func waitForSleeper(until deadline: Date) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if sleepers.values.contains(where: { $0.deadline == deadline }) {
+        let id: Int = lock.withLock {
+            nextID += 1
+            return nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                lock.lock()
+                if Task.isCancelled || sleepers.values.contains(where: { $0.deadline == deadline }) {
+                    lock.unlock()
+                    continuation.resume()
+                    return
+                }
+                watchers[id] = (deadline, continuation)
                 lock.unlock()
-                continuation.resume()
-                return
             }
-            watchers.append((deadline, continuation))
-            lock.unlock()
+        } onCancel: {
+            let watcher = lock.withLock { watchers.removeValue(forKey: id) }
+            watcher?.continuation.resume()
         }
     }
 

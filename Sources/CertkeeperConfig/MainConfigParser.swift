@@ -52,7 +52,9 @@ struct MainConfigParser {
             }
         }
         defaults.renewBefore = table.renewBefore("renew_before")
-        if let timeout = table.duration("hook_timeout", allowZero: false) { defaults.hookTimeoutSeconds = timeout }
+        if let timeout = table.duration("hook_timeout", allowZero: false, maximum: DurationLimits.hookTimeout) {
+            defaults.hookTimeoutSeconds = timeout
+        }
         return defaults
     }
 

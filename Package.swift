@@ -106,7 +106,9 @@ let package = Package(
         // Atomic installation of keys and certificates, owner/group/mode, hooks.
         .target(
             name: "Installer",
-            dependencies: ["ACMECrypto", "CertStore", "Subprocess", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ACMEModels", "ACMECrypto", "CertStore", "Subprocess", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // sd_notify, journald log handler, watchdog; knows nothing about ACME.

@@ -181,7 +181,9 @@ public struct CertificateMaintainer: CertificateWorker {
     ) async -> Date {
         let problem = (error as? ACMEProblem) ?? (error as? IssueError)?.problem
         state.failureCount += 1
-        state.lastError = "\(error)"
+        // The message may quote a CA: one line, bounded, for the state file, `status`, the log and the hooks.
+        let message = UntrustedText.sanitized("\(error)", maxBytes: UntrustedText.messageLimit)
+        state.lastError = message
         state.lastErrorType = problem?.type.rawValue
         state.lastFailure = now
         var generator = RandomSourceGenerator(random)
@@ -192,7 +194,7 @@ public struct CertificateMaintainer: CertificateWorker {
         var fields = metadata.merging(CertkeeperEvent.renewalFailed.metadata) { $1 }
         if let problem { fields[LogKey.problemType] = .string(problem.type.rawValue) }
         logger.error(
-            "renewal failed (attempt \(state.failureCount), next try \(next)): \(error); the installed certificate, if any, stays in place",
+            "renewal failed (attempt \(state.failureCount), next try \(next)): \(message); the installed certificate, if any, stays in place",
             metadata: fields)
         // An EAB refusal waits for a config change or reload (the scheduler re-plans those).
         let waitsForReload: Bool
@@ -204,7 +206,7 @@ public struct CertificateMaintainer: CertificateWorker {
         await save(&state, spec: spec, next: waitsForReload ? .distantFuture : next)
         if !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(
-                spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: "\(error)",
+                spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: message,
                 timeout: .seconds(spec.hooks.timeoutSeconds), logger: logger)
         }
         return waitsForReload ? .distantFuture : next

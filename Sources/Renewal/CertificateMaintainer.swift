@@ -172,12 +172,14 @@ public struct CertificateMaintainer: CertificateWorker {
                     "attempt interrupted by shutdown (\(error)); it resumes at the next start", metadata: metadata)
                 return now
             }
-            return await failed(spec: spec, state: &state, error: error, now: now, metadata: metadata)
+            return await failed(
+                spec: spec, state: &state, error: error, installed: installed?.info, now: now, metadata: metadata)
         }
     }
 
     private func failed(
-        spec: CertificateSpec, state: inout CertificateState, error: any Error, now: Date, metadata: Logger.Metadata
+        spec: CertificateSpec, state: inout CertificateState, error: any Error, installed: CertificateInfo?, now: Date,
+        metadata: Logger.Metadata
     ) async -> Date {
         let problem = (error as? ACMEProblem) ?? (error as? IssueError)?.problem
         state.failureCount += 1
@@ -188,7 +190,9 @@ public struct CertificateMaintainer: CertificateWorker {
         state.lastFailure = now
         var generator = RandomSourceGenerator(random)
         let retryAfter = problem?.retryAfter.map { Double($0.components.seconds) }
-        let delay = RenewalPolicy.backoff(failureCount: state.failureCount, retryAfter: retryAfter, random: &generator)
+        let delay = RenewalPolicy.nextAttemptDelay(
+            failureCount: state.failureCount, retryAfter: retryAfter,
+            installed: installed.map { ($0.notBefore, $0.notAfter) }, now: now, random: &generator)
         let next = now.addingTimeInterval(delay)
         state.nextAttempt = next
         var fields = metadata.merging(CertkeeperEvent.renewalFailed.metadata) { $1 }

@@ -23,7 +23,7 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
     case noSolver(domain: String, offered: [String], wanted: String)
     case authorizationFailed(domain: String, challenge: String, problem: ACMEProblem?)
     case orderInvalid(url: String, problem: ACMEProblem?)
-    case verificationFailed(String)
+    case verificationFailed(certificate: String, reason: String)
     case orderStalled(url: String, status: String)
     /// The spec names a profile that the CA's directory does not advertise under `meta.profiles`.
     case profileNotOffered(spec: String, profile: String, ca: CASettings, offered: [String])
@@ -38,8 +38,8 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
             return "\(challenge) validation of \(domain) failed: \(problem.map { "\($0)" } ?? "no detail from the CA")"
         case .orderInvalid(let url, let problem):
             return "order \(url) became invalid: \(problem.map { "\($0)" } ?? "no detail from the CA")"
-        case .verificationFailed(let reason):
-            return "the downloaded certificate was not installed: \(reason)"
+        case .verificationFailed(let certificate, let reason):
+            return "the certificate downloaded for '\(certificate)' was not installed: \(reason)"
         case .orderStalled(let url, let status):
             return "order \(url) is still \(status) after polling; it will be resumed on the next attempt"
         case .profileNotOffered(let spec, let profile, let ca, let offered):
@@ -176,7 +176,7 @@ public struct OrderIssuer: Sendable {
             chain = try CertificateChain(pem: download.pem)
             try chain.verify(expectedKey: certificateKey, expectedNames: spec.domains, now: now)
         } catch {
-            throw IssueError.verificationFailed("\(error)")
+            throw IssueError.verificationFailed(certificate: spec.name, reason: "\(error)")
         }
         return IssuedCertificate(
             keyPEM: certificateKey.pemRepresentation, fullchainPEM: try chain.pemRepresentation(),

@@ -65,13 +65,14 @@ final class MaintainerHarness: @unchecked Sendable {
     /// A spec for the fake CA.
     func spec(
         _ name: String = "www", domains: [String] = ["www.example.test"], keyType: KeyType = .ecdsaP256,
-        directoryURL: String = FakeACMEServer.directoryURL, profile: String? = nil, renewBefore: RenewBefore? = nil
+        directoryURL: String = FakeACMEServer.directoryURL, profile: String? = nil, renewBefore: RenewBefore? = nil,
+        challenge: ChallengeSpec = ChallengeSpec(defaultSolver: .http01Listen(address: "127.0.0.1:1"))
     ) -> CertificateSpec {
         let ca = CASettings(name: "fake", directoryURL: directoryURL)
         let account = AccountSettings(name: "default", ca: ca, contact: "ops@example.test", eab: nil, isDefault: true)
         return CertificateSpec(
             name: name, file: "\(stateDirectory)/\(name).toml", domains: domains, account: account, keyType: keyType,
-            challenge: ChallengeSpec(defaultSolver: .http01Listen(address: "127.0.0.1:1")), renewBefore: renewBefore,
+            challenge: challenge, renewBefore: renewBefore,
             profile: profile)
     }
 

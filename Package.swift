@@ -109,7 +109,8 @@ let package = Package(
         .target(
             name: "Installer",
             dependencies: [
-                "ACMECrypto", "CertStore", "SafeFiles", "Subprocess", .product(name: "Logging", package: "swift-log"),
+                "ACMEModels", "ACMECrypto", "CertStore", "SafeFiles", "Subprocess",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,5 @@
+import ACMEModels
+
 /// Client-side failures that are not ACME problem documents (those are thrown as `ACMEProblem`).
 public enum ACMEClientError: Error, Sendable, CustomStringConvertible {
     /// The server could not be reached (after retries for transient faults).
@@ -13,7 +15,12 @@ public enum ACMEClientError: Error, Sendable, CustomStringConvertible {
     /// The CA does not offer a feature (e.g. ARI without `renewalInfo` in the directory).
     case notSupported(directoryURL: String, feature: String)
 
+    /// On one line and bounded: bodies and decoding errors carry text the server wrote.
     public var description: String {
+        UntrustedText.sanitized(text, maxBytes: UntrustedText.messageLimit)
+    }
+
+    private var text: String {
         switch self {
         case .transport(let error, let attempts):
             return "cannot reach the ACME server: \(error) (after \(attempts) attempt(s)); check network, DNS and the "

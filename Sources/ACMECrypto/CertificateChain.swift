@@ -50,13 +50,19 @@ public struct CertificateChain: Sendable {
     /// Checks the chain before installing it.
     ///
     /// - The leaf's public key is `expectedKey`'s.
-    /// - The leaf's SAN DNS names equal `expectedNames` as a set (case-insensitive).
+    /// - The leaf's SAN DNS names equal `expectedNames` as a set (case-insensitive), and it has no other
+    ///   subjectAltName: no IP address unless listed in `expectedIPAddresses` (network-order bytes; RFC 8738
+    ///   identifiers), no URI, e-mail or other name.
     /// - Each certificate names the next as issuer and carries a signature the next one's key verifies.
     /// - `now` lies within the leaf's validity period (allowing ``clockSkewTolerance`` before its start).
-    public func verify(expectedKey: SigningKey, expectedNames: [String], now: Date) throws {
+    public func verify(
+        expectedKey: SigningKey, expectedNames: [String], expectedIPAddresses: [[UInt8]] = [], now: Date
+    ) throws {
         guard expectedKey.publicKeyMatches(leaf.publicKey) else { throw CertificateChainError.leafKeyMismatch }
         let actual = try CertificateInfo(certificate: leaf).dnsNames
         let normalise = { (names: [String]) in Set(names.map { $0.lowercased() }) }
+        try SubjectAltNameCheck(dnsNames: normalise(expectedNames), ipAddresses: Set(expectedIPAddresses))
+            .check(leaf)
         guard normalise(actual) == normalise(expectedNames) else {
             throw CertificateChainError.namesMismatch(expected: expectedNames.sorted(), actual: actual.sorted())
         }

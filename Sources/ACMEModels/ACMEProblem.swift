@@ -1,7 +1,8 @@
 /// An RFC 7807 problem document from an ACME server (RFC 8555 §6.7), thrown by the client as an error.
 public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConvertible {
     public var type: ProblemType
-    /// Human-readable detail; show it to the user.
+    /// Human-readable detail; show it to the user. Decoded details are ``UntrustedText/sanitized(_:maxBytes:)``
+    /// to ``UntrustedText/detailLimit``.
     public var detail: String?
     /// The HTTP status (from the body, or the response when the body has none).
     public var status: Int?
@@ -45,11 +46,20 @@ public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConve
         self.type =
             try container.decodeIfPresent(ProblemType.self, forKey: .type)
             ?? ProblemType(rawValue: "about:blank")
-        self.detail = try container.decodeIfPresent(String.self, forKey: .detail)
+        // Everything textual comes from the CA: bounded and single-line before it can reach a log or a hook.
+        self.detail = try container.decodeIfPresent(String.self, forKey: .detail).map {
+            UntrustedText.sanitized($0, maxBytes: UntrustedText.detailLimit)
+        }
         self.status = try container.decodeIfPresent(Int.self, forKey: .status)
         self.subproblems = try container.decodeIfPresent([ACMEProblem].self, forKey: .subproblems)
-        self.identifier = try container.decodeIfPresent(Identifier.self, forKey: .identifier)
-        self.instance = try container.decodeIfPresent(String.self, forKey: .instance)
+        self.identifier = try container.decodeIfPresent(Identifier.self, forKey: .identifier).map {
+            Identifier(
+                type: UntrustedText.sanitized($0.type, maxBytes: 32),
+                value: UntrustedText.sanitized($0.value, maxBytes: 256))
+        }
+        self.instance = try container.decodeIfPresent(String.self, forKey: .instance).map {
+            UntrustedText.sanitized($0, maxBytes: 512)
+        }
         self.retryAfter = nil
         self.requestURL = nil
     }
@@ -64,6 +74,9 @@ public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConve
         try container.encodeIfPresent(instance, forKey: .instance)
     }
 
+    /// How many subproblems ``description`` spells out.
+    static let describedSubproblems = 3
+
     /// `<shortType>: <detail> (HTTP <status>, <url>)` plus subproblems and retry-after, on one line.
     public var description: String {
         var text = type.shortName
@@ -75,7 +88,10 @@ public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConve
         if !context.isEmpty { text += " (\(context.joined(separator: ", ")))" }
         if let retryAfter { text += "; retry after \(retryAfter.components.seconds) s" }
         if let subproblems, !subproblems.isEmpty {
-            text += "; " + subproblems.map(\.description).joined(separator: "; ")
+            text += "; " + subproblems.prefix(Self.describedSubproblems).map(\.description).joined(separator: "; ")
+            if subproblems.count > Self.describedSubproblems {
+                text += "; and \(subproblems.count - Self.describedSubproblems) more subproblem(s)"
+            }
         }
         if let instance { text += "; see \(instance)" }
         return text

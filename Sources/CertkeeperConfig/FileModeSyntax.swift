@@ -10,6 +10,9 @@ public enum FileModeSyntax {
         return value
     }
 
+    /// The largest mode a key may be installed with: permission bits only, no setuid, setgid or sticky bit.
+    public static let maximumKeyMode: UInt16 = 0o777
+
     /// `0o640` -> `"0640"`.
     public static func format(_ mode: UInt16) -> String {
         let octal = String(mode, radix: 8)

@@ -54,8 +54,12 @@ struct MainConfigParser {
             }
         }
         defaults.renewBefore = table.renewBefore("renew_before")
-        if let timeout = table.duration("hook_timeout", allowZero: false) { defaults.hookTimeoutSeconds = timeout }
-        if let timeout = table.duration("job_timeout", allowZero: false) { defaults.jobTimeoutSeconds = timeout }
+        if let timeout = table.duration("hook_timeout", allowZero: false, maximum: DurationLimits.hookTimeout) {
+            defaults.hookTimeoutSeconds = timeout
+        }
+        if let timeout = table.duration("job_timeout", allowZero: false, maximum: DurationLimits.jobTimeout) {
+            defaults.jobTimeoutSeconds = timeout
+        }
         return defaults
     }
 

@@ -219,7 +219,11 @@ struct SolverParser {
                 }
             }
         }
-        if let timeout = table.duration("propagation_timeout", allowZero: true) { settings.timeoutSeconds = timeout }
+        if let timeout = table.duration(
+            "propagation_timeout", allowZero: true, maximum: DurationLimits.propagationTimeout)
+        {
+            settings.timeoutSeconds = timeout
+        }
         return diagnostics.diagnostics.count == before ? settings : nil
     }
 }

@@ -173,7 +173,11 @@ struct SpecParser {
         if let node = table["mode"] {
             if case .string(let text) = node.value {
                 if let mode = FileModeSyntax.parse(text) {
-                    if mode & 0o007 != 0 {
+                    if mode > FileModeSyntax.maximumKeyMode {
+                        diagnostics.error(
+                            "'mode' in [install] is \(FileModeSyntax.format(mode)), which sets the setuid, setgid or sticky bit; a key file needs none of them: use permission bits only, e.g. \"\(FileModeSyntax.format(mode & FileModeSyntax.maximumKeyMode & ~0o007))\"",
+                            atValueOf: node)
+                    } else if mode & 0o007 != 0 {
                         diagnostics.error(
                             "'mode' in [install] is \(FileModeSyntax.format(mode)), which lets every user on the host access the private key; drop the 'other' bits, e.g. \"\(FileModeSyntax.format(mode & ~0o007))\"",
                             atValueOf: node)
@@ -212,7 +216,9 @@ struct SpecParser {
                 }
             }
         }
-        if let timeout = table.duration("timeout", allowZero: false) { hooks.timeoutSeconds = timeout }
+        if let timeout = table.duration("timeout", allowZero: false, maximum: DurationLimits.hookTimeout) {
+            hooks.timeoutSeconds = timeout
+        }
         return diagnostics.diagnostics.count == before ? hooks : nil
     }
 

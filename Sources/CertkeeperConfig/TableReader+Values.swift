@@ -25,8 +25,8 @@ extension TableReader {
         return contact
     }
 
-    /// A duration string in seconds. `allowZero` permits `"0s"`.
-    func duration(_ key: String, allowZero: Bool) -> Int64? {
+    /// A duration string in seconds, at most `maximum` seconds (see ``DurationLimits``). `allowZero` permits `"0s"`.
+    func duration(_ key: String, allowZero: Bool, maximum: Int64) -> Int64? {
         guard let child = node[key] else { return nil }
         guard case .string(let text) = child.value else {
             diagnostics.error(
@@ -42,6 +42,13 @@ extension TableReader {
         }
         guard allowZero || seconds > 0 else {
             diagnostics.error("'\(key)' in \(displayName) must be longer than 0s", atValueOf: child)
+            return nil
+        }
+        guard seconds <= maximum else {
+            let limit = DurationSyntax.format(seconds: maximum)
+            diagnostics.error(
+                "'\(key)' in \(displayName) is '\(text)', longer than certkeeper accepts (at most \(limit)); use a shorter duration, e.g. \"\(limit)\"",
+                atValueOf: child)
             return nil
         }
         return seconds
@@ -60,7 +67,7 @@ extension TableReader {
             }
             return .fraction(fraction)
         case .string:
-            return duration(key, allowZero: false).map { .seconds($0) }
+            return duration(key, allowZero: false, maximum: DurationLimits.renewBefore).map { .seconds($0) }
         default:
             diagnostics.error(
                 "'\(key)' in \(displayName) must be a duration string like \"30d\" or a fraction like 0.33, not \(child.typeDescription)",

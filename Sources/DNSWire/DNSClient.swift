@@ -67,6 +67,7 @@ private struct BlockingExchange {
 
     private var timeoutMilliseconds: Int32 {
         let (seconds, attoseconds) = timeout.components
+        guard seconds < Int64(Int32.max) else { return Int32.max }
         return Int32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
     }
 

@@ -46,7 +46,8 @@ public struct PropagationChecker: Sendable {
         let start = now()
         let deadline = start.addingTimeInterval(Self.seconds(timeout))
         let step = max(interval, .milliseconds(1))
-        let maxRounds = min(100_000, Int((timeout / step).rounded(.up)) + 1)
+        // Counted as a Double and clamped before the conversion, which would trap for an absurd timeout.
+        let maxRounds = Int(min(100_000, (timeout / step).rounded(.up) + 1))
         var targets: [DNSServerAddress]? = nil
         var pending: [DNSServerAddress: String] = [:]
         var resolveError: String? = nil

@@ -1,3 +1,4 @@
+import ACMEModels
 import Logging
 import Subprocess
 
@@ -41,7 +42,8 @@ public struct HookRunner: Sendable {
         let environment = [
             "CERTKEEPER_NAME": certificate,
             "CERTKEEPER_DOMAINS": domains.joined(separator: " "),
-            "CERTKEEPER_ERROR": error,
+            // The message may quote a CA: one line, bounded (an environment over 128 KiB fails exec with E2BIG).
+            "CERTKEEPER_ERROR": UntrustedText.sanitized(error, maxBytes: UntrustedText.messageLimit),
         ]
         return await run(
             argvs, environment: environment, certificate: certificate, domains: domains, timeout: timeout,

@@ -209,27 +209,33 @@ public struct CertificateMaintainer: CertificateWorker {
                     "attempt interrupted by shutdown (\(error)); it resumes at the next start", metadata: metadata)
                 return now
             }
-            return await failed(spec: spec, state: &state, error: error, now: now, metadata: metadata)
+            return await failed(
+                spec: spec, state: &state, error: error, installed: installed?.info, now: now, metadata: metadata)
         }
     }
 
     private func failed(
-        spec: CertificateSpec, state: inout CertificateState, error: any Error, now: Date, metadata: Logger.Metadata
+        spec: CertificateSpec, state: inout CertificateState, error: any Error, installed: CertificateInfo?, now: Date,
+        metadata: Logger.Metadata
     ) async -> Date {
         let problem = (error as? ACMEProblem) ?? (error as? IssueError)?.problem
         state.failureCount += 1
-        state.lastError = "\(error)"
+        // The message may quote a CA: one line, bounded, for the state file, `status`, the log and the hooks.
+        let message = UntrustedText.sanitized("\(error)", maxBytes: UntrustedText.messageLimit)
+        state.lastError = message
         state.lastErrorType = problem?.type.rawValue
         state.lastFailure = now
         var generator = RandomSourceGenerator(random)
         let retryAfter = problem?.retryAfter.map { Double($0.components.seconds) }
-        let delay = RenewalPolicy.backoff(failureCount: state.failureCount, retryAfter: retryAfter, random: &generator)
+        let delay = RenewalPolicy.nextAttemptDelay(
+            failureCount: state.failureCount, retryAfter: retryAfter,
+            installed: installed.map { ($0.notBefore, $0.notAfter) }, now: now, random: &generator)
         let next = now.addingTimeInterval(delay)
         state.nextAttempt = next
         var fields = metadata.merging(CertkeeperEvent.renewalFailed.metadata) { $1 }
         if let problem { fields[LogKey.problemType] = .string(problem.type.rawValue) }
         logger.error(
-            "renewal failed (attempt \(state.failureCount), next try \(next)): \(error); the installed certificate, if any, stays in place",
+            "renewal failed (attempt \(state.failureCount), next try \(next)): \(message); the installed certificate, if any, stays in place",
             metadata: fields)
         // An EAB refusal waits for a config change or reload (the scheduler re-plans those).
         let waitsForReload: Bool
@@ -241,7 +247,7 @@ public struct CertificateMaintainer: CertificateWorker {
         await save(&state, spec: spec, next: waitsForReload ? .distantFuture : next)
         if !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(
-                spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: "\(error)",
+                spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: message,
                 timeout: .seconds(spec.hooks.timeoutSeconds), logger: logger)
         }
         return waitsForReload ? .distantFuture : next

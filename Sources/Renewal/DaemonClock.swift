@@ -20,6 +20,11 @@ public struct SystemClock: DaemonClock {
             try Task.checkCancellation()
             return
         }
-        try await Task.sleep(for: .milliseconds(Int64((interval * 1000).rounded(.up))), clock: .continuous)
+        // Clamped: a date millions of years away must not trap when converted to milliseconds.
+        let milliseconds = min((interval * 1000).rounded(.up), Self.longestSleepMilliseconds)
+        try await Task.sleep(for: .milliseconds(Int64(milliseconds)), clock: .continuous)
     }
+
+    /// About 285,000 years: any longer sleep is this one.
+    static let longestSleepMilliseconds = Double(Int64.max / 1024)
 }

@@ -23,10 +23,14 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
     case noSolver(domain: String, offered: [String], wanted: String)
     case authorizationFailed(domain: String, challenge: String, problem: ACMEProblem?)
     case orderInvalid(url: String, problem: ACMEProblem?)
-    case verificationFailed(String)
+    case verificationFailed(certificate: String, reason: String)
     case orderStalled(url: String, status: String)
     /// The spec names a profile that the CA's directory does not advertise under `meta.profiles`.
     case profileNotOffered(spec: String, profile: String, ca: CASettings, offered: [String])
+    /// The CA's order lists other identifiers than the ones requested.
+    case orderIdentifiersMismatch(url: String, ca: String, unexpected: [String], missing: [String])
+    /// The CA asks to authorize a name the certificate did not request.
+    case unrequestedAuthorization(url: String, identifier: String, ca: String)
 
     public var description: String {
         switch self {
@@ -38,12 +42,22 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
             return "\(challenge) validation of \(domain) failed: \(problem.map { "\($0)" } ?? "no detail from the CA")"
         case .orderInvalid(let url, let problem):
             return "order \(url) became invalid: \(problem.map { "\($0)" } ?? "no detail from the CA")"
-        case .verificationFailed(let reason):
-            return "the downloaded certificate was not installed: \(reason)"
+        case .verificationFailed(let certificate, let reason):
+            return "the certificate downloaded for '\(certificate)' was not installed: \(reason)"
         case .orderStalled(let url, let status):
             return "order \(url) is still \(status) after polling; it will be resumed on the next attempt"
         case .profileNotOffered(let spec, let profile, let ca, let offered):
             return "\(spec): " + ProfileValidator.message(profile: profile, ca: ca, offered: offered)
+        case .orderIdentifiersMismatch(let url, let ca, let unexpected, let missing):
+            var differences: [String] = []
+            if !unexpected.isEmpty { differences.append("not requested: \(unexpected.joined(separator: ", "))") }
+            if !missing.isEmpty { differences.append("missing: \(missing.joined(separator: ", "))") }
+            return "the CA \(ca) answered with order \(url) for other names than requested ("
+                + differences.joined(separator: "; ")
+                + "); nothing was solved or finalized for it, a new order is opened on the next attempt"
+        case .unrequestedAuthorization(let url, let identifier, let ca):
+            return "the CA \(ca) asked to authorize '\(identifier)' (\(url)), a name this certificate did not "
+                + "request; no challenge of this order was answered and no solver or hook ran"
         }
     }
 
@@ -132,12 +146,21 @@ public struct OrderIssuer: Sendable {
             throw IssueError.orderInvalid(url: spec.ca.directoryURL, problem: nil)
         }
         metadata[LogKey.orderURL] = .string(url)
+        let requested = RequestedNames(names: spec.domains, ca: spec.ca.directoryURL)
+        do {
+            try requested.checkOrder(current, url: url)
+        } catch {
+            // Never continued: the next attempt opens a new order.
+            state.orderURL = nil
+            throw error
+        }
 
         // The certificate key is stored before finalize, so a restart after finalize can still install the result.
         let certificateKey = try await pendingKey(spec: spec, state: &state, reuseKeyPEM: reuseKeyPEM)
 
         if current.status == .pending {
-            try await solveAuthorizations(current, spec: spec, account: account, client: client, metadata: metadata)
+            try await solveAuthorizations(
+                current, spec: spec, requested: requested, account: account, client: client, metadata: metadata)
             current = try await client.pollOrder(
                 url: url, accountURL: account.url, key: account.key, until: [.ready, .valid, .processing],
                 timeout: pollTimeout)
@@ -176,7 +199,7 @@ public struct OrderIssuer: Sendable {
             chain = try CertificateChain(pem: download.pem)
             try chain.verify(expectedKey: certificateKey, expectedNames: spec.domains, now: now)
         } catch {
-            throw IssueError.verificationFailed("\(error)")
+            throw IssueError.verificationFailed(certificate: spec.name, reason: "\(error)")
         }
         return IssuedCertificate(
             keyPEM: certificateKey.pemRepresentation, fullchainPEM: try chain.pemRepresentation(),
@@ -208,20 +231,27 @@ public struct OrderIssuer: Sendable {
     }
 
     private func solveAuthorizations(
-        _ order: Order, spec: CertificateSpec, account: AccountHandle, client: ACMEClient, metadata: Logger.Metadata
+        _ order: Order, spec: CertificateSpec, requested: RequestedNames, account: AccountHandle, client: ACMEClient,
+        metadata: Logger.Metadata
     ) async throws {
+        // Every authorization is fetched and matched to a requested name before any solver runs.
+        var authorizations: [(url: String, authorization: Authorization, name: String)] = []
         for authorizationURL in order.authorizations {
             let authorization = try await client.fetchAuthorization(
                 url: authorizationURL, accountURL: account.url, key: account.key)
+            let name = try requested.name(for: authorization, url: authorizationURL)
+            authorizations.append((authorizationURL, authorization, name))
+        }
+        for (authorizationURL, authorization, configuredName) in authorizations {
             guard authorization.status == .pending else {
                 if authorization.status == .valid { continue }
                 throw IssueError.authorizationFailed(
-                    domain: authorization.identifier.value, challenge: "authorization",
+                    domain: configuredName, challenge: "authorization",
                     problem: authorization.challenges.compactMap(\.error).first)
             }
-            let wildcard = authorization.wildcard ?? false
-            let domain = authorization.identifier.value
-            let configuredName = wildcard ? "*.\(domain)" : domain
+            // The spec's own spelling, never the CA's: `*.example.com` is solved at `example.com`.
+            let wildcard = configuredName.hasPrefix("*.")
+            let domain = wildcard ? String(configuredName.dropFirst(2)) : configuredName
             let solverSpec = spec.challenge.solver(for: configuredName)
             guard let challenge = authorization.challenges.first(where: { $0.type == solverSpec.challengeType }),
                 let token = challenge.token, TokenValidation.isBase64URLToken(token)

@@ -69,6 +69,30 @@ public enum RenewalPolicy {
         return max(jittered, retryAfter ?? 0)
     }
 
+    /// The longest a CA's `Retry-After` may postpone one certificate's next attempt.
+    public static let retryAfterCap: TimeInterval = 86_400
+
+    /// When a certificate enters the last tenth of its life (notAfter - lifetime/10): no `Retry-After` postpones an
+    /// attempt beyond it.
+    public static func lastTenthStart(notBefore: Date, notAfter: Date) -> Date {
+        notAfter.addingTimeInterval(-max(notAfter.timeIntervalSince(notBefore), 0) / 10)
+    }
+
+    /// Delay before the next attempt after a failure: ``backoff(failureCount:retryAfter:random:)`` with the CA's
+    /// `retryAfter` honoured up to ``retryAfterCap`` and never past ``lastTenthStart(notBefore:notAfter:)`` of
+    /// the installed certificate (`installed`, when there is one).
+    public static func nextAttemptDelay<R: RandomNumberGenerator>(
+        failureCount: Int, retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date,
+        random: inout R
+    ) -> TimeInterval {
+        var honoured = min(retryAfter ?? 0, retryAfterCap)
+        if let installed {
+            let limit = lastTenthStart(notBefore: installed.notBefore, notAfter: installed.notAfter)
+            honoured = min(honoured, max(limit.timeIntervalSince(now), 0))
+        }
+        return backoff(failureCount: failureCount, retryAfter: honoured, random: &random)
+    }
+
     /// When to poll ARI again: the server's Retry-After clamped to [1 min, 1 day], or 6 h without one (RFC 9773 §4.3).
     public static func ariRecheckDelay(retryAfter: TimeInterval?) -> TimeInterval {
         guard let retryAfter else { return 6 * 3600 }

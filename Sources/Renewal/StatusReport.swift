@@ -83,7 +83,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
     /// "3d 4h", "5h 2m", "42s", "now".
     public static func humanInterval(_ seconds: TimeInterval) -> String {
         guard seconds > 0 else { return "now" }
-        let total = Int(seconds)
+        // Clamped (about 30 million years) so an absurd date cannot trap the conversion.
+        let total = Int(min(seconds, 1e15))
         let days = total / 86_400
         let hours = (total % 86_400) / 3600
         let minutes = (total % 3600) / 60

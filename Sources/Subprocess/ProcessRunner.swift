@@ -266,8 +266,9 @@ private final class ExitSignal: @unchecked Sendable {
             nextID += 1
             waiters[id] = continuation
             lock.unlock()
+            // Clamped to about a century: an absurd timeout must not overflow the nanosecond count.
             let (seconds, attoseconds) = timeout.components
-            let nanos = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+            let nanos = Int(min(max(seconds, 0), 3_155_760_000)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [self] in
                 lock.lock()
                 let waiter = waiters.removeValue(forKey: id)

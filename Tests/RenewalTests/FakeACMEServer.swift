@@ -31,6 +31,12 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     private var recorded: [Recorded] = []
     private var nonce = 0
     private var orders: [String: (status: String, domains: [String], certificate: String?)] = [:]
+    /// Per order: its authorization URLs (absent: no authorizations, the order is `ready` at once).
+    private var orderAuthorizations: [String: [String]] = [:]
+    /// Per authorization URL: identifier, wildcard flag, and whether its challenge was answered.
+    private var authorizations: [String: (value: String, wildcard: Bool, valid: Bool)] = [:]
+    private var authorizationScript: [(value: String, wildcard: Bool)]?
+    private var orderIdentifierScript: [String]?
     private var certificates: [String: String] = [:]
     private var nextOrder = 0
     private var newOrderResponder: (@Sendable ([String: Any]) -> HTTPResponseData?)?
@@ -74,6 +80,25 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
             if let certificateURL, let certificatePEM { certificates[certificateURL] = certificatePEM }
         }
     }
+
+    /// From now on new orders are `pending` with one authorization per entry (identifier value and wildcard flag)
+    /// instead of `ready` at once; nil: the requested names with RFC 8555 wildcard mapping. Each authorization
+    /// offers dns-01 and http-01; answering its challenge makes it valid, and the order `ready` once all are.
+    func scriptAuthorizations(_ identifiers: [(value: String, wildcard: Bool)]? = nil) {
+        lock.withLock {
+            authorizationScript = identifiers
+            authorizationsEnabled = true
+        }
+    }
+    private var authorizationsEnabled = false
+
+    /// From now on order objects list these identifier values instead of the requested ones (nil: the requested).
+    func scriptOrderIdentifiers(_ values: [String]?) {
+        lock.withLock { orderIdentifierScript = values }
+    }
+
+    /// The challenge URLs that were answered (POSTed to).
+    var answeredChallenges: [String] { requests.filter { $0.url.hasPrefix("\(Self.base)/chall/") }.map(\.url) }
 
     /// What renewalInfo answers per certID (nil: 404).
     func answerARI(_ handler: @escaping @Sendable (String) -> ARIAnswer?) {
@@ -130,7 +155,22 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
             let orderURL: String = lock.withLock {
                 nextOrder += 1
                 let orderURL = "\(Self.base)/order/\(nextOrder)"
-                orders[orderURL] = ("ready", domains, nil)
+                let reported = orderIdentifierScript ?? domains
+                guard authorizationsEnabled else {
+                    orders[orderURL] = ("ready", reported, nil)
+                    return orderURL
+                }
+                orders[orderURL] = ("pending", reported, nil)
+                let identifiers =
+                    authorizationScript
+                    ?? domains.map { $0.hasPrefix("*.") ? (String($0.dropFirst(2)), true) : ($0, false) }
+                var urls: [String] = []
+                for (index, identifier) in identifiers.enumerated() {
+                    let url = "\(Self.base)/authz/\(nextOrder)-\(index)"
+                    authorizations[url] = (identifier.value, identifier.wildcard, false)
+                    urls.append(url)
+                }
+                orderAuthorizations[orderURL] = urls
                 return orderURL
             }
             return Self.json(201, orderJSON(orderURL), headers: [("Location", orderURL)])
@@ -140,6 +180,34 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
         if path.hasPrefix("/order/") {
             guard lock.withLock({ orders[url] != nil }) else { return Self.problem(404, "malformed", "no such order") }
             return Self.json(200, orderJSON(url))
+        }
+        if path.hasPrefix("/authz/") {
+            guard let authorization = lock.withLock({ authorizations[url] }) else {
+                return Self.problem(404, "malformed", "no such authorization")
+            }
+            let id = path.dropFirst("/authz/".count)
+            let status = authorization.valid ? "valid" : "pending"
+            let challenges = ["dns-01", "http-01"].map {
+                #"{"type":"\#($0)","url":"\#(Self.base)/chall/\#(id)-\#($0)","status":"\#(status)","token":"tok\#(id)-abcdefghijklmnopqrstuvwxyz0123456789"}"#
+            }
+            let wildcard = authorization.wildcard ? #","wildcard":true"# : ""
+            return Self.json(
+                200,
+                #"{"status":"\#(status)","identifier":{"type":"dns","value":"\#(authorization.value)"},"challenges":[\#(challenges.joined(separator: ","))]\#(wildcard)}"#
+            )
+        }
+        if path.hasPrefix("/chall/") {
+            let id = String(path.dropFirst("/chall/".count).split(separator: "-").prefix(2).joined(separator: "-"))
+            let authorizationURL = "\(Self.base)/authz/\(id)"
+            lock.withLock {
+                authorizations[authorizationURL]?.valid = true
+                for (orderURL, urls) in orderAuthorizations where urls.contains(authorizationURL) {
+                    if urls.allSatisfy({ authorizations[$0]?.valid == true }), orders[orderURL]?.status == "pending" {
+                        orders[orderURL]?.status = "ready"
+                    }
+                }
+            }
+            return Self.json(200, #"{"type":"dns-01","url":"\#(url)","status":"processing","token":"x"}"#)
         }
         if path.hasPrefix("/finalize/") {
             let orderURL = "\(Self.base)/order/" + path.dropFirst("/finalize/".count)
@@ -193,11 +261,13 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     }
 
     private func orderJSON(_ url: String) -> String {
-        let order = lock.withLock { orders[url] }!
+        let (order, authorizationURLs) = lock.withLock { (orders[url]!, orderAuthorizations[url] ?? []) }
         let id = url.split(separator: "/").last!
         let identifiers = order.domains.map { #"{"type":"dns","value":"\#($0)"}"# }.joined(separator: ",")
+        let authorizationList = authorizationURLs.map { #""\#($0)""# }.joined(separator: ",")
         var fields = [
-            #""status":"\#(order.status)""#, #""identifiers":[\#(identifiers)]"#, #""authorizations":[]"#,
+            #""status":"\#(order.status)""#, #""identifiers":[\#(identifiers)]"#,
+            #""authorizations":[\#(authorizationList)]"#,
             #""finalize":"\#(Self.base)/finalize/\#(id)""#,
         ]
         if let certificate = order.certificate { fields.append(#""certificate":"\#(certificate)""#) }

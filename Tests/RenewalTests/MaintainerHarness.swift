@@ -70,14 +70,14 @@ final class MaintainerHarness: @unchecked Sendable {
     func spec(
         _ name: String = "www", domains: [String] = ["www.example.test"], keyType: KeyType = .ecdsaP256,
         directoryURL: String = FakeACMEServer.directoryURL, profile: String? = nil, renewBefore: RenewBefore? = nil,
-        install: InstallSpec = InstallSpec(), reuseKey: Bool = false
+        install: InstallSpec = InstallSpec(), reuseKey: Bool = false,
+        challenge: ChallengeSpec = ChallengeSpec(defaultSolver: .http01Listen(address: "127.0.0.1:1"))
     ) -> CertificateSpec {
         let ca = CASettings(name: "fake", directoryURL: directoryURL)
         let account = AccountSettings(name: "default", ca: ca, contact: "ops@example.test", eab: nil, isDefault: true)
         return CertificateSpec(
             name: name, file: "\(stateDirectory)/\(name).toml", domains: domains, account: account, keyType: keyType,
-            challenge: ChallengeSpec(defaultSolver: .http01Listen(address: "127.0.0.1:1")), install: install,
-            renewBefore: renewBefore, reuseKey: reuseKey, profile: profile)
+            challenge: challenge, install: install, renewBefore: renewBefore, reuseKey: reuseKey, profile: profile)
     }
 
     /// Installs a certificate from the test CA at the spec's paths, as another ACME client would have left it.

@@ -89,8 +89,15 @@ public struct ExecDNSSolver: ChallengeSolver {
         }
     }
 
-    /// The argv for one action: `command + [action, FQDN, VALUE]`.
+    /// The argv for one action: `command + [action, FQDN, VALUE]`. A domain that is not a plain host name
+    /// (letters, digits, `-`; optional leading `*.`) is refused, so the program never sees anything else.
     public func arguments(_ action: String, _ task: ChallengeTask) throws -> [String] {
+        if let problem = HostnameSyntax.problem(task.domain) {
+            throw DNS01SolverError(
+                solver: "exec", domain: String(reflecting: task.domain),
+                reason:
+                    "refusing to run \(command.first ?? "the command") for a name that is not a host name: \(problem)")
+        }
         let fqdn = try DNS01Record.name(for: task.domain).description
         return command + [action, fqdn, DNS01Record.value(keyAuthorization: task.keyAuthorization)]
     }

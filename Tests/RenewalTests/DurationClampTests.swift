@@ -1,0 +1,19 @@
+import Foundation
+import Renewal
+import Testing
+
+/// Converting a duration to an integer never traps, however far away the time is.
+@Suite struct DurationClampTests {
+    @Test func humanIntervalOfAnAbsurdDurationDoesNotTrap() {
+        #expect(StatusReport.humanInterval(1e300).contains("d"))
+        #expect(StatusReport.humanInterval(.infinity).contains("d"))
+        #expect(StatusReport.humanInterval(90_000) == "1d 1h")
+    }
+
+    @Test func sleepingUntilAnAbsurdDateDoesNotTrap() async throws {
+        let sleeper = Task { try await SystemClock().sleep(until: Date(timeIntervalSinceReferenceDate: 1e300)) }
+        try await Task.sleep(for: .milliseconds(50))
+        sleeper.cancel()
+        await #expect(throws: CancellationError.self) { try await sleeper.value }
+    }
+}

@@ -70,10 +70,8 @@ public struct CertificateMaintainer: CertificateWorker {
         case .finished(let next): return next
         case .expired:
             // The attempt was cancelled; whatever it left (a pending order, a staged key) is resumed next time.
-            var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
             let error = JobTimeoutError(certificate: spec.name, timeout: jobTimeout)
-            return await failed(
-                spec: spec, state: &state, error: error, now: clock.now(), metadata: Self.metadata(spec))
+            return await failedOutsideAnAttempt(spec, error: error)
         }
     }
 
@@ -94,9 +92,17 @@ public struct CertificateMaintainer: CertificateWorker {
             }
             // Not another process's lock but an unusable state directory (read-only, full, not a directory,
             // permissions): a failure like any other, recorded, backed off and reported to on_failure hooks.
-            var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
-            return await failed(spec: spec, state: &state, error: error, now: now, metadata: Self.metadata(spec))
+            return await failedOutsideAnAttempt(spec, error: error)
         }
+    }
+
+    /// Records a failure that ended an attempt from outside it (its deadline, its lock), as the attempt would have.
+    private func failedOutsideAnAttempt(_ spec: CertificateSpec, error: any Error) async -> Date {
+        var state = (try? await stateStore.load(name: spec.name)) ?? CertificateState(name: spec.name)
+        let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
+        return await failed(
+            spec: spec, state: &state, error: error, installed: installed?.info, now: clock.now(),
+            metadata: Self.metadata(spec))
     }
 
     private func processLocked(_ spec: CertificateSpec, force: Bool) async -> Date {

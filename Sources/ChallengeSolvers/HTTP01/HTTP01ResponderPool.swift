@@ -71,8 +71,7 @@ public actor HTTP01ResponderPool {
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(IdleStateHandler(readTimeout: .seconds(30)))
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(HTTP01RequestHandler(table: table))
+                    try HTTP01Connection.configure(sync, table: table)
                 }
             }
             .childChannelOption(.maxMessagesPerRead, value: 1)

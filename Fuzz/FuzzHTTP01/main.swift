@@ -6,8 +6,8 @@ import NIOEmbedded
 // The built-in http-01 responder driven with raw bytes: the connection's real handlers (HTTP/1.1 server codec with
 // error handling, then the responder) on an `EmbeddedChannel`. Byte 0 picks where the bytes are cut into two reads.
 //
-// Every answer must be a 200 (carrying exactly a live token's key authorization), a 404 or a 400, and a 200 needs
-// a request for a live token's path.
+// The first answer must be a 200 (carrying exactly a live token's key authorization), a 404 or a 400, and a 200
+// needs a request for a live token's path.
 
 enum Tokens {
     static let keyAuthorizations = [
@@ -43,6 +43,9 @@ public func fuzzHTTP01(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         output += buffer.readableBytesView
     }
     _ = try? channel.finish()
+    // When the responder closed the channel itself, finish() throws before running the pipeline's teardown; run
+    // it here, or the channel and its pipeline keep each other alive (a leak of the harness, not of the responder).
+    channel.embeddedEventLoop.run()
 
     guard !output.isEmpty else { return 0 }
     let text = String(decoding: output, as: UTF8.self)
@@ -50,9 +53,14 @@ public func fuzzHTTP01(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fatalError("unexpected answer: \(text.debugDescription)")
     }
     if status == Tokens.statusLines[0] {
-        let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-        let token = Tokens.keyAuthorizations.first { body == $0.value || body.isEmpty }?.key
-        Fuzz.check(token != nil, "200 with a body that is no key authorization: \(text.debugDescription)")
+        // Only the first response counts: bytes after a complete request may still draw a 400 before the close.
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let lengthLine = parts[0].split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length: ") }
+        let length = lengthLine.flatMap { Int($0.dropFirst("content-length: ".count)) } ?? -1
+        let body = String(parts.dropFirst().joined(separator: "\r\n\r\n").utf8.prefix(max(0, length))) ?? ""
+        Fuzz.check(
+            Tokens.keyAuthorizations.values.contains { $0.utf8.count == length && (body == $0 || body.isEmpty) },
+            "200 whose body is no key authorization: \(text.debugDescription)")
         let requested = String(decoding: bytes, as: UTF8.self)
         Fuzz.check(
             Tokens.keyAuthorizations.keys.contains { requested.contains("/.well-known/acme-challenge/" + $0) },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets under Fuzz/ (scratch path .build-fuzz, --sanitize=fuzzer --sanitize=address) and runs
+# Builds the libFuzzer targets under Fuzz/ (scratch path .build-fuzz, fuzzer and address sanitizers) and runs
 # each on a copy of its seed corpus (Fuzz/corpus/TARGET; the repository is not modified), for a bounded number of
 # executions. Prints executions, coverage and crashes per target, then `fuzz: N passed, M failed`. Any crash, leak,
 # timeout (-timeout=10) or out-of-memory (-rss_limit_mb=2048) fails its target and the script.
@@ -72,10 +72,11 @@ extra_flags() {
     esac
 }
 
-# swiftc honours only the last -sanitize= option, and SwiftPM passes `--sanitize=fuzzer --sanitize=address` as two
-# in no fixed order: when address comes last, nothing gets coverage instrumentation and libFuzzer fuzzes blind.
-# The combined option, passed last, instruments every Swift module for both.
-sanitize=(--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address)
+# swiftc honours only the last -sanitize= option, and `swift build --sanitize=fuzzer --sanitize=address` passes the
+# two in no fixed order: when address comes last nothing gets coverage instrumentation (libFuzzer fuzzes blind), and
+# every change of order changes every command line, so each invocation may rebuild everything. So: one --sanitize
+# (it makes SwiftPM compile main.swift as a library and link libFuzzer), the combined option for Swift, ASan for C.
+sanitize=(--sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address)
 
 passed=0
 failed=0

@@ -104,7 +104,7 @@ for target in "${targets[@]}"; do
     run_seconds=$SECONDS
     log=$work/run-$target.log
     executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
-    coverage=$(grep -E '^#[0-9]+ .*cov: ' "$log" | tail -n 1 | sed -E 's/.*(cov: [0-9]+ ft: [0-9]+ corp: [^ ]+).*/\1/')
+    coverage=$(grep -E '^#[0-9]+[[:space:]].*cov: ' "$log" | tail -n 1 | sed -E 's/.*(cov: [0-9]+ ft: [0-9]+ corp: [^ ]+).*/\1/')
     crashes=$(find "$work/artifacts" -name "$target-*" -type f | wc -l)
     echo "   executions: ${executions:-?}, ${coverage:-no coverage line}, crashes: $crashes" \
         "(build ${build_seconds}s, run ${run_seconds}s)"

@@ -193,5 +193,28 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // libFuzzer targets (scripts/fuzz.sh; README "Fuzzing"). A plain build gives each a main that replays files.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(
+            name: "FuzzConfig", dependencies: ["FuzzSupport", "CertkeeperConfig"], path: "Fuzz/FuzzConfig"),
+        .executableTarget(
+            name: "FuzzACMEJSON", dependencies: ["FuzzSupport", "ACMEModels"], path: "Fuzz/FuzzACMEJSON"),
+        .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSWire"], path: "Fuzz/FuzzDNS"),
+        .executableTarget(
+            name: "FuzzPEM",
+            dependencies: ["FuzzSupport", "ACMECrypto", .product(name: "X509", package: "swift-certificates")],
+            path: "Fuzz/FuzzPEM"
+        ),
+        .executableTarget(
+            name: "FuzzControlRequest", dependencies: ["FuzzSupport", "SystemdSupport"], path: "Fuzz/FuzzControlRequest"
+        ),
+        .executableTarget(
+            name: "FuzzHTTP01",
+            dependencies: [
+                "FuzzSupport", "ChallengeSolvers", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Fuzz/FuzzHTTP01"
+        ),
     ]
 )

@@ -73,7 +73,15 @@ for script in scripts/e2e/*.sh; do
     fi
 done
 echo "end-to-end: $passed passed, $failed failed"
-if [[ $swift_status -ne 0 || $failed -ne 0 ]]; then
-    echo "swift test exit status: $swift_status"
+
+# -- fuzzing: bounded libFuzzer runs of the Fuzz/ targets (scripts/fuzz.sh); a crash, leak or timeout fails the run.
+echo "== fuzz"
+fuzz_status=0
+bash scripts/fuzz.sh >"$work/fuzz.log" 2>&1 || fuzz_status=$?
+grep -E '^(-- |   |fuzz: )' "$work/fuzz.log" || tail -n 20 "$work/fuzz.log"
+# -- end of fuzzing
+
+if [[ $swift_status -ne 0 || $failed -ne 0 || $fuzz_status -ne 0 ]]; then
+    echo "swift test exit status: $swift_status, fuzz exit status: $fuzz_status (log: $work/fuzz.log)"
     exit 1
 fi

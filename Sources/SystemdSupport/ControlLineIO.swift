@@ -19,15 +19,11 @@ enum ControlLineIO {
         from inbound: NIOAsyncChannelInboundStream<ByteBuffer>,
         limit: Int
     ) async throws -> [UInt8]? {
-        var collected: [UInt8] = []
+        var framer = ControlLineFramer(limit: limit)
         for try await chunk in inbound {
-            collected.append(contentsOf: chunk.readableBytesView)
-            if let newline = collected.firstIndex(of: UInt8(ascii: "\n")) {
-                return Array(collected[..<newline])
-            }
-            if collected.count > limit { throw ReadError.tooLong(limit: limit) }
+            if let line = try framer.append(chunk.readableBytesView) { return line }
         }
-        return collected.isEmpty ? nil : collected
+        return framer.finish()
     }
 
     /// Reads a line, failing with ``ReadError/timedOut`` after `timeout`.
@@ -57,5 +53,45 @@ enum ControlLineIO {
     /// Decodes one JSON line.
     static func decode<T: Decodable>(_ type: T.Type, from line: [UInt8]) throws -> T {
         try JSONDecoder().decode(type, from: Data(line))
+    }
+}
+
+/// Cuts the first line out of the bytes a control connection delivers, chunk by chunk. No I/O: the server, the
+/// client, tests and the fuzzer (`Fuzz/FuzzControlRequest`) share it.
+public struct ControlLineFramer: Sendable {
+    /// How many bytes may arrive without a newline before the line is refused.
+    public let limit: Int
+    private var collected: [UInt8] = []
+
+    /// Creates a framer that refuses more than `limit` bytes without a newline.
+    public init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Adds one chunk; returns the line (without its newline) once a newline has arrived. Bytes after it are dropped.
+    ///
+    /// - Throws: a "too long" error when more than ``limit`` bytes arrived without a newline.
+    public mutating func append(_ chunk: some Sequence<UInt8>) throws -> [UInt8]? {
+        let start = collected.count
+        collected.append(contentsOf: chunk)
+        if let newline = collected[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            return Array(collected[..<newline])
+        }
+        if collected.count > limit { throw ControlLineIO.ReadError.tooLong(limit: limit) }
+        return nil
+    }
+
+    /// At end of input: the bytes that arrived without a newline, or nil when nothing arrived.
+    public func finish() -> [UInt8]? {
+        collected.isEmpty ? nil : collected
+    }
+}
+
+extension ControlRequest {
+    /// Decodes one request line (without its newline) as the server does.
+    ///
+    /// - Throws: `DecodingError` when the line is not a JSON request object.
+    public init(line: [UInt8]) throws {
+        self = try ControlLineIO.decode(ControlRequest.self, from: line)
     }
 }

@@ -133,7 +133,7 @@ public struct ControlServer: Sendable {
                             timeout: configuration.requestTimeout
                         )
                     else { return }
-                    let request = try ControlLineIO.decode(ControlRequest.self, from: line)
+                    let request = try ControlRequest(line: line)
                     response = await handler(request)
                 } catch let error as ControlLineIO.ReadError {
                     response = ControlResponse(ok: false, message: Self.describe(error))

@@ -206,6 +206,34 @@ private func positions(_ diagnostics: [ConfigDiagnostic]) -> [String] {
         #expect(specDiagnostic.line == 2)
     }
 
+    /// Found by Fuzz/FuzzConfig: toml++ aborted the process (an assertion) on a header not starting with a key.
+    @Test func tableHeaderWithoutAKeyIsASyntaxErrorNotACrash() throws {
+        for (text, line, column) in [
+            ("domains = [\"a.org\"]\n[::]:80[challenge]\n", 2, 2), ("[[ @x]]\n", 1, 4), ("a = 1\n[\n", 2, 2),
+        ] {
+            let result = load(nil, [("www.toml", text)])
+            let diagnostic = try #require(result.specDiagnostics["www"]?.first)
+            #expect(positions([diagnostic]) == ["/etc/ck/certs.d/www.toml:\(line):\(column)"])
+            #expect(diagnostic.message.hasPrefix("TOML syntax error: a table header must start with a key"))
+        }
+        // A `[` inside strings, comments and multi-line arrays is not a header.
+        let valid = #"""
+            domains = [
+              "a.org", # [: not a header
+            ]
+            note = '''
+            [: literal'''
+            other = """
+            [@ basic \""""
+            [challenge]
+            type = "http-01"
+            webroot = "/w"
+
+            """#
+        let result = load(nil, [("www.toml", valid)])
+        #expect(result.specDiagnostics["www"]?.contains { $0.message.hasPrefix("TOML syntax error") } != true)
+    }
+
     @Test func brokenSpecDoesNotStopOthers() throws {
         let good = "domains = [\"a.example.org\"]\n[challenge]\ntype = \"http-01\"\nlisten = \"127.0.0.1:5002\"\n"
         let result = load(

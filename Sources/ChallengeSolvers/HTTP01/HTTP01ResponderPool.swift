@@ -90,8 +90,7 @@ public actor HTTP01ResponderPool {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
-                    try sync.addHandler(HTTP01RequestHandler(table: table))
+                    try HTTP01Connection.configure(sync, table: table)
                 }
             }
             .childChannelOption(.maxMessagesPerRead, value: 1)

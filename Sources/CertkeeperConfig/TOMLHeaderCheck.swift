@@ -14,30 +14,13 @@ enum TOMLHeaderCheck {
         return scanner.scan()
     }
 
-    private struct Scanner {
+    private struct Scanner: ScalarScanning {
         let scalars: [Unicode.Scalar]
         var index = 0
         var line = 1
         var column = 1
         /// Open `[` and `{` of values (arrays may span lines).
         var depth = 0
-
-        var current: Unicode.Scalar? { index < scalars.count ? scalars[index] : nil }
-
-        func peek(_ offset: Int) -> Unicode.Scalar? {
-            index + offset < scalars.count ? scalars[index + offset] : nil
-        }
-
-        mutating func advance() {
-            guard let scalar = current else { return }
-            index += 1
-            if scalar == "\n" {
-                line += 1
-                column = 1
-            } else {
-                column += 1
-            }
-        }
 
         mutating func skipToEndOfLine() {
             while let scalar = current, scalar != "\n" { advance() }

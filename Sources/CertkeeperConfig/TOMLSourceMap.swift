@@ -36,7 +36,7 @@ struct TOMLSourceMap: Sendable {
         valuePositions = scanner.valuePositions
     }
 
-    private struct Scanner {
+    private struct Scanner: ScalarScanning {
         let scalars: [Unicode.Scalar]
         var index = 0
         var line = 1
@@ -49,24 +49,7 @@ struct TOMLSourceMap: Sendable {
             self.scalars = scalars
         }
 
-        var atEnd: Bool { index >= scalars.count }
-        var current: Unicode.Scalar? { atEnd ? nil : scalars[index] }
         var position: SourcePosition { SourcePosition(line: line, column: column) }
-
-        func peek(_ offset: Int) -> Unicode.Scalar? {
-            index + offset < scalars.count ? scalars[index + offset] : nil
-        }
-
-        mutating func advance() {
-            guard let scalar = current else { return }
-            index += 1
-            if scalar == "\n" {
-                line += 1
-                column = 1
-            } else {
-                column += 1
-            }
-        }
 
         mutating func skipSpaces() {
             while let scalar = current, scalar == " " || scalar == "\t" { advance() }

@@ -29,7 +29,7 @@ public actor RenewalScheduler {
     private let logger: Logger
     private var maxConcurrent: Int
     private var entries: [String: Entry] = [:]
-    private var sleepTask: Task<Void, Never>?
+    private var sleepTask: Task<Bool, Never>?
     private var running = 0
     /// The attempt in flight per certificate, cancelled when ``run()`` is (shutdown).
     private var jobs: [String: Task<Void, Never>] = [:]
@@ -146,23 +146,21 @@ public actor RenewalScheduler {
             // At capacity, wait for a job to finish (it wakes us); otherwise sleep to the earliest due item.
             let deadline = running >= maxConcurrent ? nil : nextDue()?.due
             let timed = deadline.map { $0 > clock.now() } ?? false
-            let task = Task<Void, Never> { [clock] in
-                if let deadline {
-                    try? await clock.sleep(until: deadline)
-                } else {
-                    // Nothing scheduled: wait to be woken by a change.
-                    try? await clock.sleep(until: .distantFuture)
-                }
+            // The task's value: true when the timer ran out, false when a change woke it (cancelled) first.
+            let task = Task<Bool, Never> { [clock] in
+                // Nothing scheduled: wait to be woken by a change.
+                (try? await clock.sleep(until: deadline ?? .distantFuture)) != nil
             }
             sleepTask = task
             // The sleep is an unstructured task: cancelling run() must cancel it, or shutdown waits forever.
-            await withTaskCancellationHandler {
+            let fired = await withTaskCancellationHandler {
                 await task.value
             } onCancel: {
                 task.cancel()
             }
             sleepTask = nil
-            if timed, let deadline, !task.isCancelled, clock.now() >= deadline {
+            // Judged by how the sleep ended, not by a cancellation that may arrive after it ended.
+            if timed, fired, let deadline, clock.now() >= deadline {
                 timerWakeups += 1
             }
         }

@@ -79,7 +79,13 @@ actor RecordingWorker: CertificateWorker {
         for hour in 1...10 {
             clock.advance(to: start.addingTimeInterval(Double(3600 * hour)))
             let expected = hour * 100
-            #expect(await settle { await worker.processedCount == expected && clock.pendingDeadlines.count == 1 })
+            // Every job of this hour has finished (its wake-up could otherwise race the next advance).
+            let settled = await settle {
+                let processed = await worker.processedCount
+                let inFlight = await scheduler.inFlightCount
+                return processed == expected && inFlight == 0 && clock.pendingDeadlines.count == 1
+            }
+            #expect(settled)
         }
         #expect(await scheduler.timerWakeups == 10)
         // Everyone renewed once; the one remaining timer is the earliest next renewal.

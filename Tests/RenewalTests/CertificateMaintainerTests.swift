@@ -77,7 +77,11 @@ import Testing
         await h.clock.waitForSleeper(until: start.addingTimeInterval(1800))
         h.clock.advance(to: start.addingTimeInterval(1800))
         // Bounded by the time limit: cancelling the test cancels the attempt, which then shows no failure.
-        let next = await withTaskCancellationHandler { await job.value } onCancel: { job.cancel() }
+        let next = await withTaskCancellationHandler {
+            await job.value
+        } onCancel: {
+            job.cancel()
+        }
 
         #expect(h.server.newOrders.count == 1)
         let state = try #require(await h.state(spec))

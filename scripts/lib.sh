@@ -66,3 +66,18 @@ check() {
     shift
     if "$@"; then echo "ok: $what (${SECONDS}s)"; else fail "$what"; fi
 }
+
+# start_pebble_block N PEBBLE_DIR LOG: starts Pebble (scripts/testenv/pebble.sh) on a port block of its own, so an
+# end-to-end scenario can run beside the default one: ACME on 14N00, management 15N00, challtestsrv 8N55 (DNS 8N53),
+# http-01 5N02, tls-alpn-01 5N01 (N=6: 14600 ...). Exports the ports and sources Pebble's env file into this shell.
+start_pebble_block() {
+    local n=$1 dir=$2 log=$3
+    export PEBBLE_PORT=14${n}00 PEBBLE_MGMT_PORT=15${n}00 CHALLTESTSRV_PORT=8${n}55 CHALLTESTSRV_DNS_PORT=8${n}53 \
+        PEBBLE_HTTP_PORT=5${n}02 PEBBLE_TLS_PORT=5${n}01
+    scripts/testenv/pebble.sh start "$dir" >"$log" 2>&1 || {
+        cat "$log" "$dir"/*.log >&2
+        exit 1
+    }
+    # shellcheck disable=SC1091
+    source "$dir/env"
+}

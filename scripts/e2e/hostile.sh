@@ -29,14 +29,7 @@ cleanup() {
 trap cleanup EXIT
 show_context() { echo "--- daemon log (last 30 lines)"; tail -n 30 "$work/daemon.log"; }
 
-export PEBBLE_PORT=14700 PEBBLE_MGMT_PORT=15700 CHALLTESTSRV_PORT=8755 CHALLTESTSRV_DNS_PORT=8753 \
-    PEBBLE_HTTP_PORT=5702 PEBBLE_TLS_PORT=5701
-scripts/testenv/pebble.sh start "$pebble_dir" >"$work/pebble-start.log" 2>&1 || {
-    cat "$work/pebble-start.log" "$pebble_dir"/*.log >&2
-    exit 1
-}
-# shellcheck disable=SC1091
-source "$pebble_dir/env"
+start_pebble_block 7 "$pebble_dir" "$work/pebble-start.log"
 
 echo "== the site owner's install directory: a FIFO for the key, a link to a root-only canary for the chain"
 site=$work/site

@@ -65,14 +65,7 @@ id_reload_ok=c8a9b59f844e4ab499f041780e678031
 id_reload_rejected=838e0c27903243c0b0c6f96fa23deae3
 
 echo "== Pebble on 127.0.0.1:14600 (own port block)"
-export PEBBLE_PORT=14600 PEBBLE_MGMT_PORT=15600 CHALLTESTSRV_PORT=8655 CHALLTESTSRV_DNS_PORT=8653 \
-    PEBBLE_HTTP_PORT=5602 PEBBLE_TLS_PORT=5601
-scripts/testenv/pebble.sh start "$pebble_dir" >"$work/pebble-start.log" 2>&1 || {
-    cat "$work/pebble-start.log" "$pebble_dir"/*.log >&2
-    exit 1
-}
-# shellcheck disable=SC1091
-source "$pebble_dir/env"
+start_pebble_block 6 "$pebble_dir" "$work/pebble-start.log"
 
 echo "== make install into a staging tree (overlaid on the container's /usr)"
 stage=$work/stage

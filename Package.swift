@@ -148,7 +148,7 @@ let package = Package(
         // Test kit: clocks, Pebble harness, fakes. Linked by tests only.
         .target(
             name: "TestSupport",
-            dependencies: ["ACMEClient", "HTTPTransportAHC", "CertStore", "Renewal"],
+            dependencies: ["ACMEClient", "HTTPTransportAHC", "CertStore", "Renewal", "SafeFiles"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
@@ -183,7 +183,8 @@ let package = Package(
             name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SystemdSupportTests", dependencies: ["SystemdSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SystemdSupportTests", dependencies: ["SystemdSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RenewalTests",
             dependencies: [

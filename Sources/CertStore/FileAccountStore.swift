@@ -19,6 +19,8 @@ import SafeFiles
 /// `<id>` is `<ca-slug>--<name>`, e.g. `acme-v02.api.letsencrypt.org_directory--default`. A new account is
 /// written into a hidden temp directory and renamed into place, so `accounts/<id>` never exists half-written.
 /// Inside `archive/` the location is authoritative: records read from there always report status archived.
+///
+/// Its methods run on a Dispatch thread of their own (``FileIOExecutor``), never on the cooperative pool.
 public actor FileAccountStore: AccountStore {
     /// The state directory (`$STATE_DIRECTORY`, usually /var/lib/certkeeper).
     public let stateDirectory: String
@@ -26,6 +28,9 @@ public actor FileAccountStore: AccountStore {
     /// `certkeeper account ...` run as root leaves files the service user can read), nil for the process's own.
     public let fileOwner: FileOwner?
     private let now: @Sendable () -> Date
+    private let executor = FileIOExecutor(label: "certkeeper.account-store")
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private var accountsDirectory: String { stateDirectory + "/accounts" }
     private var archiveDirectory: String { accountsDirectory + "/archive" }
 

@@ -7,10 +7,15 @@ import SafeFiles
 
 /// ``CertificateStateStore`` in the state directory:
 /// `STATE_DIR/certs/<name>/state.json` and `STATE_DIR/certs/<name>/pending-key.pem`; directories 0700, files 0600.
-public struct FileCertificateStateStore: CertificateStateStore {
+///
+/// Its methods run on a Dispatch thread of their own (``FileIOExecutor``), never on the cooperative pool.
+public actor FileCertificateStateStore: CertificateStateStore {
     /// The state directory (`$STATE_DIRECTORY`).
-    public let stateDirectory: String
+    public nonisolated let stateDirectory: String
     private var certsDirectory: String { stateDirectory + "/certs" }
+    private let executor = FileIOExecutor(label: "certkeeper.state-store")
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(stateDirectory: String) {
         self.stateDirectory = stateDirectory

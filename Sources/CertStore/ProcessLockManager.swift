@@ -51,15 +51,19 @@ public struct ProcessLockManager: LockManager {
 
     private func lockFile(_ name: String) async throws -> Int32 {
         let directory = stateDirectory + "/locks"
-        try AtomicFile.ensureDirectory(directory, mode: 0o700)
         let path = directory + "/" + name + ".lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw CertStoreError.io(operation: "open lock file", path: path, errno: errno) }
+        // Opening (and a first mkdir) can block on a hung file system: not on the cooperative pool.
+        let fd = try await BlockingIO.run { () throws -> Int32 in
+            try AtomicFile.ensureDirectory(directory, mode: 0o700)
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else { throw CertStoreError.io(operation: "open lock file", path: path, errno: errno) }
+            return fd
+        }
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: maxWait)
         while true {
-            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
-            let code = errno
+            let code = await BlockingIO.run { () -> Int32 in flock(fd, LOCK_EX | LOCK_NB) == 0 ? 0 : errno }
+            if code == 0 { return fd }
             guard code == EWOULDBLOCK || code == EINTR else {
                 close(fd)
                 throw CertStoreError.io(operation: "flock", path: path, errno: code)

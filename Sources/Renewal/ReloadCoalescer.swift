@@ -8,11 +8,15 @@ import SafeFiles
 ///
 /// With a `journal` path the pending set is written to disk as soon as a unit is added and removed once the reloads
 /// ran, so a crash between installing a certificate and the end of its batch does not lose the reload: the next
-/// start finds the file and reloads those units (``recover()``).
+/// start finds the file and reloads those units (``recover()``). The journal is written from a Dispatch thread of its
+/// own (``FileIOExecutor``), never from the cooperative pool.
 public actor ReloadCoalescer {
     private var pending: Set<String> = []
     private let reloader: @Sendable (Set<String>) async -> Void
     private let journal: String?
+    private let executor = FileIOExecutor(label: "certkeeper.reload-journal")
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public init(journal: String? = nil, reloader: @escaping @Sendable (Set<String>) async -> Void) {
         self.journal = journal

@@ -18,17 +18,23 @@ public final class StopDeadline: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - grace: how long graceful shutdown may take after the first stop signal.
-    ///   - onExpiry: called on a Dispatch thread just before `exit(status)` (log a line; must not block).
-    public init(grace: Duration, status: Int32 = 0, onExpiry: @escaping @Sendable () -> Void = {}) {
+    ///   - signals: the stop signals (SIGTERM and SIGINT; tests use another).
+    ///   - onExpiry: called on a Dispatch thread just before the exit (log a line; must not block).
+    ///   - terminate: ends the process with the status (`exit`; tests record the call instead).
+    public init(
+        grace: Duration, status: Int32 = 0, signals: [Int32] = [SIGTERM, SIGINT],
+        onExpiry: @escaping @Sendable () -> Void = {},
+        terminate: @escaping @Sendable (Int32) -> Void = { exit($0) }
+    ) {
         let queue = DispatchQueue(label: "certkeeper.stop-deadline")
         let nanoseconds = grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000
-        sources = [SIGTERM, SIGINT].map { signal in
+        sources = signals.map { signal in
             // libdispatch delivers a signal to every source for it, so this coexists with the graceful handler.
             let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
             source.setEventHandler {
                 queue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
                     onExpiry()
-                    exit(status)
+                    terminate(status)
                 }
             }
             source.resume()

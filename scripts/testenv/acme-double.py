@@ -37,6 +37,22 @@ Control API (http://127.0.0.1:CONTROL_PORT):
        "drop" forwards the request to Pebble, then closes the connection without a response;
        "drop-before" closes without forwarding.
   GET  /faults (pending), DELETE /faults
+  POST /chaos {"error_rate": 0.10, "drop_rate": 0.05, "seed"?: 1, "kinds"?: ["newOrder", ...]}
+       Probabilistic faults on every request to the ACME port (not the control API) that no /faults entry took:
+       each request independently gets, with probability error_rate, a 500 serverInternal problem without being
+       forwarded; with probability drop_rate, its connection closed without a response (half "drop": forwarded to
+       Pebble first, so the CA did carry it out; half "drop-before": not forwarded). "kinds" limits chaos to those
+       request kinds (see below; default: all). The decisions come from random.Random(seed), reseeded by each
+       POST /chaos: the same seed gives the same decision sequence in request arrival order.
+  GET  /chaos (current setting, null when off), DELETE /chaos (off). --chaos-error-rate/--chaos-drop-rate/
+       --chaos-seed/--chaos-kinds set it at start; POST /reset returns to that start setting.
+
+Request kinds (stats and chaos): directory, newNonce, newAccount, newOrder, revokeCert, keyChange, renewalInfo,
+finalize, authz (/authZ/), challenge (/chalZ/), order (/my-order/), cert (/certZ/), account (/my-account/),
+orders (/list-orderz/), other. GET /stats adds per kind: requests_by_kind (every request received),
+upstream_status {kind: {"201": n, ...}} (Pebble's answers to relayed requests, dropped ones included),
+upstream_bad_nonce {kind: n} (Pebble's badNonce refusals), chaos_injected {kind: {"500","drop","drop-before"}} and
+chaos_injected_total. /faults entries count in faults_injected, chaos in chaos_injected only.
 
 Python 3.11 standard library only.
 """
@@ -51,6 +67,7 @@ import hashlib
 import http.client
 import http.server
 import json
+import random
 import socket
 import ssl
 import sys
@@ -79,6 +96,18 @@ GTS_UNKNOWN_EAB = (
 )
 GTS_NO_CONTACT = "Accounts must have at least one contact."
 FAULT_KINDS = {"500", "503-retry-after", "429-rate-limited", "badNonce", "drop", "drop-before"}
+CHAOS_FAULTS = ("500", "drop", "drop-before")
+# Request kinds by path prefix (Pebble 2.4.0's URLs); directory resources are named by their directory key.
+PATH_KINDS = (
+    ("/authZ/", "authz"),
+    ("/chalZ/", "challenge"),
+    ("/my-order/", "order"),
+    ("/certZ/", "cert"),
+    ("/my-account/", "account"),
+    ("/list-orderz/", "orders"),
+)
+# Kinds listed in chaos_injected from the start (with zeros), so scripts can index them without a KeyError.
+CHAOS_KINDS = ("directory", "newNonce", "newAccount", "newOrder", "authz", "challenge", "finalize", "order", "cert")
 ERR = "urn:ietf:params:acme:error:"
 
 
@@ -146,6 +175,12 @@ class Double:
         self.finalize_paths: set[str] = set()
         self.order_extras: dict[str, dict] = {}  # order path -> {"replaces","profile"} to inject
         self.log_file = open(args.log, "a", buffering=1) if args.log else None
+        self.chaos_start: dict | None = None
+        if args.chaos_error_rate or args.chaos_drop_rate:
+            start = {"error_rate": args.chaos_error_rate, "drop_rate": args.chaos_drop_rate, "seed": args.chaos_seed}
+            if args.chaos_kinds:
+                start["kinds"] = [k for k in args.chaos_kinds.split(",") if k]
+            self.chaos_start = self.chaos_setting(start)
         self.reset_all()
 
     # ---- state -------------------------------------------------------------------------------------
@@ -166,6 +201,10 @@ class Double:
                 "requests_total": 0,
             }
             self.by_path: dict[str, int] = {}
+            self.by_kind: dict[str, int] = {}
+            self.upstream_status: dict[str, dict[str, int]] = {}
+            self.upstream_bad_nonce: dict[str, int] = {}
+            self.chaos_counts = {kind: {f: 0 for f in CHAOS_FAULTS} for kind in CHAOS_KINDS}
 
     def reset_all(self) -> None:
         self.reset_stats()
@@ -178,6 +217,7 @@ class Double:
             self.ari_requests: list[str] = []
             self.replaces_seen: list[str] = []
             self.profiles_seen: list[str] = []
+        self.set_chaos(self.chaos_start)
 
     def bump(self, key: str) -> None:
         with self.lock:
@@ -187,8 +227,58 @@ class Double:
         with self.lock:
             out = dict(self.counters)
             out["requests_by_path"] = dict(self.by_path)
+            out["requests_by_kind"] = dict(self.by_kind)
+            out["upstream_status"] = {k: dict(v) for k, v in self.upstream_status.items()}
+            out["upstream_bad_nonce"] = dict(self.upstream_bad_nonce)
+            out["chaos_injected"] = {k: dict(v) for k, v in self.chaos_counts.items()}
+            out["chaos_injected_total"] = sum(sum(v.values()) for v in self.chaos_counts.values())
+            out["chaos"] = dict(self.chaos) if self.chaos else None
             out["spent_kids"] = len(self.spent)
             return out
+
+    # ---- chaos -------------------------------------------------------------------------------------
+    @staticmethod
+    def chaos_setting(body: dict) -> dict:
+        """Validates a chaos setting (POST /chaos body or the CLI flags)."""
+        error_rate, drop_rate = float(body.get("error_rate", 0)), float(body.get("drop_rate", 0))
+        if not (0 <= error_rate <= 1 and 0 <= drop_rate <= 1 and error_rate + drop_rate <= 1):
+            raise ValueError(f"need 0 <= error_rate, drop_rate and error_rate + drop_rate <= 1, got {error_rate}, {drop_rate}")
+        setting = {"error_rate": error_rate, "drop_rate": drop_rate, "seed": int(body.get("seed", 1))}
+        kinds = body.get("kinds")
+        if kinds is not None:
+            if not isinstance(kinds, list) or not all(isinstance(k, str) for k in kinds):
+                raise ValueError("kinds must be a list of request kind names")
+            setting["kinds"] = sorted(set(kinds))
+        return setting
+
+    def set_chaos(self, setting: dict | None) -> None:
+        with self.lock:
+            self.chaos = dict(setting) if setting else None
+            self.rng = random.Random(setting["seed"] if setting else 0)
+
+    def take_chaos(self, kind: str) -> str | None:
+        """One seeded draw per request: "500", "drop", "drop-before" or None; counts what it injects."""
+        with self.lock:
+            chaos = self.chaos
+            if chaos is None or ("kinds" in chaos and kind not in chaos["kinds"]):
+                return None
+            draw = self.rng.random()
+            if draw < chaos["error_rate"]:
+                fault = "500"
+            elif draw < chaos["error_rate"] + chaos["drop_rate"]:
+                fault = "drop" if self.rng.random() < 0.5 else "drop-before"
+            else:
+                return None
+            counts = self.chaos_counts.setdefault(kind, {f: 0 for f in CHAOS_FAULTS})
+            counts[fault] += 1
+            return fault
+
+    def count_upstream(self, kind: str, status: int, data: bytes) -> None:
+        with self.lock:
+            per_kind = self.upstream_status.setdefault(kind, {})
+            per_kind[str(status)] = per_kind.get(str(status), 0) + 1
+            if status == 400 and b"badNonce" in data:
+                self.upstream_bad_nonce[kind] = self.upstream_bad_nonce.get(kind, 0) + 1
 
     def log(self, line: str) -> None:
         if self.log_file:
@@ -251,6 +341,14 @@ class Double:
         if path == self.args.directory_path:
             return "directory"
         return None
+
+    def kind_of(self, path: str, resource: str | None) -> str:
+        if resource is not None:
+            return resource
+        for prefix, kind in PATH_KINDS:
+            if path.startswith(prefix):
+                return kind
+        return "other"
 
     def take_fault(self, method: str, path: str, resource: str | None) -> dict | None:
         with self.lock:
@@ -356,12 +454,19 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
             if method in ("POST", "PUT") and body is None:
                 body = b""
             resource = d.resource_of(path)
+            kind = d.kind_of(path, resource)
             with d.lock:
                 d.counters["requests_total"] += 1
                 d.by_path[path] = d.by_path.get(path, 0) + 1
+                d.by_kind[kind] = d.by_kind.get(kind, 0) + 1
             fault = d.take_fault(method, path, resource)
             if fault:
                 note = f"fault={fault['kind']}"
+            else:
+                chaos = d.take_chaos(kind)
+                if chaos:
+                    fault = {"kind": chaos}
+                    note = f"chaos={chaos}"
             if fault and fault["kind"] == "drop-before":
                 self.count_request(resource, method, body)
                 raise Drop()
@@ -369,7 +474,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 self.count_request(resource, method, body)
                 reply = self.fault_reply(fault, host)
             else:
-                reply, extra_note = self.process(resource, method, path, host, body)
+                reply, extra_note = self.process(resource, kind, method, path, host, body)
                 note = " ".join(x for x in (note, extra_note) if x)
                 if fault and fault["kind"] == "drop":
                     raise Drop()
@@ -450,7 +555,9 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         headers.append(("Link", f'<https://{host}{self.double.args.directory_path}>;rel="index"'))
         return Reply(status, problem(kind, detail, status), headers)
 
-    def process(self, resource: str | None, method: str, path: str, host: str, body: bytes | None) -> tuple[Reply, str]:
+    def process(
+        self, resource: str | None, kind: str, method: str, path: str, host: str, body: bytes | None
+    ) -> tuple[Reply, str]:
         d = self.double
         protected, payload = self.count_request(resource, method, body)
         payload = payload if isinstance(payload, dict) else {}
@@ -511,6 +618,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
                 d.spent.setdefault(spend[0], spend[1])
         d.bump("forwarded")
         status, reason, up_headers, data = d.upstream(method, self.path, headers, body)
+        d.count_upstream(kind, status, data)
         out_headers = [(k, v) for k, v in up_headers if k.lower() not in RESPONSE_SKIP]
         data = self.rewrite(resource, method, path, host, status, up_headers, data)
         return Reply(status, data, out_headers, reason), note
@@ -600,6 +708,7 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
                 "/ari/requests": lambda: list(d.ari_requests),
                 "/ari": lambda: {"windows": dict(d.ari_windows), "default": d.ari_default},
                 "/health": lambda: {"ok": True},
+                "/chaos": lambda: dict(d.chaos) if d.chaos else None,
             }
             view = views.get(path)
             result = view() if view else None
@@ -613,6 +722,11 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         d = self.double
         path = urllib.parse.urlsplit(self.path).path
+        if path == "/chaos":
+            d.set_chaos(None)
+            d.log('control "DELETE /chaos"')
+            self.send_json(200, {"ok": True})
+            return
         with d.lock:
             if path == "/faults":
                 d.faults.clear()
@@ -658,6 +772,8 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
                     raise ValueError("count must be >= 1")
                 with d.lock:
                     d.faults.append(fault)
+            elif path == "/chaos":
+                d.set_chaos(d.chaos_setting(body))
             else:
                 self.send_json(404, {"error": f"unknown control path {path}"})
                 return
@@ -721,9 +837,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--single-use-eab", action="store_true", help="GTS-like single-use EAB kids")
     parser.add_argument("--ari", action="store_true", help="advertise and serve ARI renewalInfo")
     parser.add_argument("--profiles", default="", help="comma-separated profile names for meta.profiles")
+    parser.add_argument("--chaos-error-rate", type=float, default=0.0, help="chaos: probability of an injected 500")
+    parser.add_argument("--chaos-drop-rate", type=float, default=0.0, help="chaos: probability of a dropped connection")
+    parser.add_argument("--chaos-seed", type=int, default=1, help="chaos: seed of the decision sequence")
+    parser.add_argument("--chaos-kinds", default="", help="chaos: comma-separated request kinds (default: all)")
     args = parser.parse_args(argv)
 
-    double = Double(args)
+    try:
+        double = Double(args)
+    except ValueError as exc:
+        parser.error(str(exc))
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(args.cert, args.key)
     tls.set_alpn_protocols(["http/1.1"])
@@ -736,7 +859,8 @@ def main(argv: list[str]) -> int:
     flags = " ".join(f for f, on in (("single-use-eab", args.single_use_eab), ("ari", args.ari)) if on)
     double.log(
         f"listening https://127.0.0.1:{args.port} -> Pebble 127.0.0.1:{args.pebble_port}; "
-        f"control http://127.0.0.1:{args.control_port}; flags: {flags} profiles: {args.profiles or '-'}"
+        f"control http://127.0.0.1:{args.control_port}; flags: {flags} profiles: {args.profiles or '-'} "
+        f"chaos: {json.dumps(double.chaos, sort_keys=True) if double.chaos else '-'}"
     )
     try:
         proxy.serve_forever()

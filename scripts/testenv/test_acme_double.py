@@ -301,6 +301,68 @@ def main() -> int:
     check(st["faults_injected"] == 5 and st["new_order"] == 8 and st["new_order_refused"] == 1, "fault/newOrder counters", st)
     check(st["requests_by_path"].get("/renewal-info/abc.AQ") == 1, "requests_by_path", st["requests_by_path"])
 
+    # --- chaos: seeded probabilistic 500s and drops, counted per request kind ------------------------
+    check(control("GET", "/chaos") is None, "chaos off by default")
+    bad = request("POST", CONTROL + "/chaos", json.dumps({"error_rate": 0.7, "drop_rate": 0.5}).encode(), "application/json")
+    check(bad.status == 400, "chaos rates summing above 1 -> 400", (bad.status, bad.body))
+    by_kind = control("GET", "/stats")["requests_by_kind"]
+    want_kinds = ("directory", "newNonce", "newAccount", "newOrder", "authz", "challenge", "finalize", "order", "orders", "account")
+    check(all(by_kind.get(k, 0) > 0 for k in want_kinds), "requests_by_kind names every request kind seen", by_kind)
+
+    # 40 sequential HEAD newNonce under error 0.3 / drop 0.3, seed 7: the outcomes follow random.Random(7)
+    # drawn the way the double draws (one draw, a second one to split drops), and the counters match.
+    control("POST", "/reset/stats")
+    control("POST", "/chaos", {"error_rate": 0.3, "drop_rate": 0.3, "seed": 7})
+    rng, expected = __import__("random").Random(7), []
+    for _ in range(40):
+        draw = rng.random()
+        expected.append("500" if draw < 0.3 else ("drop" if rng.random() < 0.5 else "drop-before") if draw < 0.6 else "ok")
+    seen = []
+    for _ in range(40):
+        try:
+            r = request("HEAD", c.dir["newNonce"])
+            seen.append("500" if r.status == 500 else "ok" if r.status in (200, 204) else f"status {r.status}")
+        except (http.client.HTTPException, OSError):
+            seen.append("dropped")
+    check(seen == [("dropped" if e.startswith("drop") else e) for e in expected], "seeded chaos: outcome sequence reproducible", seen)
+    st = control("GET", "/stats")
+    nonce_chaos = st["chaos_injected"]["newNonce"]
+    want = {f: expected.count(f) for f in ("500", "drop", "drop-before")}
+    check(nonce_chaos == want and st["chaos_injected_total"] == 40 - expected.count("ok"), "chaos_injected per kind", (nonce_chaos, want))
+    check(st["requests_by_kind"].get("newNonce") == 40 and st["faults_injected"] == 0, "chaos requests counted, not as /faults", st["requests_by_kind"])
+    check(st["upstream_status"].get("newNonce", {}).get("200", 0) == expected.count("ok") + expected.count("drop"),
+          "chaos 500 and drop-before not forwarded; drop forwarded", st["upstream_status"])
+    check(all(v == {"500": 0, "drop": 0, "drop-before": 0} for k, v in st["chaos_injected"].items() if k != "newNonce"),
+          "no chaos counted on other kinds", st["chaos_injected"])
+
+    # Limited to newOrder: a 500 is a serverInternal problem and creates no order; a drop after forwarding does.
+    control("DELETE", "/chaos")
+    before = order_count()
+    control("POST", "/chaos", {"error_rate": 1.0, "drop_rate": 0.0, "kinds": ["newOrder"]})
+    r = c.post(a, c.dir["newOrder"], {"identifiers": ident})
+    pj = r.json() or {}
+    check(r.status == 500 and pj.get("type") == "urn:ietf:params:acme:error:serverInternal" and pj.get("status") == 500,
+          "chaos 500: serverInternal problem document", (r.status, r.body))
+    check(order_count() == before, "chaos 500: not forwarded (no order created)")
+    control("POST", "/reset/stats")
+    control("POST", "/chaos", {"error_rate": 0.0, "drop_rate": 1.0, "seed": 3, "kinds": ["newOrder"]})
+    dropped = 0
+    for i in range(8):
+        try:
+            c.post(a, c.dir["newOrder"], {"identifiers": [{"type": "dns", "value": f"chaos{i}.example.test"}]})
+        except (http.client.HTTPException, OSError):
+            dropped, c.nonce = dropped + 1, None
+    st = control("GET", "/stats")
+    drops = st["chaos_injected"]["newOrder"]
+    check(dropped == 8 and drops["drop"] + drops["drop-before"] == 8 and drops["drop"] > 0 and drops["drop-before"] > 0,
+          "chaos drops: every connection closed, both halves drawn", (dropped, drops))
+    check(order_count() == before + drops["drop"], "chaos drop creates the order at Pebble, drop-before does not", drops)
+    check(st["upstream_status"].get("newOrder", {}).get("201") == drops["drop"], "upstream_status counts Pebble's 201s", st["upstream_status"])
+    control("DELETE", "/chaos")
+    check(control("GET", "/chaos") is None, "DELETE /chaos turns chaos off")
+    r = c.post(a, c.dir["newOrder"], {"identifiers": ident})
+    check(r.status == 201, "newOrder after DELETE /chaos -> 201", (r.status, r.body))
+
     print(f"\n{'PASS' if not failures else 'FAIL'}: {len(failures)} failure(s)")
     for f in failures:
         print("  - " + f)

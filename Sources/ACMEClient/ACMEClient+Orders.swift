@@ -58,18 +58,25 @@ extension ACMEClient {
         return try decode(Authorization.self, response, url: url)
     }
 
-    /// Polls an authorization until it leaves `pending` (or `processing`), honouring `Retry-After`
-    /// (clamped to 1...30 s, default 1 s).
+    /// Polls an authorization until it leaves `pending` (or `processing`). See ``pollDelay(poll:retryAfter:)``
+    /// for the waits.
     ///
+    /// - Parameter waitFirst: wait before the first fetch (right after answering a challenge, the CA is validating).
     /// - Returns: The authorization in its final state (`valid`, `invalid`, ...); check `status`.
     /// - Throws: ``ACMEClientError/timeout(url:lastStatus:waited:)`` when the summed waits exceed `timeout`.
     public func pollAuthorization(
         url: String,
         accountURL: String,
         key: SigningKey,
-        timeout: Duration
+        timeout: Duration,
+        waitFirst: Bool = false
     ) async throws -> Authorization {
         var waited: Duration = .zero
+        var polls = 0
+        if waitFirst {
+            waited = try await pollWait(
+                nil, poll: &polls, waited: waited, timeout: timeout, url: url, status: "pending")
+        }
         while true {
             let (authorization, retryAfter) = try await fetchAuthorizationWithRetryAfter(
                 url: url,
@@ -80,26 +87,34 @@ extension ACMEClient {
                 return authorization
             }
             waited = try await pollWait(
-                retryAfter, waited: waited, timeout: timeout, url: url, status: authorization.status.rawValue)
+                retryAfter, poll: &polls, waited: waited, timeout: timeout, url: url,
+                status: authorization.status.rawValue)
         }
     }
 
-    /// Polls an order until its status is in `until` or `invalid`, honouring `Retry-After` (clamped to 1...30 s).
+    /// Polls an order until its status is in `until` or `invalid`. See ``pollDelay(poll:retryAfter:)`` for the waits.
     ///
+    /// - Parameter waitFirst: wait before the first fetch (right after finalize answered `processing`).
     /// - Throws: ``ACMEClientError/timeout(url:lastStatus:waited:)`` when the summed waits exceed `timeout`.
     public func pollOrder(
         url: String,
         accountURL: String,
         key: SigningKey,
         until: Set<OrderStatus>,
-        timeout: Duration
+        timeout: Duration,
+        waitFirst: Bool = false
     ) async throws -> Order {
         var waited: Duration = .zero
+        var polls = 0
+        if waitFirst {
+            waited = try await pollWait(
+                nil, poll: &polls, waited: waited, timeout: timeout, url: url, status: "processing")
+        }
         while true {
             let (order, retryAfter) = try await fetchOrderWithRetryAfter(url: url, accountURL: accountURL, key: key)
             if until.contains(order.status) || order.status == .invalid { return order }
             waited = try await pollWait(
-                retryAfter, waited: waited, timeout: timeout, url: url, status: order.status.rawValue)
+                retryAfter, poll: &polls, waited: waited, timeout: timeout, url: url, status: order.status.rawValue)
         }
     }
 
@@ -126,17 +141,32 @@ extension ACMEClient {
         return (try decode(Authorization.self, response, url: url), retryAfter(response))
     }
 
+    /// The first poll waits ``firstPollDelay`` (a fast CA has finished by then), each later one twice as long, up
+    /// to the CA's `Retry-After` (clamped to 1...30 s) or, without one, ``defaultPollCeiling``.
+    public static func pollDelay(poll: Int, retryAfter: Duration?) -> Duration {
+        let ceiling = retryAfter.map { min(max($0, .seconds(1)), .seconds(30)) } ?? defaultPollCeiling
+        let grown = firstPollDelay * (1 << min(poll, 10))
+        return min(grown, ceiling)
+    }
+
+    /// The wait before the first poll.
+    public static let firstPollDelay: Duration = .milliseconds(50)
+    /// The longest wait between polls when the CA sends no `Retry-After`.
+    public static let defaultPollCeiling: Duration = .seconds(5)
+
     private func pollWait(
         _ retryAfter: Duration?,
+        poll: inout Int,
         waited: Duration,
         timeout: Duration,
         url: String,
         status: String
     ) async throws -> Duration {
-        let delay = min(max(retryAfter ?? .seconds(1), .seconds(1)), .seconds(30))
+        let delay = Self.pollDelay(poll: poll, retryAfter: retryAfter)
         guard waited + delay <= timeout else {
             throw ACMEClientError.timeout(url: url, lastStatus: status, waited: waited)
         }
+        poll += 1
         try await sleeper(delay)
         return waited + delay
     }

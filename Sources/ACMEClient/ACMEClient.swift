@@ -5,11 +5,11 @@ public import Logging
 
 /// An RFC 8555 client for one CA directory over an injected ``HTTPTransport``.
 ///
-/// It caches the directory, keeps a pool of nonces (newest first), signs every POST, retries `badNonce` with the
-/// nonce from the error (at most ``maxBadNonceRetries`` times) and retries transient faults (5xx, refused/reset/timed
-/// out connections, 429/503 with `Retry-After` up to ``maxTransientRetryAfter``) up to ``maxTransientAttempts`` times.
-/// Every other failure is thrown as `ACMEProblem` or ``ACMEClientError``. Waiting goes through the injected `sleeper`,
-/// so tests never sleep.
+/// It caches the directory, keeps a pool of nonces (newest first) and signs every POST. What happens after a failed
+/// request is ``FailureClassifier``'s decision: `badNonce` is retried at once with the nonce from the error for up to
+/// 30 s, transient faults (5xx, dropped, refused or timed-out connections, a short `Retry-After`) after a growing
+/// delay on a new connection; everything else is thrown as `ACMEProblem` or ``ACMEClientError`` for the renewal
+/// engine to classify. Waiting goes through the injected `sleeper` and time through `now`, so tests never sleep.
 public actor ACMEClient {
     /// How the client waits (retries, polling). Tests inject a recorder.
     public typealias Sleeper = @Sendable (Duration) async throws -> Void
@@ -24,12 +24,6 @@ public actor ACMEClient {
     var cachedDirectory: ACMEDirectory?
     var nonces: [String] = []
 
-    /// Attempts per request for transient faults (the first try included).
-    public static let maxTransientAttempts = 3
-    /// Retries after `badNonce`.
-    public static let maxBadNonceRetries = 5
-    /// The longest `Retry-After` the client waits inside one request; longer ones surface to the caller.
-    public static let maxTransientRetryAfter: Duration = .seconds(10)
     static let maxNoncePool = 8
 
     /// - Parameters:
@@ -110,9 +104,9 @@ public actor ACMEClient {
         accept: String? = nil,
         acceptStatus: (Int) -> Bool = { (200..<300).contains($0) }
     ) async throws -> HTTPResponseData {
-        var badNonceRetries = 0
+        var budget = FailureClassifier.RequestBudget(started: now())
         var nonceFromError: String?
-        var transientAttempts = 1
+        var freshConnection = false
         while true {
             let nonce: String
             if let fromError = nonceFromError {
@@ -126,94 +120,98 @@ public actor ACMEClient {
             let body = try JWS.sign(protected: header, payload: payload, key: key)
             var headers = [("Content-Type", "application/jose+json"), ("Content-Length", String(body.count))]
             if let accept { headers.append(("Accept", accept)) }
-            let response = try await send(
-                HTTPRequestData(method: "POST", url: url, headers: headers, body: body),
-                transientAttempts: &transientAttempts
-            )
+            let response: HTTPResponseData
+            do {
+                response = try await transportSend(
+                    HTTPRequestData(
+                        method: "POST", url: url, headers: headers, body: body, freshConnection: freshConnection),
+                    budget: &budget)
+            } catch let error as TransportRetry {
+                // The signed request may have used its nonce: the next try signs again with another.
+                freshConnection = true
+                try await sleeper(error.delay)
+                continue
+            }
+            freshConnection = false
             if acceptStatus(response.status) { return response }
             let problem = Self.problem(in: response, url: url, now: now())
-            if let problem, problem.type == .badNonce, badNonceRetries < Self.maxBadNonceRetries {
-                badNonceRetries += 1
+            switch FailureClassifier.request(response: response, problem: problem, budget: budget, now: now()) {
+            case .retryRequestNow:
+                budget.badNonceRetries += 1
                 if let fresh = Self.validNonce(response) {
                     nonces.removeAll { $0 == fresh }
                     nonceFromError = fresh
                 }
-                logger.debug("badNonce, retrying", metadata: ["url": "\(url)", "retry": "\(badNonceRetries)"])
-                continue
-            }
-            if let delay = transientDelay(response, attempt: transientAttempts) {
-                transientAttempts += 1
+                logger.debug("badNonce, retrying", metadata: ["url": "\(url)", "retry": "\(budget.badNonceRetries)"])
+            case .retryRequestAfter(let delay):
+                budget.transientFaults += 1
                 logger.debug(
                     "transient HTTP status, retrying",
-                    metadata: ["url": "\(url)", "status": "\(response.status)", "delay": "\(delay)"]
-                )
+                    metadata: ["url": "\(url)", "status": "\(response.status)", "delay": "\(delay)"])
                 try await sleeper(delay)
-                continue
+            case .retryAttemptSoon, .backOff, .waitForReload:
+                try Self.checkSuccess(response, url: url, now: now())
+                return response
             }
-            try Self.checkSuccess(response, url: url, now: now())
-            return response
         }
     }
 
     /// An unsigned request with transient-fault retries (directory, newNonce, ARI).
     func send(_ request: HTTPRequestData) async throws -> HTTPResponseData {
-        var attempts = 1
+        var budget = FailureClassifier.RequestBudget(started: now())
+        var request = request
         while true {
-            let response = try await send(request, transientAttempts: &attempts)
-            if let delay = transientDelay(response, attempt: attempts) {
-                attempts += 1
-                try await sleeper(delay)
+            let response: HTTPResponseData
+            do {
+                response = try await transportSend(request, budget: &budget)
+            } catch let error as TransportRetry {
+                request.freshConnection = true
+                try await sleeper(error.delay)
                 continue
             }
-            return response
+            request.freshConnection = false
+            guard !(200..<300).contains(response.status) else { return response }
+            let problem = Self.problem(in: response, url: request.url, now: now())
+            guard
+                case .retryRequestAfter(let delay) = FailureClassifier.request(
+                    response: response, problem: problem, budget: budget, now: now())
+            else { return response }
+            budget.transientFaults += 1
+            try await sleeper(delay)
         }
     }
 
-    /// One transport call, retrying transport-level transient errors; nonces are harvested from the response.
-    private func send(_ request: HTTPRequestData, transientAttempts: inout Int) async throws -> HTTPResponseData {
+    /// Thrown by ``transportSend(_:budget:)`` when the classifier retries a request that got no response.
+    private struct TransportRetry: Error {
+        var delay: Duration
+    }
+
+    /// One transport call; nonces are harvested from the response. A transport failure the classifier retries
+    /// comes back as ``TransportRetry`` (the budget counted), any other as ``ACMEClientError/transport(_:attempts:)``.
+    private func transportSend(_ request: HTTPRequestData, budget: inout FailureClassifier.RequestBudget)
+        async throws -> HTTPResponseData
+    {
         var request = request
         request.headers.append(("User-Agent", userAgent))
-        while true {
-            do {
-                let response = try await transport.send(request)
-                logger.debug(
-                    "ACME request",
-                    metadata: ["method": "\(request.method)", "url": "\(request.url)", "status": "\(response.status)"])
-                remember(response)
-                return response
-            } catch let error as HTTPTransportError where error.isTransient {
-                guard transientAttempts < Self.maxTransientAttempts else {
-                    throw ACMEClientError.transport(error, attempts: transientAttempts)
-                }
-                let delay = Self.backoff(attempt: transientAttempts)
-                transientAttempts += 1
-                logger.debug(
-                    "transient transport error, retrying", metadata: ["url": "\(request.url)", "error": "\(error)"])
-                try await sleeper(delay)
-            } catch let error as HTTPTransportError {
-                throw ACMEClientError.transport(error, attempts: transientAttempts)
+        do {
+            let response = try await transport.send(request)
+            logger.debug(
+                "ACME request",
+                metadata: ["method": "\(request.method)", "url": "\(request.url)", "status": "\(response.status)"])
+            remember(response)
+            return response
+        } catch let error as HTTPTransportError {
+            let disposition = FailureClassifier.request(transportError: error, budget: budget)
+            budget.transientFaults += 1
+            guard case .retryRequestAfter(let delay) = disposition else {
+                throw ACMEClientError.transport(error, attempts: budget.transientFaults)
             }
+            logger.debug(
+                "transport error, retrying on a new connection",
+                metadata: ["url": "\(request.url)", "error": "\(error)", "delay": "\(delay)"])
+            throw TransportRetry(delay: delay)
         }
     }
-
-    /// The wait before retrying `response`, or nil when it is not transient or attempts are used up.
-    private func transientDelay(_ response: HTTPResponseData, attempt: Int) -> Duration? {
-        guard attempt < Self.maxTransientAttempts else { return nil }
-        let retryAfter = response.header("Retry-After").flatMap { RetryAfter.parse($0, now: now()) }
-        switch response.status {
-        case 429, 503:
-            guard let retryAfter else { return response.status == 503 ? Self.backoff(attempt: attempt) : nil }
-            return retryAfter <= Self.maxTransientRetryAfter ? retryAfter : nil
-        case 500..<600:
-            if let retryAfter { return retryAfter <= Self.maxTransientRetryAfter ? retryAfter : nil }
-            return Self.backoff(attempt: attempt)
-        default:
-            return nil
-        }
-    }
-
-    /// 1 s, 2 s, 4 s, ...
-    static func backoff(attempt: Int) -> Duration { .seconds(1 << max(0, min(attempt - 1, 4))) }
 
     // MARK: - Response helpers
 

@@ -5,12 +5,18 @@ public struct HTTPRequestData: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// Send on a new connection, never a pooled one: set when retrying after a dropped, refused or timed-out
+    /// connection, so a retry does not meet the same dead connection (or another stale one) again.
+    public var freshConnection: Bool
 
-    public init(method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(
+        method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], freshConnection: Bool = false
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.freshConnection = freshConnection
     }
 
     /// The first value of header `name` (case-insensitive).

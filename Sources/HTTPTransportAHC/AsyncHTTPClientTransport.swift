@@ -12,9 +12,14 @@ import NIOSSL
 
 /// ``HTTPTransport`` over AsyncHTTPClient: system trust roots plus optional extra PEM roots, no redirects.
 ///
+/// Requests go over pooled keep-alive connections, except those marked `freshConnection` (retries after a dropped,
+/// refused or timed-out connection): they go through a second client that uses each connection once, so a retry
+/// never meets the connection the server just dropped, nor another pooled one it closed meanwhile.
+///
 /// Call ``shutdown()`` before dropping the transport.
 public final class AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
+    private let freshClient: HTTPClient
     private let timeout: Duration
     /// The largest response body accepted (certificate chains and JSON are far smaller).
     public static let maxBodyBytes = 4 * 1024 * 1024
@@ -44,6 +49,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         )
         configuration.decompression = .disabled
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        configuration.maximumUsesPerConnection = 1
+        self.freshClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = timeout
     }
 
@@ -55,7 +62,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             outgoing.body = .bytes(request.body)
         }
         do {
-            let response = try await client.execute(outgoing, timeout: .seconds(Int64(timeout.components.seconds)))
+            let response = try await (request.freshConnection ? freshClient : client).execute(
+                outgoing, timeout: .seconds(Int64(timeout.components.seconds)))
             let body = try await response.body.collect(upTo: Self.maxBodyBytes)
             return HTTPResponseData(
                 status: Int(response.status.code),
@@ -72,6 +80,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     /// Shuts the underlying HTTP client down.
     public func shutdown() async throws {
         try await client.shutdown()
+        try await freshClient.shutdown()
     }
 
     /// Which roots the TLS configuration trusts.

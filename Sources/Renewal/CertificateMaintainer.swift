@@ -233,23 +233,38 @@ public struct CertificateMaintainer: CertificateWorker {
         state.lastFailure = now
         var generator = RandomSourceGenerator(random)
         let retryAfter = problem?.retryAfter.map { Double($0.components.seconds) }
-        let delay = RenewalPolicy.nextAttemptDelay(
-            failureCount: state.failureCount, retryAfter: retryAfter,
-            installed: installed.map { ($0.notBefore, $0.notAfter) }, now: now, random: &generator)
+        let window = installed.map { ($0.notBefore, $0.notAfter) }
+        let disposition = FailureClassifier.attempt(error)
+        let delay: TimeInterval
+        let kind: String
+        switch disposition {
+        case .retryAttemptSoon:
+            // A transient fault: soon, and the next attempt continues the same order (it stays in the state).
+            delay = RenewalPolicy.transientRetryDelay(
+                failureCount: state.failureCount, retryAfter: retryAfter, installed: window, now: now,
+                random: &generator)
+            kind = "transient fault"
+        case .waitForReload:
+            delay = RenewalPolicy.nextAttemptDelay(
+                failureCount: state.failureCount, retryAfter: retryAfter, installed: window, now: now,
+                random: &generator)
+            kind = "waits for a configuration change and `systemctl reload certkeeper`"
+        case .backOff, .retryRequestNow, .retryRequestAfter:
+            delay = RenewalPolicy.nextAttemptDelay(
+                failureCount: state.failureCount, retryAfter: retryAfter, installed: window, now: now,
+                random: &generator)
+            kind = "refused"
+        }
+        let waitsForReload = disposition == .waitForReload
         let next = now.addingTimeInterval(delay)
         state.nextAttempt = next
         var fields = metadata.merging(CertkeeperEvent.renewalFailed.metadata) { $1 }
         if let problem { fields[LogKey.problemType] = .string(problem.type.rawValue) }
-        logger.error(
-            "renewal failed (attempt \(state.failureCount), next try \(next)): \(message); the installed certificate, if any, stays in place",
+        let when = waitsForReload ? "next try after a reload" : "next try \(next)"
+        logger.log(
+            level: disposition == .retryAttemptSoon ? .warning : .error,
+            "renewal failed (attempt \(state.failureCount), \(kind), \(when)): \(message); the installed certificate, if any, stays in place",
             metadata: fields)
-        // An EAB refusal waits for a config change or reload (the scheduler re-plans those).
-        let waitsForReload: Bool
-        if let accountError = error as? AccountError, case .eabRefused = accountError {
-            waitsForReload = true
-        } else {
-            waitsForReload = false
-        }
         await save(&state, spec: spec, next: waitsForReload ? .distantFuture : next)
         if !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(

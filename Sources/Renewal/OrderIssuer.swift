@@ -161,32 +161,20 @@ public struct OrderIssuer: Sendable {
         if current.status == .pending {
             try await solveAuthorizations(
                 current, spec: spec, requested: requested, account: account, client: client, metadata: metadata)
-            current = try await client.pollOrder(
-                url: url, accountURL: account.url, key: account.key, until: [.ready, .valid, .processing],
-                timeout: pollTimeout)
+            // Every authorization is valid, so the order is ready (RFC 8555 §7.1.6): finalize without fetching it
+            // first. A CA that lags behind answers orderNotReady, and finalize() waits for it.
+            current.status = .ready
         }
         if current.status == .ready {
             let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
-            do {
-                current = try await client.finalize(
-                    finalizeURL: current.finalize, accountURL: account.url, key: account.key, csrDER: csr)
-            } catch {
-                // A lost reply may hide a finalize the CA carried out (the retry then answers orderNotReady):
-                // look at the known order before failing, and poll it when it is already past `ready`.
-                guard
-                    let known = try? await client.fetchOrder(url: url, accountURL: account.url, key: account.key),
-                    known.status == .processing || known.status == .valid
-                else { throw error }
-                logger.info(
-                    "finalize failed (\(error)), but order \(url) is already \(known.status); polling it",
-                    metadata: metadata)
-                current = known
-            }
+            current = try await finalize(
+                current, url: url, csr: csr, account: account, client: client, metadata: metadata)
             faults.hit("after-finalize")
         }
         if current.status == .processing || (current.status == .valid && current.certificate == nil) {
             current = try await client.pollOrder(
-                url: url, accountURL: account.url, key: account.key, until: [.valid], timeout: pollTimeout)
+                url: url, accountURL: account.url, key: account.key, until: [.valid], timeout: pollTimeout,
+                waitFirst: current.status == .processing)
         }
         if current.status == .invalid { throw IssueError.orderInvalid(url: url, problem: current.error) }
         guard current.status == .valid, let certificateURL = current.certificate else {
@@ -207,6 +195,38 @@ public struct OrderIssuer: Sendable {
             chainPEM: chain.intermediates.isEmpty
                 ? "" : try CertificateChain(certificates: chain.intermediates).pemRepresentation(),
             info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf))
+    }
+
+    /// Finalizes `order`. A failed finalize is followed by a look at the order before anything is sent again: a
+    /// lost reply may hide a finalize the CA carried out (poll it), and a CA that had not yet seen the last
+    /// authorization answers orderNotReady (wait until the order is ready, then finalize once more).
+    private func finalize(
+        _ order: Order, url: String, csr: [UInt8], account: AccountHandle, client: ACMEClient,
+        metadata: Logger.Metadata
+    ) async throws -> Order {
+        do {
+            return try await client.finalize(
+                finalizeURL: order.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+        } catch {
+            guard let known = try? await client.fetchOrder(url: url, accountURL: account.url, key: account.key)
+            else { throw error }
+            switch known.status {
+            case .processing, .valid:
+                logger.info(
+                    "finalize failed (\(error)), but order \(url) is already \(known.status); polling it",
+                    metadata: metadata)
+                return known
+            case .pending where (error as? ACMEProblem)?.type == .orderNotReady:
+                let ready = try await client.pollOrder(
+                    url: url, accountURL: account.url, key: account.key, until: [.ready, .processing, .valid],
+                    timeout: pollTimeout, waitFirst: true)
+                guard ready.status == .ready else { return ready }
+                return try await client.finalize(
+                    finalizeURL: ready.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+            default:
+                throw error
+            }
+        }
     }
 
     private func pendingKey(spec: CertificateSpec, state: inout CertificateState, reuseKeyPEM: String?) async throws
@@ -268,9 +288,11 @@ public struct OrderIssuer: Sendable {
             do {
                 try await solver.present(task)
                 try await solver.waitUntilVisible(task)
-                try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
+                try await respond(
+                    to: challenge, authorizationURL: authorizationURL, account: account, client: client)
                 settled = try await client.pollAuthorization(
-                    url: authorizationURL, accountURL: account.url, key: account.key, timeout: pollTimeout)
+                    url: authorizationURL, accountURL: account.url, key: account.key, timeout: pollTimeout,
+                    waitFirst: true)
             } catch {
                 await cleanUp(solver, task, metadata: metadata)
                 throw error
@@ -282,6 +304,29 @@ public struct OrderIssuer: Sendable {
                 throw IssueError.authorizationFailed(
                     domain: configuredName, challenge: challenge.type, problem: problem)
             }
+        }
+    }
+
+    /// Answers a challenge. When the answer fails, the authorization is looked at before anything is sent again: a
+    /// lost reply may hide an answer the CA received (the challenge is then processing or valid), and the caller
+    /// polls the authorization as if the answer had arrived.
+    private func respond(
+        to challenge: Challenge, authorizationURL: String, account: AccountHandle, client: ACMEClient
+    ) async throws {
+        do {
+            try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
+        } catch {
+            guard
+                let known = try? await client.fetchAuthorization(
+                    url: authorizationURL, accountURL: account.url, key: account.key),
+                known.status != .pending
+                    || known.challenges.contains(where: {
+                        $0.url == challenge.url && $0.status != .pending
+                    })
+            else { throw error }
+            logger.info(
+                "answering \(challenge.url) failed (\(error)), but the CA has it (\(known.status)); polling",
+                metadata: [LogKey.orderURL: .string(authorizationURL)])
         }
     }
 

@@ -78,19 +78,46 @@ public enum RenewalPolicy {
         notAfter.addingTimeInterval(-max(notAfter.timeIntervalSince(notBefore), 0) / 10)
     }
 
-    /// Delay before the next attempt after a failure: ``backoff(failureCount:retryAfter:random:)`` with the CA's
-    /// `retryAfter` honoured up to ``retryAfterCap`` and never past ``lastTenthStart(notBefore:notAfter:)`` of
-    /// the installed certificate (`installed`, when there is one).
+    /// Delay before the next attempt after a refusal: ``backoff(failureCount:retryAfter:random:)`` with the CA's
+    /// `retryAfter` honoured as ``honouredRetryAfter(_:installed:now:)`` allows.
     public static func nextAttemptDelay<R: RandomNumberGenerator>(
         failureCount: Int, retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date,
         random: inout R
     ) -> TimeInterval {
-        var honoured = min(retryAfter ?? 0, retryAfterCap)
+        backoff(
+            failureCount: failureCount, retryAfter: honouredRetryAfter(retryAfter, installed: installed, now: now),
+            random: &random)
+    }
+
+    /// The CA's `retryAfter` up to ``retryAfterCap`` and never past ``lastTenthStart(notBefore:notAfter:)`` of the
+    /// installed certificate (`installed`, when there is one).
+    public static func honouredRetryAfter(
+        _ retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date
+    ) -> TimeInterval {
+        var honoured = min(max(retryAfter ?? 0, 0), retryAfterCap)
         if let installed {
             let limit = lastTenthStart(notBefore: installed.notBefore, notAfter: installed.notAfter)
             honoured = min(honoured, max(limit.timeIntervalSince(now), 0))
         }
-        return backoff(failureCount: failureCount, retryAfter: honoured, random: &random)
+        return honoured
+    }
+
+    /// First retry after an attempt ended by a transient fault.
+    public static let transientBase: TimeInterval = 10
+    /// No transient fault postpones the next attempt longer than this (unless the CA's Retry-After says so).
+    public static let transientCap: TimeInterval = 3600
+
+    /// Delay before the next attempt after a transient fault (a CA error, a dropped connection, a request budget
+    /// spent): 10 s × 2^(n-1) with ±20 % jitter, capped at an hour; never shorter than the honoured `retryAfter`.
+    /// The next attempt continues the same order.
+    public static func transientRetryDelay<R: RandomNumberGenerator>(
+        failureCount: Int, retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date,
+        random: inout R
+    ) -> TimeInterval {
+        let exponent = Double(max(failureCount, 1) - 1)
+        let raw = min(transientBase * pow(2, min(exponent, 20)), transientCap)
+        let jittered = min(raw * Double.random(in: 0.8...1.2, using: &random), transientCap)
+        return max(jittered, honouredRetryAfter(retryAfter, installed: installed, now: now))
     }
 
     /// When to poll ARI again: the server's Retry-After clamped to [1 min, 1 day], or 6 h without one (RFC 9773 §4.3).

@@ -78,7 +78,7 @@ import Testing
         #expect(try DecodedJWS(transport.posts[2].body).payloadText == "{}")
     }
 
-    @Test func pollingHonoursRetryAfterAndTimesOut() async throws {
+    @Test func pollingStartsFastThenBacksOffTowardsRetryAfterAndTimesOut() async throws {
         let authz: @Sendable (String) -> String = { status in
             #"{"identifier":{"type":"dns","value":"a.test"},"status":"\#(status)","challenges":[]}"#
         }
@@ -95,7 +95,16 @@ import Testing
             .pollAuthorization(
                 url: "https://ca.test/authz/1", accountURL: Self.account, key: key, timeout: .seconds(60))
         #expect(result.status == .valid)
-        #expect(recorder.sleeps == [.seconds(5), .seconds(1)])
+        // The first poll after tens of milliseconds, then doubling; Retry-After is the ceiling, not the first wait.
+        #expect(recorder.sleeps == [.milliseconds(50), .milliseconds(100)])
+        #expect(
+            (0..<9).map { ACMEClient.pollDelay(poll: $0, retryAfter: .seconds(5)) } == [
+                .milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800),
+                .milliseconds(1600), .milliseconds(3200), .seconds(5), .seconds(5),
+            ])
+        #expect(ACMEClient.pollDelay(poll: 20, retryAfter: nil) == ACMEClient.defaultPollCeiling)
+        #expect(ACMEClient.pollDelay(poll: 20, retryAfter: .seconds(3600)) == .seconds(30))
+        #expect(ACMEClient.pollDelay(poll: 0, retryAfter: .zero) == .milliseconds(50))
 
         let stuck = ScriptedTransport { _, _ in ScriptedTransport.json(200, Self.order("processing")) }
         let recorder2 = SleepRecorder()
@@ -105,13 +114,19 @@ import Testing
                 accountURL: Self.account,
                 key: key,
                 until: [.valid],
-                timeout: .seconds(3)
+                timeout: .seconds(3),
+                waitFirst: true
             )
         } throws: { error in
             guard case ACMEClientError.timeout(_, "processing", let waited) = error else { return false }
-            return waited == .seconds(3)
+            return waited == .milliseconds(1550)
         }
-        #expect(recorder2.sleeps == [.seconds(1), .seconds(1), .seconds(1)])
+        // Waited first (50 ms), then 100 ... 800 ms: the next wait (1.6 s) would pass the 3 s timeout.
+        #expect(
+            recorder2.sleeps == [
+                .milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800),
+            ])
+        #expect(stuck.posts.count == 5)
 
         let done = ScriptedTransport { _, _ in ScriptedTransport.json(200, Self.order("invalid")) }
         let invalid = try await Self.client(done).pollOrder(

@@ -68,7 +68,24 @@ import Testing
         } throws: { error in
             (error as? ACMEProblem)?.type == .badNonce
         }
-        #expect(transport.posts.count == 1 + ACMEClient.maxBadNonceRetries)
+        #expect(transport.posts.count == 1 + FailureClassifier.maxBadNonceRetries)
+    }
+
+    @Test func badNonceIsRetriedForThirtySecondsNotAFixedCount() async throws {
+        // A CA that rejects every nonce, and a clock that moves one second per look: retries stop once 30 s have
+        // passed since the request was first sent, well before the count cap.
+        let transport = ScriptedTransport { _, _ in ScriptedTransport.problem(400, "badNonce", "again") }
+        let clock = SteppingClock(step: 1)
+        let client = ACMEClient(
+            directoryURL: "\(ScriptedTransport.base)/dir", transport: transport, sleeper: SleepRecorder().sleeper,
+            now: clock.now)
+        await #expect {
+            try await client.newAccount(key: try .generate(.ecdsaP256))
+        } throws: { error in
+            (error as? ACMEProblem)?.type == .badNonce
+        }
+        let posts = transport.posts.count
+        #expect(posts > 10 && posts <= 31, "posts: \(posts)")
     }
 
     @Test func serverErrorsAreRetriedWithBoundedBackoff() async throws {
@@ -81,8 +98,11 @@ import Testing
             return problem?.type == .serverInternal && problem?.status == 500
                 && "\(error)".contains("https://ca.test/new-acct")
         }
-        #expect(transport.posts.count == ACMEClient.maxTransientAttempts)
-        #expect(recorder.sleeps == [.seconds(1), .seconds(2)])
+        #expect(transport.posts.count == 1 + FailureClassifier.maxTransientRetries)
+        #expect(
+            recorder.sleeps == [
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8),
+            ])
     }
 
     @Test func serverErrorThenSuccess() async throws {
@@ -95,7 +115,7 @@ import Testing
         let result = try await Self.client(transport, recorder).newAccount(key: try .generate(.ecdsaP256))
         #expect(!result.created)
         #expect(result.url == "https://ca.test/acct/9")
-        #expect(recorder.sleeps == [.seconds(1)])
+        #expect(recorder.sleeps == [.milliseconds(250)])
     }
 
     @Test func shortRateLimitIsWaitedOutLongOneSurfaces() async throws {
@@ -131,7 +151,11 @@ import Testing
         }
         let recorder = SleepRecorder()
         _ = try await Self.client(transport, recorder).newAccount(key: try .generate(.ecdsaP256))
-        #expect(recorder.sleeps == [.seconds(1), .seconds(2)])
+        #expect(recorder.sleeps == [.milliseconds(250), .milliseconds(500)])
+        // Each retry goes out on a new connection, and signs again with another nonce.
+        #expect(transport.posts.map(\.freshConnection) == [false, true, true])
+        let nonces = try transport.posts.map { try DecodedJWS($0.body).header["nonce"]?.stringValue }
+        #expect(Set(nonces).count == 3)
 
         let dead = ScriptedTransport { request, _ in
             throw HTTPTransportError(kind: .tls, url: request.url, message: "bad certificate")
@@ -142,6 +166,19 @@ import Testing
             guard case ACMEClientError.transport(let inner, attempts: 1) = error else { return false }
             return inner.kind == .tls
         }
+    }
+
+    @Test func aDroppedConnectionIsRetriedAtOnceOnANewOneThenBacksOff() async throws {
+        let transport = ScriptedTransport { request, call in
+            if call < 3 {
+                throw HTTPTransportError(kind: .connectionReset, url: request.url, message: "remoteConnectionClosed")
+            }
+            return ScriptedTransport.json(201, Self.accountJSON, headers: [("Location", "https://ca.test/acct/4")])
+        }
+        let recorder = SleepRecorder()
+        _ = try await Self.client(transport, recorder).newAccount(key: try .generate(.ecdsaP256))
+        #expect(recorder.sleeps == [.zero, .milliseconds(500), .seconds(1)])
+        #expect(transport.posts.map(\.freshConnection) == [false, true, true, true])
     }
 
     @Test func problemDocumentsAreTyped() async throws {

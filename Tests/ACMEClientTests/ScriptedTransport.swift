@@ -91,3 +91,23 @@ struct DecodedJWS {
 
     struct DecodeError: Error {}
 }
+
+/// A wall clock that moves `step` seconds every time it is read.
+final class SteppingClock: Sendable {
+    private let box: NIOLockedValueBox<Date>
+    private let step: TimeInterval
+
+    init(step: TimeInterval, start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
+        self.step = step
+        self.box = NIOLockedValueBox(start)
+    }
+
+    var now: @Sendable () -> Date {
+        { [box, step] in
+            box.withLockedValue { current in
+                current = current.addingTimeInterval(step)
+                return current
+            }
+        }
+    }
+}

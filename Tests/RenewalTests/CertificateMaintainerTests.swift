@@ -111,10 +111,10 @@ import Testing
         #expect(next <= nextHalf && next >= nextHalf.addingTimeInterval(-lifetime / 20))
     }
 
-    @Test func failuresBackOffExponentiallyWithJitterAndCapAtADay() async throws {
+    @Test func refusalsBackOffExponentiallyWithJitterAndCapAtADay() async throws {
         let h = try MaintainerHarness()
         let spec = h.spec()
-        h.server.scriptNewOrder { _ in FakeACMEServer.problem(500, "serverInternal", "database on fire") }
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(400, "rejectedIdentifier", "database on fire") }
         var delays: [TimeInterval] = []
         for attempt in 1...9 {
             let now = h.clock.now()
@@ -123,7 +123,7 @@ import Testing
             let state = try #require(await h.state(spec))
             #expect(state.failureCount == attempt)
             #expect(state.nextAttempt == next)
-            #expect(state.lastErrorType == "urn:ietf:params:acme:error:serverInternal")
+            #expect(state.lastErrorType == "urn:ietf:params:acme:error:rejectedIdentifier")
             #expect(state.lastError?.contains("database on fire") == true)
             // Nothing is tried before the backoff ends.
             let orders = h.server.newOrders.count
@@ -142,6 +142,85 @@ import Testing
         // Jitter: the delays are not exact powers of four times a minute.
         #expect(delays.prefix(5).enumerated().contains { $0.element != 60 * pow(4, Double($0.offset)) })
         #expect(h.logs.contains("renewal failed (attempt 9"))
+    }
+
+    /// dns-01 through `/bin/true`, no propagation check: the fake CA validates whatever is answered.
+    static let answeredByTrue = ChallengeSpec(
+        defaultSolver: .dns01Exec(command: ["/bin/true"], PropagationSettings(servers: [], timeoutSeconds: 0)))
+
+    @Test func transientFaultsRetrySoonWithJitterAndCapAtAnHour() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(500, "serverInternal", "database on fire") }
+        var delays: [TimeInterval] = []
+        for attempt in 1...12 {
+            let now = h.clock.now()
+            let next = await h.maintainer.process(spec, force: false)
+            delays.append(next.timeIntervalSince(now))
+            #expect(await h.state(spec)?.failureCount == attempt)
+            h.clock.advance(to: next)
+        }
+        // 10 s doubling, ±20 %; an hour at most.
+        for index in 0..<8 {
+            let base = 10 * pow(2, Double(index))
+            #expect(delays[index] >= base * 0.8 && delays[index] <= base * 1.2, "delay \(index): \(delays[index])")
+        }
+        #expect(delays.allSatisfy { $0 <= 3600 })
+        #expect(delays.suffix(2).allSatisfy { $0 >= 3600 * 0.8 })
+        // Inside one attempt every newOrder was retried by the client first (1 + 6 sends).
+        #expect(h.server.newOrders.count == 12 * 7)
+        #expect(h.logs.contains("transient fault"))
+    }
+
+    @Test func anAttemptEndedByATransientFaultContinuesTheSameOrder() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(challenge: Self.answeredByTrue)
+        h.server.scriptAuthorizations()
+        // finalize fails past the request budget (1 + 6 sends): the attempt ends, soon retried.
+        h.server.injectFault(
+            "/finalize/", count: 7, .respond(FakeACMEServer.problem(503, "serverInternal", "maintenance")))
+        let start = h.clock.now()
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(next.timeIntervalSince(start) >= 8 && next.timeIntervalSince(start) <= 12)
+        #expect(h.installed(spec) == nil)
+        #expect(await h.state(spec)?.orderURL != nil)
+
+        h.clock.advance(to: next)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.installed(spec) != nil)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.server.answeredChallenges.count == 1)
+        #expect(await h.state(spec)?.failureCount == 0)
+    }
+
+    @Test func lostRepliesOfFinalizeAndChallengeAreFollowedByALookNotASecondOrder() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(challenge: Self.answeredByTrue)
+        h.server.scriptAuthorizations()
+        // The CA carries both out and the replies are lost (the challenge's on every resend): the issuer looks at
+        // the authorization and the order instead of failing or opening another order.
+        h.server.injectFault("/chall/", count: 1 + FailureClassifier.maxTransientRetries, .dropAfter)
+        h.server.injectFault("/finalize/", count: 1, .dropAfter)
+        _ = await h.maintainer.process(spec, force: false)
+        let lastError = await h.state(spec)?.lastError
+        #expect(h.installed(spec) != nil, "\(lastError ?? "")")
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.server.count("/finalize/") == 2)
+        #expect(await h.state(spec)?.failureCount == 0)
+    }
+
+    @Test func aSingleNameCertificateCostsTheACMEMinimumOfRequests() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(challenge: Self.answeredByTrue)
+        h.server.scriptAuthorizations()
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.installed(spec) != nil)
+        // newOrder, authorization, challenge, one authorization poll, finalize (valid at once here), download.
+        let acme = h.server.requests.filter { $0.method == "POST" && !$0.url.hasSuffix("/new-acct") }
+        #expect(
+            acme.map { String($0.url.dropFirst(FakeACMEServer.base.count).prefix(6)) }.sorted() == [
+                "/authz", "/authz", "/cert/", "/chall", "/final", "/new-o",
+            ])
     }
 
     @Test func retryAfterFromTheCAIsHonoured() async throws {

@@ -40,6 +40,8 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     private var certificates: [String: String] = [:]
     private var nextOrder = 0
     private var newOrderResponder: (@Sendable ([String: Any]) -> HTTPResponseData?)?
+    /// Faults still to inject: (path prefix, requests left, what to do).
+    private var faults: [(prefix: String, remaining: Int, fault: Fault)] = []
 
     /// `meta.profiles` of the directory (nil: none).
     let profiles: [String: String]?
@@ -70,6 +72,19 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     /// Pass nil to make newOrder succeed again.
     func scriptNewOrder(_ handler: (@Sendable ([String: Any]) -> HTTPResponseData?)?) {
         lock.withLock { newOrderResponder = handler }
+    }
+
+    /// What an injected fault does to a request.
+    enum Fault: Sendable {
+        /// Answers with this response; the CA did nothing.
+        case respond(HTTPResponseData)
+        /// Carries the request out, then loses the reply (a dropped connection).
+        case dropAfter
+    }
+
+    /// The next `count` requests whose path starts with `pathPrefix` (e.g. "/finalize/") meet `fault`.
+    func injectFault(_ pathPrefix: String, count: Int, _ fault: Fault) {
+        lock.withLock { faults.append((pathPrefix, count, fault)) }
     }
 
     /// An order the CA already knows (e.g. created before a restart), optionally `valid` with a certificate.
@@ -132,9 +147,26 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
             self.nonce += 1
             return self.nonce
         }
-        var response = try route(request, payload: payload)
-        response.headers.append(("Replay-Nonce", "nonce-\(nonce)"))
-        return response
+        let path = String(request.url.dropFirst(Self.base.count))
+        let fault: Fault? = lock.withLock {
+            guard let index = faults.firstIndex(where: { path.hasPrefix($0.prefix) && $0.remaining > 0 }) else {
+                return nil
+            }
+            faults[index].remaining -= 1
+            return faults[index].fault
+        }
+        switch fault {
+        case .respond(var response)?:
+            response.headers.append(("Replay-Nonce", "nonce-\(nonce)"))
+            return response
+        case .dropAfter?:
+            _ = try route(request, payload: payload)
+            throw HTTPTransportError(kind: .connectionReset, url: request.url, message: "remoteConnectionClosed")
+        case nil:
+            var response = try route(request, payload: payload)
+            response.headers.append(("Replay-Nonce", "nonce-\(nonce)"))
+            return response
+        }
     }
 
     private func route(_ request: HTTPRequestData, payload: [String: Any]) throws -> HTTPResponseData {

@@ -1,0 +1,63 @@
+import ACMEClient
+import CertStore
+import Installer
+
+// What the renewal engine's own errors call for after a failed attempt. `FailureClassifier.attempt(_:)` (ACMEClient)
+// is the one entry point; it decides ACME problems and transport errors itself and asks these conformances for the
+// rest. FailureClassifierTests checks every case through that entry point.
+
+extension IssueError: ClassifiedFailure {
+    public var failureDisposition: FailureDisposition {
+        switch self {
+        // The spec asks for something this CA or this challenge set-up cannot give: change the spec.
+        case .noSolver, .profileNotOffered: return .waitForReload
+        // Still validating or issuing when polling gave up: the next attempt continues the same order.
+        case .orderStalled: return .retryAttemptSoon
+        // The CA refused (an invalid authorization or order) or misbehaved (other names, a bad certificate).
+        case .authorizationFailed, .orderInvalid, .verificationFailed, .orderIdentifiersMismatch,
+            .unrequestedAuthorization:
+            return .backOff
+        }
+    }
+}
+
+extension AccountError: ClassifiedFailure {
+    public var failureDisposition: FailureDisposition {
+        switch self {
+        // A spent or refused EAB key, or settings only the operator can fix: nothing to gain before a reload.
+        case .eabRefused, .waitingForConfigChange, .eabKeyAlreadyBound, .contactRequired, .eabRequired:
+            return .waitForReload
+        // A secret file may be fixed in place (permissions, a credential not yet there).
+        case .secretUnreadable: return .backOff
+        }
+    }
+}
+
+extension JobTimeoutError: ClassifiedFailure {
+    /// A hung CA, DNS server or hook: the next attempt continues the same order soon.
+    public var failureDisposition: FailureDisposition { .retryAttemptSoon }
+}
+
+extension CertStoreError: ClassifiedFailure {
+    public var failureDisposition: FailureDisposition {
+        switch self {
+        // Another process holds the lock: its turn ends soon.
+        case .lockBusy: return .retryAttemptSoon
+        // A names or URL the configuration gave.
+        case .invalidName, .invalidCADirectoryURL, .idCollision: return .waitForReload
+        // The state directory (read-only, full, permissions) or its content needs the operator.
+        case .io, .alreadyExists, .notFound, .corrupt, .invalidUpdate: return .backOff
+        }
+    }
+}
+
+extension InstallerError: ClassifiedFailure {
+    public var failureDisposition: FailureDisposition {
+        switch self {
+        // The spec's install settings: change the spec.
+        case .unsafeKeyMode, .incompleteTarget, .relativePath, .invalidUnitName: return .waitForReload
+        // Something on disk is in the way; the operator may fix it without a reload.
+        case .unmanagedLivePath: return .backOff
+        }
+    }
+}

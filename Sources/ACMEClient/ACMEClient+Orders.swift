@@ -42,10 +42,12 @@ extension ACMEClient {
         try await fetchAuthorizationWithRetryAfter(url: url, accountURL: accountURL, key: key).authorization
     }
 
-    /// Tells the server to validate a challenge: POST `{}` to the challenge URL.
+    /// Tells the server to validate a challenge: POST `{}` to the challenge URL. A dropped or timed-out connection is
+    /// thrown at once (not resent): the CA may have the answer; look at the authorization.
     @discardableResult
     public func respond(toChallenge url: String, accountURL: String, key: SigningKey) async throws -> Challenge {
-        let response = try await post(url: url, payload: Array("{}".utf8), key: key, kid: accountURL)
+        // Not resent after a lost reply: the caller looks at the authorization first.
+        let response = try await post(url: url, payload: Array("{}".utf8), key: key, kid: accountURL, resendable: false)
         return try decode(Challenge.self, response, url: url)
     }
 
@@ -118,12 +120,15 @@ extension ACMEClient {
         }
     }
 
-    /// Finalizes an order with a DER CSR (RFC 8555 §7.4); returns the order (often `processing` or `valid`).
+    /// Finalizes an order with a DER CSR (RFC 8555 §7.4); returns the order (often `processing` or `valid`). A
+    /// dropped or timed-out connection is thrown at once (not resent): the CA may have finalized; look at the order.
     public func finalize(finalizeURL: String, accountURL: String, key: SigningKey, csrDER: [UInt8]) async throws
         -> Order
     {
         let payload: JSONValue = ["csr": .string(Base64URL.encode(csrDER))]
-        let response = try await post(url: finalizeURL, payload: payload.serialized, key: key, kid: accountURL)
+        // Not resent after a lost reply: the caller looks at the order first.
+        let response = try await post(
+            url: finalizeURL, payload: payload.serialized, key: key, kid: accountURL, resendable: false)
         return try decode(Order.self, response, url: finalizeURL)
     }
 

@@ -102,6 +102,7 @@ public actor ACMEClient {
         key: SigningKey,
         kid: String?,
         accept: String? = nil,
+        resendable: Bool = true,
         acceptStatus: (Int) -> Bool = { (200..<300).contains($0) }
     ) async throws -> HTTPResponseData {
         var budget = FailureClassifier.RequestBudget(started: now())
@@ -125,7 +126,7 @@ public actor ACMEClient {
                 response = try await transportSend(
                     HTTPRequestData(
                         method: "POST", url: url, headers: headers, body: body, freshConnection: freshConnection),
-                    budget: &budget)
+                    budget: &budget, resendable: resendable)
             } catch let error as TransportRetry {
                 // The signed request may have used its nonce: the next try signs again with another.
                 freshConnection = true
@@ -188,9 +189,9 @@ public actor ACMEClient {
 
     /// One transport call; nonces are harvested from the response. A transport failure the classifier retries
     /// comes back as ``TransportRetry`` (the budget counted), any other as ``ACMEClientError/transport(_:attempts:)``.
-    private func transportSend(_ request: HTTPRequestData, budget: inout FailureClassifier.RequestBudget)
-        async throws -> HTTPResponseData
-    {
+    private func transportSend(
+        _ request: HTTPRequestData, budget: inout FailureClassifier.RequestBudget, resendable: Bool = true
+    ) async throws -> HTTPResponseData {
         var request = request
         request.headers.append(("User-Agent", userAgent))
         do {
@@ -201,7 +202,8 @@ public actor ACMEClient {
             remember(response)
             return response
         } catch let error as HTTPTransportError {
-            let disposition = FailureClassifier.request(transportError: error, budget: budget)
+            let disposition = FailureClassifier.request(
+                transportError: error, budget: budget, resendable: resendable)
             budget.transientFaults += 1
             guard case .retryRequestAfter(let delay) = disposition else {
                 throw ACMEClientError.transport(error, attempts: budget.transientFaults)

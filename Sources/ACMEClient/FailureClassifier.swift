@@ -56,8 +56,15 @@ public enum FailureClassifier {
     }
 
     /// After a request that got no response at all.
-    public static func request(transportError: HTTPTransportError, budget: RequestBudget) -> FailureDisposition {
+    ///
+    /// - Parameter resendable: false for a request the CA may have carried out although the reply was lost
+    ///   (finalize, a challenge answer): after a dropped or timed-out connection it is not sent again blindly; the
+    ///   caller looks at the order or authorization first. A refused connection never reached the CA.
+    public static func request(
+        transportError: HTTPTransportError, budget: RequestBudget, resendable: Bool = true
+    ) -> FailureDisposition {
         guard transportError.isTransient else { return transportDisposition(transportError) }
+        if !resendable, transportError.kind != .connectionRefused { return .retryAttemptSoon }
         guard budget.transientFaults < maxTransientRetries else { return .retryAttemptSoon }
         // A dropped keep-alive connection is retried at once on a new one; further faults wait.
         if transportError.kind == .connectionReset, budget.transientFaults == 0 { return .retryRequestAfter(.zero) }

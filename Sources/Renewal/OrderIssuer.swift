@@ -216,6 +216,13 @@ public struct OrderIssuer: Sendable {
                     "finalize failed (\(error)), but order \(url) is already \(known.status); polling it",
                     metadata: metadata)
                 return known
+            case .ready where FailureClassifier.attempt(error) == .retryAttemptSoon:
+                // A transient fault, and the CA did not act on it: send it once more.
+                logger.info(
+                    "finalize failed (\(error)); order \(url) is still ready, finalizing again",
+                    metadata: metadata)
+                return try await client.finalize(
+                    finalizeURL: known.finalize, accountURL: account.url, key: account.key, csrDER: csr)
             case .pending where (error as? ACMEProblem)?.type == .orderNotReady:
                 let ready = try await client.pollOrder(
                     url: url, accountURL: account.url, key: account.key, until: [.ready, .processing, .valid],
@@ -318,15 +325,23 @@ public struct OrderIssuer: Sendable {
         } catch {
             guard
                 let known = try? await client.fetchAuthorization(
-                    url: authorizationURL, accountURL: account.url, key: account.key),
-                known.status != .pending
-                    || known.challenges.contains(where: {
-                        $0.url == challenge.url && $0.status != .pending
-                    })
+                    url: authorizationURL, accountURL: account.url, key: account.key)
             else { throw error }
+            let received =
+                known.status != .pending
+                || known.challenges.contains { $0.url == challenge.url && $0.status != .pending }
+            guard received || FailureClassifier.attempt(error) == .retryAttemptSoon else { throw error }
+            if received {
+                logger.info(
+                    "answering \(challenge.url) failed (\(error)), but the CA has it (\(known.status)); polling",
+                    metadata: [LogKey.orderURL: .string(authorizationURL)])
+                return
+            }
+            // Still pending: the answer never arrived; send it once more.
             logger.info(
-                "answering \(challenge.url) failed (\(error)), but the CA has it (\(known.status)); polling",
+                "answering \(challenge.url) failed (\(error)); the authorization is still pending, answering again",
                 metadata: [LogKey.orderURL: .string(authorizationURL)])
+            try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
         }
     }
 

@@ -176,9 +176,11 @@ import Testing
         let h = try MaintainerHarness()
         let spec = h.spec(challenge: Self.answeredByTrue)
         h.server.scriptAuthorizations()
-        // finalize fails past the request budget (1 + 6 sends): the attempt ends, soon retried.
+        // finalize fails past the request budget (1 + 6 sends), and again when sent once more after a look at the
+        // order: the attempt ends, soon retried.
         h.server.injectFault(
-            "/finalize/", count: 7, .respond(FakeACMEServer.problem(503, "serverInternal", "maintenance")))
+            "/finalize/", count: 2 * (1 + FailureClassifier.maxTransientRetries),
+            .respond(FakeACMEServer.problem(503, "serverInternal", "maintenance")))
         let start = h.clock.now()
         let next = await h.maintainer.process(spec, force: false)
         #expect(next.timeIntervalSince(start) >= 8 && next.timeIntervalSince(start) <= 12)
@@ -193,18 +195,34 @@ import Testing
         #expect(await h.state(spec)?.failureCount == 0)
     }
 
-    @Test func lostRepliesOfFinalizeAndChallengeAreFollowedByALookNotASecondOrder() async throws {
+    @Test func lostRepliesOfFinalizeAndChallengeAreFollowedByALookNotAResend() async throws {
         let h = try MaintainerHarness()
         let spec = h.spec(challenge: Self.answeredByTrue)
         h.server.scriptAuthorizations()
-        // The CA carries both out and the replies are lost (the challenge's on every resend): the issuer looks at
-        // the authorization and the order instead of failing or opening another order.
-        h.server.injectFault("/chall/", count: 1 + FailureClassifier.maxTransientRetries, .dropAfter)
+        // The CA carries both out and the replies are lost: the issuer looks at the authorization and the order
+        // instead of sending either again, failing, or opening another order.
+        h.server.injectFault("/chall/", count: 1, .dropAfter)
         h.server.injectFault("/finalize/", count: 1, .dropAfter)
         _ = await h.maintainer.process(spec, force: false)
         let lastError = await h.state(spec)?.lastError
         #expect(h.installed(spec) != nil, "\(lastError ?? "")")
         #expect(h.server.newOrders.count == 1)
+        #expect(h.server.answeredChallenges.count == 1)
+        #expect(h.server.count("/finalize/") == 1)
+        #expect(await h.state(spec)?.failureCount == 0)
+    }
+
+    @Test func requestsLostBeforeTheCAGotThemAreSentOnceMoreAfterTheLook() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(challenge: Self.answeredByTrue)
+        h.server.scriptAuthorizations()
+        h.server.injectFault("/chall/", count: 1, .dropBefore)
+        h.server.injectFault("/finalize/", count: 1, .dropBefore)
+        _ = await h.maintainer.process(spec, force: false)
+        let lastError = await h.state(spec)?.lastError
+        #expect(h.installed(spec) != nil, "\(lastError ?? "")")
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.server.answeredChallenges.count == 2)
         #expect(h.server.count("/finalize/") == 2)
         #expect(await h.state(spec)?.failureCount == 0)
     }

@@ -80,6 +80,8 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
         case respond(HTTPResponseData)
         /// Carries the request out, then loses the reply (a dropped connection).
         case dropAfter
+        /// Drops the connection before the request reaches the CA.
+        case dropBefore
     }
 
     /// The next `count` requests whose path starts with `pathPrefix` (e.g. "/finalize/") meet `fault`.
@@ -161,6 +163,8 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
             return response
         case .dropAfter?:
             _ = try route(request, payload: payload)
+            throw HTTPTransportError(kind: .connectionReset, url: request.url, message: "remoteConnectionClosed")
+        case .dropBefore?:
             throw HTTPTransportError(kind: .connectionReset, url: request.url, message: "remoteConnectionClosed")
         case nil:
             var response = try route(request, payload: payload)

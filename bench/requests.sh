@@ -54,7 +54,14 @@ bench_run() {
     run_dir=$work/$name
     mkdir -p "$run_dir"/{etc/certs.d,state,run}
     echo "== $name: $n certificates, PEBBLE_WFE_NONCEREJECT=$noncereject, chaos $error_rate/$drop_rate"
+    local busy
+    busy=$(ss -Hltnu | awk '{print $5}' | grep -E ':(14300|15300|8355|8353|5302|5301|14310|14311)$' | sort -u | tr '\n' ' ' || true)
+    [[ -z $busy ]] || { echo "ports of block 3 already in use by another process: $busy" >&2; exit 1; }
     PEBBLE_WFE_NONCEREJECT=$noncereject PEBBLE_VA_NOSLEEP=1 start_pebble_block 3 "$run_dir/pebble" "$run_dir/pebble-start.log"
+    if grep -q 'address already in use' "$run_dir/pebble/challtestsrv.log"; then
+        echo "pebble-challtestsrv could not bind (another block 3?): $run_dir/pebble/challtestsrv.log" >&2
+        exit 1
+    fi
     PEBBLE_DIR=$run_dir/pebble scripts/testenv/acme-double.sh start "$run_dir/double" >/dev/null
     # shellcheck disable=SC1091
     source "$run_dir/double/env"

@@ -79,8 +79,13 @@ for row in rows:
 ' "${missing[@]}"
 }
 
+# Another Pebble block 5 on this machine would answer in place of ours (pebble.sh only checks that /dir answers, and
+# pebble-challtestsrv keeps running when its DNS port is taken): refuse to start beside one.
+busy=$(ss -Hltnu | awk '{print $5}' | grep -E ':(14500|15500|8555|8553|5502|5501|14510|14511)$' | sort -u | tr '\n' ' ' || true)
+[[ -z $busy ]] || fail "ports of block 5 already in use by another process: $busy"
 echo "== Pebble (block 5, PEBBLE_WFE_NONCEREJECT=50) and the ACME double on 14510"
 start_pebble_block 5 "$work/pebble" "$work/pebble-start.log"
+! grep -q 'address already in use' "$work/pebble/challtestsrv.log" || fail "pebble-challtestsrv could not bind: $(grep 'address already in use' "$work/pebble/challtestsrv.log")"
 PEBBLE_DIR=$work/pebble scripts/testenv/acme-double.sh start "$work/double" >/dev/null || fail "acme-double.sh start"
 # shellcheck disable=SC1091
 source "$work/double/env"

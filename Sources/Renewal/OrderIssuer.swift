@@ -187,6 +187,9 @@ public struct OrderIssuer: Sendable {
             chain = try CertificateChain(pem: download.pem)
             try chain.verify(expectedKey: certificateKey, expectedNames: spec.domains, now: now)
         } catch {
+            // The CA issued a certificate that cannot be installed: downloading it again would not change it, so
+            // this order is never continued; the next attempt opens a new one.
+            state.orderURL = nil
             throw IssueError.verificationFailed(certificate: spec.name, reason: "\(error)")
         }
         return IssuedCertificate(

@@ -43,6 +43,21 @@ import Testing
         #expect(await h.state(spec)?.failureCount == 0)
     }
 
+    @Test func everyRenewalGetsAFreshKeyByDefault() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        #expect(!spec.reuseKey)
+        _ = await h.maintainer.process(spec, force: false)
+        let first = try #require(h.installed(spec))
+        _ = await h.maintainer.process(spec, force: true)
+        let second = try #require(h.installed(spec))
+        _ = await h.maintainer.process(spec, force: true)
+        let third = try #require(h.installed(spec))
+        #expect(Set([first.keyPEM, second.keyPEM, third.keyPEM]).count == 3)
+        #expect(Set([first.info.serialHex, second.info.serialHex, third.info.serialHex]).count == 3)
+        #expect(third.keyMatches)
+    }
+
     @Test func reuseKeyTakesOnlyTheInstalledCertificatesOwnKey() async throws {
         let h = try MaintainerHarness()
         let spec = h.spec(reuseKey: true)
@@ -239,6 +254,24 @@ import Testing
             acme.map { String($0.url.dropFirst(FakeACMEServer.base.count).prefix(6)) }.sorted() == [
                 "/authz", "/authz", "/cert/", "/chall", "/final", "/new-o",
             ])
+    }
+
+    @Test(arguments: FakeACMEServer.ChainTampering.allCases)
+    func aChainThatDoesNotVerifyIsNeverInstalled(_ tampering: FakeACMEServer.ChainTampering) async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        h.server.tamperChains(tampering)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.installed(spec) == nil)
+        #expect(!FileManager.default.fileExists(atPath: h.stateDirectory + "/live/" + spec.name))
+        let state = try #require(await h.state(spec))
+        #expect(state.failureCount == 1)
+        #expect(state.lastError?.contains("was not installed") == true, "\(state.lastError ?? "")")
+
+        // The same CA, honest again: the next attempt installs.
+        h.server.tamperChains(nil)
+        _ = await h.maintainer.process(spec, force: true)
+        #expect(h.installed(spec) != nil)
     }
 
     @Test func retryAfterFromTheCAIsHonoured() async throws {

@@ -42,6 +42,7 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     private var newOrderResponder: (@Sendable ([String: Any]) -> HTTPResponseData?)?
     /// Faults still to inject: (path prefix, requests left, what to do).
     private var faults: [(prefix: String, remaining: Int, fault: Fault)] = []
+    private var tampering: ChainTampering?
 
     /// `meta.profiles` of the directory (nil: none).
     let profiles: [String: String]?
@@ -72,6 +73,21 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     /// Pass nil to make newOrder succeed again.
     func scriptNewOrder(_ handler: (@Sendable ([String: Any]) -> HTTPResponseData?)?) {
         lock.withLock { newOrderResponder = handler }
+    }
+
+    /// How a misbehaving CA spoils the chains it issues.
+    enum ChainTampering: Sendable, CaseIterable {
+        /// The leaf certifies another key than the CSR's.
+        case foreignKey
+        /// The leaf names one more DNS name than the order.
+        case extraName
+        /// The certificate after the leaf is another CA's (same name, other key): the link does not verify.
+        case brokenLink
+    }
+
+    /// From now on finalize issues chains spoiled this way (nil: honest chains again).
+    func tamperChains(_ tampering: ChainTampering?) {
+        lock.withLock { self.tampering = tampering }
     }
 
     /// What an injected fault does to a request.
@@ -255,7 +271,13 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
                 return Self.problem(400, "badCSR", "no csr")
             }
             let csr = try CertificateSigningRequest(derEncoded: der)
-            let pem = try ca.issue(names: order.domains, publicKey: csr.publicKey, notBefore: now(), lifetime: lifetime)
+            let tampering = lock.withLock { self.tampering }
+            let pem = try ca.issue(
+                names: order.domains + (tampering == .extraName ? ["extra.example.test"] : []),
+                publicKey: tampering == .foreignKey
+                    ? try SigningKey.generate(.ecdsaP256).certificatePrivateKey.publicKey : csr.publicKey,
+                notBefore: now(), lifetime: lifetime,
+                chainedTo: tampering == .brokenLink ? try TestCA().certificate : nil)
             let certificateURL = "\(Self.base)/cert/" + path.dropFirst("/finalize/".count)
             lock.withLock {
                 orders[orderURL] = ("valid", order.domains, certificateURL)
@@ -360,10 +382,11 @@ struct TestCA: Sendable {
             }, issuerPrivateKey: key.certificatePrivateKey)
     }
 
-    /// A PEM full chain (leaf, CA) for `publicKey`.
-    func issue(names: [String], publicKey: Certificate.PublicKey, notBefore: Date, lifetime: TimeInterval) throws
-        -> String
-    {
+    /// A PEM full chain (leaf, CA) for `publicKey`; `chainedTo` replaces the CA certificate after the leaf.
+    func issue(
+        names: [String], publicKey: Certificate.PublicKey, notBefore: Date, lifetime: TimeInterval,
+        chainedTo: Certificate? = nil
+    ) throws -> String {
         let leaf = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: publicKey,
             notValidBefore: notBefore, notValidAfter: notBefore.addingTimeInterval(lifetime),
@@ -373,7 +396,8 @@ struct TestCA: Sendable {
                 SubjectAlternativeNames(names.map { GeneralName.dnsName($0) })
                 AuthorityKeyIdentifier(keyIdentifier: Self.keyIdentifier[...])
             }, issuerPrivateKey: key.certificatePrivateKey)
-        return try [leaf, certificate].map { try $0.serializeAsPEM().pemString }.joined(separator: "\n") + "\n"
+        return try [leaf, chainedTo ?? certificate].map { try $0.serializeAsPEM().pemString }
+            .joined(separator: "\n") + "\n"
     }
 
     /// A key and full chain as an operator would have them from another client (for adoption tests).

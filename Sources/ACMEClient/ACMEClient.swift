@@ -109,6 +109,8 @@ public actor ACMEClient {
         var nonceFromError: String?
         var freshConnection = false
         while true {
+            // A retry is never sent for an attempt that was cancelled (shutdown, its deadline).
+            if budget.badNonceRetries + budget.transientFaults > 0 { try Task.checkCancellation() }
             let nonce: String
             if let fromError = nonceFromError {
                 nonce = fromError
@@ -162,6 +164,7 @@ public actor ACMEClient {
         var budget = FailureClassifier.RequestBudget(started: now())
         var request = request
         while true {
+            if budget.transientFaults > 0 { try Task.checkCancellation() }
             let response: HTTPResponseData
             do {
                 response = try await transportSend(request, budget: &budget)

@@ -75,7 +75,10 @@ import Testing
 
     @Test func missingCommandFailsWithTheDomain() async throws {
         let solver = ExecDNSSolver(command: ["/nonexistent/dns-hook"], propagationTimeout: .zero)
-        await #expect(throws: (any Error).self) { try await solver.present(task("example.test")) }
+        let error = await #expect(throws: DNS01SolverError.self) { try await solver.present(task("example.test")) }
+        #expect(error?.domain == "example.test")
+        #expect(error?.solver == "exec")
+        #expect(error?.description.contains("/nonexistent/dns-hook") == true, "\(String(describing: error))")
     }
 
     @Test func recordNameAndValueHelpers() throws {

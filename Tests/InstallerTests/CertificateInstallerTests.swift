@@ -115,6 +115,28 @@ struct CertificateInstallerTests {
         }
     }
 
+    @Test(.enabled(if: geteuid() == 0, "chown to another user needs root"))
+    func explicitPathsGiveTheFilesAnotherOwnerAndGroup() throws {
+        // Not the process's own uid and gid, which every new file would get anyway.
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        let nogroup = try #require(getgrnam("nogroup")).pointee.gr_gid
+        #expect(nobody != geteuid() && nogroup != getegid())
+        let target = InstallTarget(
+            fullchain: dir.path + "/srv/fullchain.pem", key: dir.path + "/srv/private/key.pem",
+            owner: "nobody", group: "nogroup", keyMode: 0o640)
+        try install(1, target: target)
+        for file in ["srv/private/key.pem", "srv/fullchain.pem"] {
+            #expect(dir.info(file).st_uid == nobody, "\(file)")
+            #expect(dir.info(file).st_gid == nogroup, "\(file)")
+        }
+        #expect(dir.mode("srv/private/key.pem") == 0o640)
+        // A renewal keeps them.
+        try install(2, target: target)
+        #expect(dir.info("srv/private/key.pem").st_uid == nobody)
+        #expect(dir.info("srv/private/key.pem").st_gid == nogroup)
+        #expect(installed(target: target) == 2)
+    }
+
     @Test func explicitPathsUseKeyModeGroupAndCreateDirectories() throws {
         let group = getegid()
         let groupName = String(cString: getgrgid(group)!.pointee.gr_name)
@@ -179,13 +201,15 @@ struct CertificateInstallerTests {
         #expect(throws: InstallerError.relativePath(certificate: "www", path: "rel/key.pem")) {
             try install(1, target: InstallTarget(fullchain: dir.path + "/f.pem", key: "rel/key.pem"))
         }
-        #expect(throws: (any Error).self) { try install(1, name: "../etc") }
-        #expect(throws: (any Error).self) {
+        let badName = #expect(throws: (any Error).self) { try install(1, name: "../etc") }
+        #expect("\(badName.map { "\($0)" } ?? "")".contains("../etc"), "\(String(describing: badName))")
+        let badOwner = #expect(throws: (any Error).self) {
             try install(
                 1,
                 target: InstallTarget(
                     fullchain: dir.path + "/f.pem", key: dir.path + "/k.pem", owner: "no-such-user-xyz"))
         }
+        #expect("\(badOwner.map { "\($0)" } ?? "")".contains("no-such-user-xyz"), "\(String(describing: badOwner))")
         #expect(dir.entries("") == [])
     }
 }

@@ -502,15 +502,25 @@ extension CertificateMaintainerTests {
     @Test func anAttemptInterruptedByShutdownIsNotAFailure() async throws {
         let h = try MaintainerHarness()
         let spec = h.spec()
-        // Shutdown closes the CA connections under the attempt: its requests fail while the task is cancelled.
-        h.server.scriptNewOrder { _ in FakeACMEServer.problem(503, "serverInternal", "connection closed") }
+        // Shutdown arrives while newOrder is on the wire: the task is cancelled and the CA connections closed under
+        // it, so the request fails.
+        let shutdown = TaskCanceller()
+        h.server.scriptNewOrder { _ in
+            shutdown.cancel()
+            return FakeACMEServer.problem(503, "serverInternal", "connection closed")
+        }
         let maintainer = h.maintainer
+        let (gate, open) = AsyncStream.makeStream(of: Void.self)
         let attempt = Task {
-            while !Task.isCancelled { await Task.yield() }
+            for await _ in gate { break }
             return await maintainer.process(spec, force: false)
         }
-        attempt.cancel()
+        shutdown.set(attempt)
+        open.yield()
         _ = await attempt.value
+        // The attempt was under way (newOrder reached the CA), and the cancellation is what ended it.
+        #expect(h.server.newOrders.count == 1)
+        #expect(attempt.isCancelled)
         let state = await h.state(spec)
         #expect((state?.failureCount ?? 0) == 0)
         #expect(state?.nextAttempt == nil)
@@ -519,4 +529,12 @@ extension CertificateMaintainerTests {
         h.restart()
         #expect(await h.maintainer.firstDue(spec) == h.clock.now())
     }
+}
+
+/// Cancels a task from inside a fake server's handler, as a shutdown would.
+private final class TaskCanceller: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Date, Never>?
+    func set(_ task: Task<Date, Never>) { lock.withLock { self.task = task } }
+    func cancel() { lock.withLock { task }?.cancel() }
 }

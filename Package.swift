@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings
         ),
-        .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ChallengeSolversTests",
             dependencies: [
@@ -180,7 +180,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess"],
+            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -50,16 +50,18 @@ echo "== swift test"
 set +e
 swift test --skip-build 2>&1 | tee "$work/swift-test.log"
 swift_status=${PIPESTATUS[0]}
-# Suites that block the whole cooperative pool run alone (they would upset the timing of everything else).
-echo "== swift test: pool-blocking suites"
-CERTKEEPER_POOL_BLOCKING_TESTS=1 swift test --skip-build --filter 'OffPoolFileIOTests|StopDeadlineTests' 2>&1 |
-    tee "$work/swift-test-pool.log" | grep -E '✘|Test run with'
-pool_status=${PIPESTATUS[0]}
-if ! grep -q 'Test run with 4 tests in 2 suites passed' "$work/swift-test-pool.log"; then
-    echo "the pool-blocking suites did not run all of their 4 tests"
-    pool_status=1
+# Suites that change process-wide state (umask, signals, environment) or block the whole cooperative pool run alone,
+# one test at a time (Tests/TestSupport/IsolatedTests.swift); all of them must have run.
+echo "== swift test: isolated suites"
+isolated_expected=$(cat Tests/*/*IsolatedTests.swift | grep -c '@Test')
+CERTKEEPER_ISOLATED_TESTS=1 swift test --skip-build --no-parallel --filter 'IsolatedTests' 2>&1 |
+    tee "$work/swift-test-isolated.log" | grep -E '✘|Test run with'
+isolated_status=${PIPESTATUS[0]}
+if ! grep -q "Test run with $isolated_expected tests in .* passed" "$work/swift-test-isolated.log"; then
+    echo "the isolated suites did not run and pass all of their $isolated_expected tests"
+    isolated_status=1
 fi
-[[ $pool_status -eq 0 ]] || swift_status=1
+[[ $isolated_status -eq 0 ]] || swift_status=1
 set -e
 
 # The end-to-end scenarios start their own servers (some on the default ports used above).

@@ -12,7 +12,7 @@ import Testing
 
 @Suite("http-01 webroot solver and token validation")
 struct HTTP01WebrootTests {
-    private static func makeTemporaryDirectory() throws -> String {
+    static func makeTemporaryDirectory() throws -> String {
         var base = NSTemporaryDirectory()
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
         var template = Array((base + "/certkeeper-webroot-XXXXXX").utf8CString)
@@ -20,13 +20,13 @@ struct HTTP01WebrootTests {
         return String(cString: try #require(made))
     }
 
-    private static func mode(of path: String) throws -> mode_t {
+    static func mode(of path: String) throws -> mode_t {
         var info = stat()
         try #require(stat(path, &info) == 0)
         return info.st_mode & 0o7777
     }
 
-    private static func task(token: String, keyAuthorization: String? = nil) -> ChallengeTask {
+    static func task(token: String, keyAuthorization: String? = nil) -> ChallengeTask {
         ChallengeTask(
             domain: "www.example.test",
             wildcard: false,
@@ -56,41 +56,6 @@ struct HTTP01WebrootTests {
         #expect(error.domain == "bad.example.test")
         #expect(error.description.contains("bad.example.test"))
         #expect(!error.description.contains("\n"))
-    }
-
-    @Test("present writes exactly the key authorization with mode 0644 even under umask 077; cleanUp removes it")
-    func presentAndCleanUp() async throws {
-        let root = try Self.makeTemporaryDirectory()
-        defer { _ = try? FileManager.default.removeItem(atPath: root) }
-        let webroot = root + "/www/html"
-        let solver = WebrootHTTP01Solver(webroot: webroot)
-        let task = Self.task(token: "tok_EN-123")
-
-        let previous = umask(0o077)
-        var presentError: (any Error)?
-        do { try await solver.present(task) } catch { presentError = error }
-        umask(previous)
-        #expect(presentError == nil)
-
-        let path = webroot + "/.well-known/acme-challenge/tok_EN-123"
-        let contents = try Data(contentsOf: URL(fileURLWithPath: path))
-        #expect(contents == Data("tok_EN-123.thumbprint_0123".utf8))
-        #expect(try Self.mode(of: path) == 0o644)
-        #expect(try Self.mode(of: webroot + "/.well-known/acme-challenge") == 0o755)
-        #expect(try Self.mode(of: webroot + "/.well-known") == 0o755)
-        #expect(try Self.mode(of: webroot) == 0o755)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: webroot + "/.well-known/acme-challenge")
-        #expect(leftovers == ["tok_EN-123"])
-
-        // An unrelated file in the same directory survives cleanUp.
-        let other = webroot + "/.well-known/acme-challenge/other"
-        try Data("keep".utf8).write(to: URL(fileURLWithPath: other))
-
-        try await solver.cleanUp(task)
-        #expect(!FileManager.default.fileExists(atPath: path))
-        #expect(FileManager.default.fileExists(atPath: other))
-        // A second cleanUp (file already gone) is not an error.
-        try await solver.cleanUp(task)
     }
 
     @Test("present replaces an existing token file atomically")

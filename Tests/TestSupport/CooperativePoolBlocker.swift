@@ -14,12 +14,8 @@ public actor OffPoolActor {
 /// call would block them, to prove that the work does not need the pool.
 ///
 /// Blocking the pool stalls every other test of the process meanwhile and upsets the timing-sensitive ones, so the
-/// suites that use it run only in a `swift test` of their own: scripts/test.sh runs them with
-/// `CERTKEEPER_POOL_BLOCKING_TESTS=1` after the main run (``enabled``).
+/// suites that use it are ``IsolatedTests``.
 public enum CooperativePoolBlocker {
-    /// Whether this `swift test` run is the one for pool-blocking suites.
-    public static let enabled = ProcessInfo.processInfo.environment["CERTKEEPER_POOL_BLOCKING_TESTS"] == "1"
-
     /// What happened to the work.
     public enum Outcome: Sendable, Equatable {
         case finished

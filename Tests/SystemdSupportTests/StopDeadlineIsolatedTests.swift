@@ -11,12 +11,8 @@ import Testing
 /// The stop deadline fires from Dispatch threads of its own: with every thread of the cooperative pool blocked (a
 /// hung file system, a stuck library call), a stop signal still ends the process after the grace period, before
 /// systemd's `TimeoutStopSec=` would SIGKILL it and mark the unit failed.
-@Suite(
-    .serialized,
-    .enabled(
-        if: CooperativePoolBlocker.enabled,
-        "blocks the whole cooperative pool: run alone, CERTKEEPER_POOL_BLOCKING_TESTS=1 (scripts/test.sh does)"))
-struct StopDeadlineTests {
+@Suite(.serialized, .enabled(if: IsolatedTests.enabled, Comment(rawValue: IsolatedTests.reason)))
+struct StopDeadlineIsolatedTests {
     @Test func aStopSignalEndsTheProcessWhileEveryPoolThreadIsBlocked() async throws {
         signal(SIGUSR2, SIG_IGN)  // as UnixSignalsSequence does for SIGTERM; only the Dispatch source sees it
         let terminated = DispatchSemaphore(value: 0)

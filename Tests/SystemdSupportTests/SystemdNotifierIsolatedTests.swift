@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import SystemdSupport
@@ -6,9 +7,9 @@ import Testing
     import Glibc
 #endif
 
-/// These tests change the process environment ($NOTIFY_SOCKET, $WATCHDOG_*), so they run serialized.
-@Suite(.serialized)
-struct SystemdNotifierTests {
+/// These tests change the process environment ($NOTIFY_SOCKET, $WATCHDOG_*): isolated.
+@Suite(.serialized, .enabled(if: IsolatedTests.enabled, Comment(rawValue: IsolatedTests.reason)))
+struct SystemdNotifierIsolatedTests {
     /// Binds a datagram socket in a new temporary directory and points $NOTIFY_SOCKET at it.
     private func makeNotifySocket() throws -> (TemporaryDirectory, TestSocket) {
         let directory = try TemporaryDirectory()

@@ -8,12 +8,8 @@ import Testing
 /// The state directory's file I/O runs on Dispatch threads, never on the cooperative pool: with every pool thread
 /// blocked (as a hung file system would block them), the stores still read and write. Before the stores had
 /// executors of their own, each of these stalled until the pool was released.
-@Suite(
-    .serialized,
-    .enabled(
-        if: CooperativePoolBlocker.enabled,
-        "blocks the whole cooperative pool: run alone, CERTKEEPER_POOL_BLOCKING_TESTS=1 (scripts/test.sh does)"))
-struct OffPoolFileIOTests {
+@Suite(.serialized, .enabled(if: IsolatedTests.enabled, Comment(rawValue: IsolatedTests.reason)))
+struct OffPoolFileIOIsolatedTests {
     private func tempDirectory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("offpool-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -21,7 +21,7 @@ Control API (http://127.0.0.1:CONTROL_PORT):
   GET  /health                 -> {"ok": true}
   GET  /stats                  -> counters (see Double.stats)
   POST /reset                  -> clear counters, spent/burned kids, faults, ARI windows, recorded values
-  POST /reset/stats            -> clear counters only
+  POST /reset/stats            -> clear counters only (and the /orders record)
   GET  /spent                  -> {kid: thumbprint}      GET /burned -> [kid, ...]
   POST /eab/burn {"kid": k}    -> make kid unusable (simulates an expired GTS key)
   POST /ari {"certID","start","end","retryAfter"?,"explanationURL"?}     (start/end RFC 3339, or
@@ -29,6 +29,12 @@ Control API (http://127.0.0.1:CONTROL_PORT):
   POST /ari/default {"startOffset": -3600, "endOffset": -60, "retryAfter"?}   DELETE /ari -> clear all
   GET  /ari/requests           -> [certID, ...] in order of GET /renewal-info
   GET  /replaces               -> [certID, ...] from newOrder payloads;  GET /profiles -> [profile, ...]
+  GET  /orders                 -> orders seen at the CA, in creation order: [{"order": path, "opened": t,
+       "closed": t | null, "end": "certificate" | "invalid" | null}], t from the double's time.monotonic().
+       An order opens when Pebble answers newOrder 201 and closes at the first 200 download of its certificate
+       (its URL learned from the order object) or when an order object says "invalid"; both are recorded before
+       the reply goes to the client. /stats has orders_opened, orders_closed, orders_in_flight and
+       orders_in_flight_peak (the most orders open at once, e.g. to observe a client's concurrency limit).
   POST /faults {"path_contains": "newOrder" | "/order-plz" | ..., "kind": K, "count": N,
                 "method"?: "POST", "retryAfter"?: 5}
        K: "500" | "503-retry-after" | "429-rate-limited" | "badNonce" | "drop" | "drop-before".
@@ -205,6 +211,10 @@ class Double:
             self.upstream_status: dict[str, dict[str, int]] = {}
             self.upstream_bad_nonce: dict[str, int] = {}
             self.chaos_counts = {kind: {f: 0 for f in CHAOS_FAULTS} for kind in CHAOS_KINDS}
+            self.orders: dict[str, dict] = {}  # order path -> {"order","opened","closed","end"} (GET /orders)
+            self.order_of_path: dict[str, str] = {}  # finalize or certificate path -> its order path
+            self.orders_in_flight = 0
+            self.orders_in_flight_peak = 0
 
     def reset_all(self) -> None:
         self.reset_stats()
@@ -234,7 +244,52 @@ class Double:
             out["chaos_injected_total"] = sum(sum(v.values()) for v in self.chaos_counts.values())
             out["chaos"] = dict(self.chaos) if self.chaos else None
             out["spent_kids"] = len(self.spent)
+            out["orders_opened"] = len(self.orders)
+            out["orders_closed"] = sum(1 for o in self.orders.values() if o["closed"] is not None)
+            out["orders_in_flight"] = self.orders_in_flight
+            out["orders_in_flight_peak"] = self.orders_in_flight_peak
             return out
+
+    # ---- orders in flight --------------------------------------------------------------------------
+    def track_order(self, resource, kind, method, path, status, up_headers, data: bytes) -> None:
+        """Opens an order at newOrder 201, learns its finalize and certificate paths from the order objects
+        relayed, closes it at the first 200 certificate download or when it turns invalid."""
+        if kind == "cert" and status == 200:
+            with self.lock:
+                self.close_order(self.order_of_path.get(path), "certificate")
+            return
+        if status >= 300:
+            return
+        try:
+            obj = json.loads(data) if data else None
+        except ValueError:
+            return
+        if not isinstance(obj, dict) or "status" not in obj or "identifiers" not in obj:
+            return
+        location = next((v for k, v in up_headers if k.lower() == "location"), None)
+        with self.lock:
+            if resource == "newOrder" and method == "POST" and status == 201 and location:
+                order = urllib.parse.urlsplit(location).path
+                if order not in self.orders:
+                    self.orders[order] = {"order": order, "opened": time.monotonic(), "closed": None, "end": None}
+                    self.orders_in_flight += 1
+                    self.orders_in_flight_peak = max(self.orders_in_flight_peak, self.orders_in_flight)
+            else:
+                order = self.order_of_path.get(path, path)
+            if order not in self.orders:
+                return
+            for key in ("finalize", "certificate"):
+                if isinstance(obj.get(key), str):
+                    self.order_of_path[urllib.parse.urlsplit(obj[key]).path] = order
+            if obj.get("status") == "invalid":
+                self.close_order(order, "invalid")
+
+    def close_order(self, order: str | None, end: str) -> None:
+        """Under self.lock."""
+        entry = self.orders.get(order) if order else None
+        if entry is not None and entry["closed"] is None:
+            entry["closed"], entry["end"] = time.monotonic(), end
+            self.orders_in_flight -= 1
 
     # ---- chaos -------------------------------------------------------------------------------------
     @staticmethod
@@ -619,6 +674,7 @@ class ProxyHandler(http.server.BaseHTTPRequestHandler):
         d.bump("forwarded")
         status, reason, up_headers, data = d.upstream(method, self.path, headers, body)
         d.count_upstream(kind, status, data)
+        d.track_order(resource, kind, method, path, status, up_headers, data)
         out_headers = [(k, v) for k, v in up_headers if k.lower() not in RESPONSE_SKIP]
         data = self.rewrite(resource, method, path, host, status, up_headers, data)
         return Reply(status, data, out_headers, reason), note
@@ -704,6 +760,7 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
                 "/burned": lambda: sorted(d.burned),
                 "/replaces": lambda: list(d.replaces_seen),
                 "/profiles": lambda: list(d.profiles_seen),
+                "/orders": lambda: sorted((dict(o) for o in d.orders.values()), key=lambda o: o["opened"]),
                 "/faults": lambda: [dict(f) for f in d.faults],
                 "/ari/requests": lambda: list(d.ari_requests),
                 "/ari": lambda: {"windows": dict(d.ari_windows), "default": d.ari_default},

@@ -233,6 +233,22 @@ def main() -> int:
     r = c.post(a, order["finalize"], {"csr": b64u(csr.public_bytes(serialization.Encoding.DER))})
     check(r.status == 200, "finalize through the double", (r.status, r.body))
 
+    # --- orders in flight: opened at newOrder 201 (the invalidProfile one never reached Pebble), closed at download
+    st = control("GET", "/stats")
+    check((st["orders_opened"], st["orders_in_flight"], st["orders_in_flight_peak"]) == (1, 1, 1), "one order in flight before the download", st)
+    for _ in range(50):
+        order = c.post(a, order_url, None).json()
+        if order["status"] == "valid":
+            break
+        time.sleep(0.2)
+    r = c.post(a, order.get("certificate", ""), None)
+    check(r.status == 200 and b"BEGIN CERTIFICATE" in r.body, "certificate download through the double", r.status)
+    st = control("GET", "/stats")
+    check((st["orders_opened"], st["orders_closed"], st["orders_in_flight"], st["orders_in_flight_peak"]) == (1, 1, 0, 1), "the download closed the order", st)
+    orders = control("GET", "/orders")
+    check(len(orders) == 1 and orders[0]["order"] == urllib.parse.urlsplit(order_url).path and orders[0]["end"] == "certificate"
+          and orders[0]["closed"] >= orders[0]["opened"], "GET /orders records the order's life", orders)
+
     # --- ARI ------------------------------------------------------------------------------------------
     ri = c.dir["renewalInfo"]
     r = request("GET", ri + "/unknown.AA")

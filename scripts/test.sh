@@ -48,7 +48,7 @@ source "$work/double/env"
 export CERTKEEPER_TEST_WORK=$work
 echo "== swift test"
 set +e
-swift test --skip-build 2>&1 | tee "$work/swift-test.log"
+swift test --skip-build --xunit-output "$work/swift-test.xml" 2>&1 | tee "$work/swift-test.log"
 swift_status=${PIPESTATUS[0]}
 # Suites that change process-wide state (umask, signals, environment) or block the whole cooperative pool run alone,
 # one test at a time (Tests/TestSupport/IsolatedTests.swift); all of them must have run.
@@ -64,9 +64,53 @@ fi
 [[ $isolated_status -eq 0 ]] || swift_status=1
 set -e
 
+# The Pebble, BIND and RFC 2136 suites run only when the servers above are in their environment (.enabled(if:)).
+# Count the tests of each that ran (not skipped) in the xUnit report; under CI (CI=true) a zero count, or any test
+# skipped for want of a CERTKEEPER_TEST_* variable, fails the run.
+echo "== integration tests that ran"
+integration_status=0
+python3 - "$work/swift-test-swift-testing.xml" "${CI:-}" <<'PY' || integration_status=1
+import sys
+import xml.etree.ElementTree as ET
+
+report, ci = sys.argv[1], sys.argv[2] == "true"
+suites = {"Pebble": "PebbleIntegrationTests", "BIND": "BINDIntegrationTests", "RFC 2136": "DNS01RFC2136SolverTests"}
+try:
+    cases = list(ET.parse(report).getroot().iter("testcase"))
+except (OSError, ET.ParseError) as error:
+    print(f"no xUnit report from swift test: {error}")
+    sys.exit(1 if ci else 0)
+ran = {label: 0 for label in suites}
+gated_skips = []
+for case in cases:
+    skipped = case.find("skipped")
+    if skipped is not None:
+        if "CERTKEEPER_TEST_" in (skipped.text or ""):
+            gated_skips.append(f"{case.get('classname')}.{case.get('name')}: {skipped.text}")
+        continue
+    for label, suite in suites.items():
+        if suite in case.get("classname", "").split("."):
+            ran[label] += 1
+print("integration tests run: " + ", ".join(f"{label} {count}" for label, count in ran.items()))
+for skip in gated_skips:
+    print(f"skipped for a missing test environment: {skip}")
+zero = [label for label, count in ran.items() if count == 0]
+if zero or gated_skips:
+    print(("FAIL (CI): " if ci else "warning: ") + "no " + ", ".join(zero) + " integration test ran" if zero else
+          ("FAIL (CI): " if ci else "warning: ") + f"{len(gated_skips)} test(s) skipped for a missing environment")
+    sys.exit(1 if ci else 0)
+PY
+
 # The end-to-end scenarios start their own servers (some on the default ports used above).
 cleanup
 started=()
+
+# The ACME test double's own self-test (its own Pebble and doubles, ports in scripts/testenv/test-acme-double.sh).
+echo "== ACME test double self-test"
+double_status=0
+bash scripts/testenv/test-acme-double.sh "$work/acme-double-selftest" >"$work/acme-double-selftest.log" 2>&1 ||
+    double_status=$?
+grep -E '^(FAIL|test-acme-double:)' "$work/acme-double-selftest.log" || tail -n 20 "$work/acme-double-selftest.log"
 
 echo "== end-to-end"
 passed=0
@@ -93,7 +137,8 @@ bash scripts/fuzz.sh >"$work/fuzz.log" 2>&1 || fuzz_status=$?
 grep -E '^(-- |   |fuzz: )' "$work/fuzz.log" || tail -n 20 "$work/fuzz.log"
 # -- end of fuzzing
 
-if [[ $swift_status -ne 0 || $failed -ne 0 || $fuzz_status -ne 0 ]]; then
+if [[ $swift_status -ne 0 || $failed -ne 0 || $fuzz_status -ne 0 || $integration_status -ne 0 || $double_status -ne 0 ]]; then
     echo "swift test exit status: $swift_status, fuzz exit status: $fuzz_status (log: $work/fuzz.log)"
+    echo "integration counts: $integration_status, test double self-test: $double_status (log: $work/acme-double-selftest.log)"
     exit 1
 fi

@@ -200,43 +200,60 @@ public struct OrderIssuer: Sendable {
             info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf))
     }
 
+    /// How often a finalize or challenge answer lost to a transient fault is looked after and sent again within one
+    /// attempt (each send has the client's own request budget; a drop ends a send at once).
+    public static let resendRounds = 3
+
     /// Finalizes `order`. A failed finalize is followed by a look at the order before anything is sent again: a
-    /// lost reply may hide a finalize the CA carried out (poll it), and a CA that had not yet seen the last
-    /// authorization answers orderNotReady (wait until the order is ready, then finalize once more).
+    /// lost reply may hide a finalize the CA carried out (poll it), a CA that had not yet seen the last
+    /// authorization answers orderNotReady (wait until the order is ready, then finalize once more), and a finalize
+    /// that never arrived is sent again (up to ``resendRounds`` times).
     private func finalize(
         _ order: Order, url: String, csr: [UInt8], account: AccountHandle, client: ACMEClient,
         metadata: Logger.Metadata
     ) async throws -> Order {
+        var lastError: any Error
         do {
             return try await client.finalize(
                 finalizeURL: order.finalize, accountURL: account.url, key: account.key, csrDER: csr)
         } catch {
+            lastError = error
+        }
+        for _ in 0..<Self.resendRounds {
             guard let known = try? await client.fetchOrder(url: url, accountURL: account.url, key: account.key)
-            else { throw error }
+            else { throw lastError }
             switch known.status {
             case .processing, .valid:
                 logger.info(
-                    "finalize failed (\(error)), but order \(url) is already \(known.status); polling it",
+                    "finalize failed (\(lastError)), but order \(url) is already \(known.status); polling it",
                     metadata: metadata)
                 return known
-            case .ready where FailureClassifier.attempt(error) == .retryAttemptSoon:
-                // A transient fault, and the CA did not act on it: send it once more.
+            case .ready where FailureClassifier.attempt(lastError) == .retryAttemptSoon:
+                // A transient fault, and the CA did not act on it: send it again.
                 logger.info(
-                    "finalize failed (\(error)); order \(url) is still ready, finalizing again",
-                    metadata: metadata)
-                return try await client.finalize(
-                    finalizeURL: known.finalize, accountURL: account.url, key: account.key, csrDER: csr)
-            case .pending where (error as? ACMEProblem)?.type == .orderNotReady:
+                    "finalize failed (\(lastError)); order \(url) is still ready, finalizing again", metadata: metadata)
+                do {
+                    return try await client.finalize(
+                        finalizeURL: known.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+                } catch {
+                    lastError = error
+                }
+            case .pending where (lastError as? ACMEProblem)?.type == .orderNotReady:
                 let ready = try await client.pollOrder(
                     url: url, accountURL: account.url, key: account.key, until: [.ready, .processing, .valid],
                     timeout: pollTimeout, waitFirst: true)
                 guard ready.status == .ready else { return ready }
-                return try await client.finalize(
-                    finalizeURL: ready.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+                do {
+                    return try await client.finalize(
+                        finalizeURL: ready.finalize, accountURL: account.url, key: account.key, csrDER: csr)
+                } catch {
+                    lastError = error
+                }
             default:
-                throw error
+                throw lastError
             }
         }
+        throw lastError
     }
 
     private func pendingKey(spec: CertificateSpec, state: inout CertificateState, reuseKeyPEM: String?) async throws
@@ -319,33 +336,45 @@ public struct OrderIssuer: Sendable {
 
     /// Answers a challenge. When the answer fails, the authorization is looked at before anything is sent again: a
     /// lost reply may hide an answer the CA received (the challenge is then processing or valid), and the caller
-    /// polls the authorization as if the answer had arrived.
+    /// polls the authorization as if the answer had arrived; an answer that never arrived is sent again (up to
+    /// ``resendRounds`` times).
     private func respond(
         to challenge: Challenge, authorizationURL: String, account: AccountHandle, client: ACMEClient
     ) async throws {
+        var lastError: any Error
         do {
             try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
+            return
         } catch {
+            lastError = error
+        }
+        let metadata: Logger.Metadata = [LogKey.orderURL: .string(authorizationURL)]
+        for _ in 0..<Self.resendRounds {
             guard
                 let known = try? await client.fetchAuthorization(
                     url: authorizationURL, accountURL: account.url, key: account.key)
-            else { throw error }
-            let received =
-                known.status != .pending
-                || known.challenges.contains { $0.url == challenge.url && $0.status != .pending }
-            guard received || FailureClassifier.attempt(error) == .retryAttemptSoon else { throw error }
-            if received {
+            else { throw lastError }
+            if known.status != .pending
+                || known.challenges.contains(where: { $0.url == challenge.url && $0.status != .pending })
+            {
                 logger.info(
-                    "answering \(challenge.url) failed (\(error)), but the CA has it (\(known.status)); polling",
-                    metadata: [LogKey.orderURL: .string(authorizationURL)])
+                    "answering \(challenge.url) failed (\(lastError)), but the CA has it (\(known.status)); polling",
+                    metadata: metadata)
                 return
             }
-            // Still pending: the answer never arrived; send it once more.
+            guard FailureClassifier.attempt(lastError) == .retryAttemptSoon else { throw lastError }
+            // Still pending: the answer never arrived; send it again.
             logger.info(
-                "answering \(challenge.url) failed (\(error)); the authorization is still pending, answering again",
-                metadata: [LogKey.orderURL: .string(authorizationURL)])
-            try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
+                "answering \(challenge.url) failed (\(lastError)); the authorization is still pending, answering again",
+                metadata: metadata)
+            do {
+                try await client.respond(toChallenge: challenge.url, accountURL: account.url, key: account.key)
+                return
+            } catch {
+                lastError = error
+            }
         }
+        throw lastError
     }
 
     private func cleanUp(_ solver: any ChallengeSolver, _ task: ChallengeTask, metadata: Logger.Metadata) async {

@@ -63,14 +63,12 @@ struct HookRunnerTests {
     @Test func hookPastItsTimeoutDiesFromSIGTERMAndIsLoggedAsError() async throws {
         let hook = try dir.script("slow.sh", "exec sleep 30")
         let recorder = LogRecorder()
-        let started = ContinuousClock.now
         let outcomes = await HookRunner().runDeployHooks(
             [[hook]], certificate: "www", domains: ["www.example.org"], paths: Self.paths, timeout: .milliseconds(200),
             logger: recorder.logger)
-        // SIGTERM works (SIGKILL would only come 5 s later).
-        #expect(ContinuousClock.now - started < .seconds(4))
         let result = try #require(outcomes.first?.result)
         #expect(result.timedOut)
+        // SIGTERM ended it (SIGKILL comes only when SIGTERM does not work); no wall-clock assertion.
         #expect(result.signaled && result.status == SIGTERM)
         #expect(outcomes.first?.succeeded == false)
         #expect(recorder.entries.contains { $0.level == .error && $0.message.contains("timed out") })

@@ -43,7 +43,8 @@ struct ProcessRunnerTests {
         let threads = try Self.count("/proc/self/task")
         for run in 1...20 {
             let elapsed = try await runOnce()
-            #expect(elapsed < .seconds(2), "run \(run) took \(elapsed) while a background child held its pipes")
+            // Far below the 300 s the child holds the pipes: it proves no wait for the child, not a speed.
+            #expect(elapsed < .seconds(30), "run \(run) took \(elapsed) while a background child held its pipes")
         }
         // A small allowance for other suites running alongside; a leak is two pipe descriptors (and a thread) per run.
         let leakedPipes = try Self.openPipes() - pipes

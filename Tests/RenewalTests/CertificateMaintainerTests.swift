@@ -191,10 +191,10 @@ import Testing
         let h = try MaintainerHarness()
         let spec = h.spec(challenge: Self.answeredByTrue)
         h.server.scriptAuthorizations()
-        // finalize fails past the request budget (1 + 6 sends), and again when sent once more after a look at the
-        // order: the attempt ends, soon retried.
+        // finalize fails past the request budget (1 + 6 sends), and again each time it is sent again after a look
+        // at the order: the attempt ends, soon retried.
         h.server.injectFault(
-            "/finalize/", count: 2 * (1 + FailureClassifier.maxTransientRetries),
+            "/finalize/", count: (1 + OrderIssuer.resendRounds) * (1 + FailureClassifier.maxTransientRetries),
             .respond(FakeACMEServer.problem(503, "serverInternal", "maintenance")))
         let start = h.clock.now()
         let next = await h.maintainer.process(spec, force: false)
@@ -231,14 +231,15 @@ import Testing
         let h = try MaintainerHarness()
         let spec = h.spec(challenge: Self.answeredByTrue)
         h.server.scriptAuthorizations()
-        h.server.injectFault("/chall/", count: 1, .dropBefore)
-        h.server.injectFault("/finalize/", count: 1, .dropBefore)
+        // Lost three times in a row: each time the look shows the CA never got it, so it is sent again.
+        h.server.injectFault("/chall/", count: 3, .dropBefore)
+        h.server.injectFault("/finalize/", count: 3, .dropBefore)
         _ = await h.maintainer.process(spec, force: false)
         let lastError = await h.state(spec)?.lastError
         #expect(h.installed(spec) != nil, "\(lastError ?? "")")
         #expect(h.server.newOrders.count == 1)
-        #expect(h.server.answeredChallenges.count == 2)
-        #expect(h.server.count("/finalize/") == 2)
+        #expect(h.server.answeredChallenges.count == 4)
+        #expect(h.server.count("/finalize/") == 4)
         #expect(await h.state(spec)?.failureCount == 0)
     }
 

@@ -146,12 +146,12 @@ extension ACMEClient {
         return (try decode(Authorization.self, response, url: url), retryAfter(response))
     }
 
-    /// The first poll waits ``firstPollDelay`` (a fast CA has finished by then), each later one twice as long, up
-    /// to the CA's `Retry-After` (clamped to 1...30 s) or, without one, ``defaultPollCeiling``.
+    /// Until the CA says otherwise, the first poll waits ``firstPollDelay`` (a fast CA has finished by then) and each
+    /// later one twice as long, up to ``defaultPollCeiling``. Once the CA sends `Retry-After`, that is the wait
+    /// (clamped to 1...30 s), as RFC 8555 §7.4 asks.
     public static func pollDelay(poll: Int, retryAfter: Duration?) -> Duration {
-        let ceiling = retryAfter.map { min(max($0, .seconds(1)), .seconds(30)) } ?? defaultPollCeiling
-        let grown = firstPollDelay * (1 << min(poll, 10))
-        return min(grown, ceiling)
+        if let retryAfter { return min(max(retryAfter, .seconds(1)), .seconds(30)) }
+        return min(firstPollDelay * (1 << min(poll, 10)), defaultPollCeiling)
     }
 
     /// The wait before the first poll.

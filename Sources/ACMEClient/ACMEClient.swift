@@ -109,8 +109,8 @@ public actor ACMEClient {
         var nonceFromError: String?
         var freshConnection = false
         while true {
-            // A retry is never sent for an attempt that was cancelled (shutdown, its deadline).
-            if budget.badNonceRetries + budget.transientFaults > 0 { try Task.checkCancellation() }
+            // Nothing is sent for an attempt that was cancelled (shutdown, its deadline).
+            try Task.checkCancellation()
             let nonce: String
             if let fromError = nonceFromError {
                 nonce = fromError
@@ -146,6 +146,8 @@ public actor ACMEClient {
                     nonceFromError = fresh
                 }
                 logger.debug("badNonce, retrying", metadata: ["url": "\(url)", "retry": "\(budget.badNonceRetries)"])
+                let pause = FailureClassifier.badNonceDelay(retry: budget.badNonceRetries)
+                if pause > .zero { try await sleeper(pause) }
             case .retryRequestAfter(let delay):
                 budget.transientFaults += 1
                 logger.debug(
@@ -164,7 +166,7 @@ public actor ACMEClient {
         var budget = FailureClassifier.RequestBudget(started: now())
         var request = request
         while true {
-            if budget.transientFaults > 0 { try Task.checkCancellation() }
+            try Task.checkCancellation()
             let response: HTTPResponseData
             do {
                 response = try await transportSend(request, budget: &budget)

@@ -28,6 +28,13 @@ public enum FailureClassifier {
     /// The longest `Retry-After` waited for inside one request; a longer one ends the attempt.
     public static let maxRequestRetryAfter: Duration = .seconds(10)
 
+    /// The wait before `badNonce` retry `n` (1-based): none for the first four (a nonce lost to a busy CA), then
+    /// 50 ms doubling to 1 s, so a CA or proxy that rejects every nonce is not hammered for 30 s.
+    public static func badNonceDelay(retry: Int) -> Duration {
+        guard retry > 4 else { return .zero }
+        return min(.milliseconds(50 << min(retry - 5, 5)), .seconds(1))
+    }
+
     /// The wait before transient retry `n` (1-based): 0.25 s doubling, at most 8 s.
     public static func transientDelay(retry: Int) -> Duration {
         .milliseconds(250 << max(0, min(retry - 1, 5)))
@@ -78,7 +85,8 @@ public enum FailureClassifier {
         case let clientError as ACMEClientError: return clientErrorDisposition(clientError)
         case let transportError as HTTPTransportError: return transportDisposition(transportError)
         case let classified as any ClassifiedFailure: return classified.failureDisposition
-        case is CancellationError: return .retryAttemptSoon
+        case is CancellationError: return .retryAttemptSoon  // shutdown or the job deadline; never resent
+
         default: return .backOff
         }
     }

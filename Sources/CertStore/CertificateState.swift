@@ -17,6 +17,9 @@ public struct CertificateState: Codable, Sendable, Hashable {
     public var orderKeyType: KeyType?
     /// Consecutive failed attempts since the last success.
     public var failureCount: Int
+    /// How many of those ended with a transient fault (the short ladder); the rest were refusals (the long ladder).
+    /// Absent in state files written before it existed: read as 0.
+    public var transientFailureCount: Int?
     /// The last error, as shown to the operator (never secrets).
     public var lastError: String?
     /// The ACME problem type of the last error, if any (`urn:ietf:params:acme:error:...`).

@@ -79,8 +79,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
 
     /// Shuts the underlying HTTP client down.
     public func shutdown() async throws {
-        try await client.shutdown()
+        // Both, even when the first fails (an HTTPClient not shut down traps in deinit in debug builds).
+        var firstError: (any Error)?
+        do { try await client.shutdown() } catch { firstError = error }
         try await freshClient.shutdown()
+        if let firstError { throw firstError }
     }
 
     /// Which roots the TLS configuration trusts.

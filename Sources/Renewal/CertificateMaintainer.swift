@@ -51,12 +51,18 @@ public struct CertificateMaintainer: CertificateWorker {
         guard let state = try? await stateStore.load(name: spec.name), let next = state.nextCheck else { return now }
         // A spec edited while the daemon was down is reconciled at once.
         if state.specFingerprint != Self.fingerprint(spec) { return now }
+        // Parked until the configuration changes: a start or a reload re-reads it, so try again now (the operator
+        // may have fixed the spec, the account settings or the EAB key in any file).
+        if next == .distantFuture { return now }
         return next
     }
 
     public func batchFinished() async {
         await reloads.flush()
     }
+
+    /// Consecutive transient faults after which they are logged as errors and `on_failure` hooks run.
+    public static let transientFailuresBeforeAlert = 3
 
     /// Held per certificate while it is processed: another daemon on the same state directory waits its turn.
     public var locks: any LockManager
@@ -177,6 +183,7 @@ public struct CertificateMaintainer: CertificateWorker {
             state.orderDomains = nil
             state.orderKeyType = nil
             state.failureCount = 0
+            state.transientFailureCount = nil
             state.lastError = nil
             state.lastErrorType = nil
             state.nextAttempt = nil
@@ -235,38 +242,46 @@ public struct CertificateMaintainer: CertificateWorker {
         let retryAfter = problem?.retryAfter.map { Double($0.components.seconds) }
         let window = installed.map { ($0.notBefore, $0.notAfter) }
         let disposition = FailureClassifier.attempt(error)
+        // Each ladder climbs with its own count, so an hour of CA outage does not make the next refusal wait a day.
+        let transient = (state.transientFailureCount ?? 0) + (disposition == .retryAttemptSoon ? 1 : 0)
+        state.transientFailureCount = transient
+        let refusals = max(state.failureCount - transient, 1)
         let delay: TimeInterval
         let kind: String
         switch disposition {
         case .retryAttemptSoon:
             // A transient fault: soon, and the next attempt continues the same order (it stays in the state).
             delay = RenewalPolicy.transientRetryDelay(
-                failureCount: state.failureCount, retryAfter: retryAfter, installed: window, now: now,
-                random: &generator)
+                failureCount: transient, retryAfter: retryAfter, installed: window, now: now, random: &generator)
             kind = "transient fault"
         case .waitForReload:
             delay = RenewalPolicy.nextAttemptDelay(
-                failureCount: state.failureCount, retryAfter: retryAfter, installed: window, now: now,
-                random: &generator)
+                failureCount: refusals, retryAfter: retryAfter, installed: window, now: now, random: &generator)
             kind = "waits for a configuration change and `systemctl reload certkeeper`"
         case .backOff, .retryRequestNow, .retryRequestAfter:
             delay = RenewalPolicy.nextAttemptDelay(
-                failureCount: state.failureCount, retryAfter: retryAfter, installed: window, now: now,
-                random: &generator)
+                failureCount: refusals, retryAfter: retryAfter, installed: window, now: now, random: &generator)
             kind = "refused"
         }
         let waitsForReload = disposition == .waitForReload
         let next = now.addingTimeInterval(delay)
-        state.nextAttempt = next
+        // Parked: no backoff time; the next start or reload tries again (firstDue), whatever the ladder says.
+        state.nextAttempt = waitsForReload ? nil : next
+        // A transient fault is worth an operator's attention (error level, on_failure hooks) once it persists or the
+        // certificate nears its end; a single dropped connection is not.
+        let urgent =
+            disposition != .retryAttemptSoon || transient >= Self.transientFailuresBeforeAlert
+            || installed.map { now >= RenewalPolicy.lastTenthStart(notBefore: $0.notBefore, notAfter: $0.notAfter) }
+                ?? false
         var fields = metadata.merging(CertkeeperEvent.renewalFailed.metadata) { $1 }
         if let problem { fields[LogKey.problemType] = .string(problem.type.rawValue) }
         let when = waitsForReload ? "next try after a reload" : "next try \(next)"
         logger.log(
-            level: disposition == .retryAttemptSoon ? .warning : .error,
+            level: urgent ? .error : .warning,
             "renewal failed (attempt \(state.failureCount), \(kind), \(when)): \(message); the installed certificate, if any, stays in place",
             metadata: fields)
         await save(&state, spec: spec, next: waitsForReload ? .distantFuture : next)
-        if !spec.hooks.onFailure.isEmpty {
+        if urgent, !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(
                 spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: message,
                 timeout: .seconds(spec.hooks.timeoutSeconds), logger: logger)

@@ -34,8 +34,9 @@ extension AccountError: ClassifiedFailure {
 }
 
 extension JobTimeoutError: ClassifiedFailure {
-    /// A hung CA, DNS server or hook: the next attempt continues the same order soon.
-    public var failureDisposition: FailureDisposition { .retryAttemptSoon }
+    /// A CA, DNS server or hook that hung for the whole job deadline is no blip: the long ladder, logged as an error
+    /// with `on_failure` hooks (the next attempt still continues the same order).
+    public var failureDisposition: FailureDisposition { .backOff }
 }
 
 extension CertStoreError: ClassifiedFailure {

@@ -112,7 +112,17 @@ public struct OrderIssuer: Sendable {
             let storedKey = (try? await stateStore.pendingKey(name: spec.name) ?? nil)
                 .flatMap { try? SigningKey(pemRepresentation: $0) }
             let keyUsable = storedKey?.keyType == spec.keyType
-            if let existing = try? await client.fetchOrder(url: known, accountURL: account.url, key: account.key),
+            let existing: Order?
+            do {
+                existing = try await client.fetchOrder(url: known, accountURL: account.url, key: account.key)
+            } catch  where FailureClassifier.attempt(error) == .retryAttemptSoon {
+                // The look itself met a transient fault: the order may well be usable; never open a second one
+                // because of that. The attempt ends and the next one looks again.
+                throw error
+            } catch {
+                existing = nil  // a definite answer (gone, refused): a new order
+            }
+            if let existing,
                 [.pending, .ready].contains(existing.status)
                     || ([.processing, .valid].contains(existing.status) && keyUsable)
             {
@@ -220,6 +230,7 @@ public struct OrderIssuer: Sendable {
             lastError = error
         }
         for _ in 0..<Self.resendRounds {
+            try Task.checkCancellation()
             guard let known = try? await client.fetchOrder(url: url, accountURL: account.url, key: account.key)
             else { throw lastError }
             switch known.status {
@@ -350,6 +361,7 @@ public struct OrderIssuer: Sendable {
         }
         let metadata: Logger.Metadata = [LogKey.orderURL: .string(authorizationURL)]
         for _ in 0..<Self.resendRounds {
+            try Task.checkCancellation()
             guard
                 let known = try? await client.fetchAuthorization(
                     url: authorizationURL, accountURL: account.url, key: account.key)

@@ -95,16 +95,16 @@ import Testing
             .pollAuthorization(
                 url: "https://ca.test/authz/1", accountURL: Self.account, key: key, timeout: .seconds(60))
         #expect(result.status == .valid)
-        // The first poll after tens of milliseconds, then doubling; Retry-After is the ceiling, not the first wait.
-        #expect(recorder.sleeps == [.milliseconds(50), .milliseconds(100)])
+        // The CA's Retry-After is waited; without one, the next poll comes after tens of milliseconds.
+        #expect(recorder.sleeps == [.seconds(5), .milliseconds(100)])
         #expect(
-            (0..<9).map { ACMEClient.pollDelay(poll: $0, retryAfter: .seconds(5)) } == [
+            (0..<9).map { ACMEClient.pollDelay(poll: $0, retryAfter: nil) } == [
                 .milliseconds(50), .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800),
                 .milliseconds(1600), .milliseconds(3200), .seconds(5), .seconds(5),
             ])
-        #expect(ACMEClient.pollDelay(poll: 20, retryAfter: nil) == ACMEClient.defaultPollCeiling)
+        #expect(ACMEClient.pollDelay(poll: 0, retryAfter: .seconds(3)) == .seconds(3))
         #expect(ACMEClient.pollDelay(poll: 20, retryAfter: .seconds(3600)) == .seconds(30))
-        #expect(ACMEClient.pollDelay(poll: 0, retryAfter: .zero) == .milliseconds(50))
+        #expect(ACMEClient.pollDelay(poll: 0, retryAfter: .zero) == .seconds(1))
 
         let stuck = ScriptedTransport { _, _ in ScriptedTransport.json(200, Self.order("processing")) }
         let recorder2 = SleepRecorder()

@@ -72,20 +72,28 @@ import Testing
     }
 
     @Test func badNonceIsRetriedForThirtySecondsNotAFixedCount() async throws {
-        // A CA that rejects every nonce, and a clock that moves one second per look: retries stop once 30 s have
-        // passed since the request was first sent, well before the count cap.
-        let transport = ScriptedTransport { _, _ in ScriptedTransport.problem(400, "badNonce", "again") }
-        let clock = SteppingClock(step: 1)
+        // A CA that rejects every nonce and takes one second per request: retries stop once 30 s have passed since
+        // the request was first sent, well before the count cap; after the first four they pause a little.
+        let clock = SteppingClock(step: 0)
+        let transport = ScriptedTransport { _, _ in
+            clock.advance(by: 1)
+            return ScriptedTransport.problem(400, "badNonce", "again")
+        }
+        let recorder = SleepRecorder()
         let client = ACMEClient(
-            directoryURL: "\(ScriptedTransport.base)/dir", transport: transport, sleeper: SleepRecorder().sleeper,
+            directoryURL: "\(ScriptedTransport.base)/dir", transport: transport, sleeper: recorder.sleeper,
             now: clock.now)
+        let key = try SigningKey.generate(.ecdsaP256)
+        let started = clock.now()
         await #expect {
-            try await client.newAccount(key: try .generate(.ecdsaP256))
+            try await client.newAccount(key: key)
         } throws: { error in
             (error as? ACMEProblem)?.type == .badNonce
         }
-        let posts = transport.posts.count
-        #expect(posts > 10 && posts <= 31, "posts: \(posts)")
+        #expect(clock.now().timeIntervalSince(started) == 30)
+        #expect(transport.posts.count == 30)
+        #expect(recorder.sleeps.first == .milliseconds(50))
+        #expect(recorder.sleeps.allSatisfy { $0 <= .seconds(1) })
     }
 
     @Test func serverErrorsAreRetriedWithBoundedBackoff() async throws {

@@ -102,6 +102,11 @@ final class SteppingClock: Sendable {
         self.box = NIOLockedValueBox(start)
     }
 
+    /// Moves the clock without reading it (a request that takes time).
+    func advance(by seconds: TimeInterval) {
+        box.withLockedValue { $0 = $0.addingTimeInterval(seconds) }
+    }
+
     var now: @Sendable () -> Date {
         { [box, step] in
             box.withLockedValue { current in

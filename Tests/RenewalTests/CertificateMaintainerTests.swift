@@ -90,6 +90,8 @@ import Testing
         let start = h.clock.now()
         let job = Task { await h.maintainer.process(spec, force: true) }
         await h.clock.waitForSleeper(until: start.addingTimeInterval(1800))
+        // The deadline is set; time moves only once newOrder is on the wire (and hangs there).
+        #expect(await settle { h.server.newOrders.count == 1 })
         h.clock.advance(to: start.addingTimeInterval(1800))
         // Bounded by the time limit: cancelling the test cancels the attempt, which then shows no failure.
         let next = await withTaskCancellationHandler {
@@ -273,6 +275,61 @@ import Testing
         h.server.tamperChains(nil)
         _ = await h.maintainer.process(spec, force: true)
         #expect(h.installed(spec) != nil)
+    }
+
+    @Test func aCertificateParkedUntilAReloadIsTriedAgainAfterARestart() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(403, "userActionRequired", "accept the new terms") }
+        #expect(await h.maintainer.process(spec, force: false) == .distantFuture)
+        #expect(await h.maintainer.firstDue(spec) == h.clock.now())  // a reload re-plans with firstDue
+        // The operator fixes it (here: the CA stops refusing) and restarts: planned at once, and issued.
+        h.server.scriptNewOrder(nil)
+        h.restart()
+        #expect(await h.maintainer.firstDue(spec) == h.clock.now())
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.installed(spec) != nil)
+    }
+
+    @Test func anOutageDoesNotMakeTheNextRefusalWaitADay() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        // Six transient failures in a row (a CA outage of about ten minutes)...
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(500, "serverInternal", "outage") }
+        for _ in 1...6 {
+            let next = await h.maintainer.process(spec, force: false)
+            h.clock.advance(to: next)
+        }
+        // ...then the first refusal: the long ladder starts at its first rung (a minute), not at its seventh.
+        h.server.scriptNewOrder { _ in FakeACMEServer.problem(400, "rejectedIdentifier", "not today") }
+        let now = h.clock.now()
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(next.timeIntervalSince(now) >= 48 && next.timeIntervalSince(now) <= 72)
+        let state = try #require(await h.state(spec))
+        #expect(state.failureCount == 7 && state.transientFailureCount == 6)
+    }
+
+    @Test func aTransientFaultOnTheLookAtAKnownOrderNeverOpensASecondOrder() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec(challenge: Self.answeredByTrue)
+        h.server.scriptAuthorizations()
+        // Attempt 1 ends with the order ready but not finalized.
+        let budget = 1 + FailureClassifier.maxTransientRetries
+        h.server.injectFault(
+            "/finalize/", count: (1 + OrderIssuer.resendRounds) * budget,
+            .respond(FakeACMEServer.problem(503, "serverInternal", "maintenance")))
+        h.clock.advance(to: await h.maintainer.process(spec, force: false))
+        #expect(await h.state(spec)?.orderURL != nil)
+        // Attempt 2: the look at the known order fails past its budget; that is no reason for a new order.
+        h.server.injectFault(
+            "/order/", count: budget, .respond(FakeACMEServer.problem(500, "serverInternal", "database")))
+        h.clock.advance(to: await h.maintainer.process(spec, force: false))
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.installed(spec) == nil)
+        // Attempt 3 continues it.
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.installed(spec) != nil)
+        #expect(h.server.newOrders.count == 1)
     }
 
     @Test func retryAfterFromTheCAIsHonoured() async throws {

@@ -101,7 +101,7 @@ import Testing
             (AccountError.contactRequired(account: "a", ca: "c"), .waitForReload),
             (AccountError.eabRequired(account: "a", ca: "c"), .waitForReload),
             (AccountError.secretUnreadable(what: "w", reason: "r"), .backOff),
-            (JobTimeoutError(certificate: "c", timeout: 1800), .retryAttemptSoon),
+            (JobTimeoutError(certificate: "c", timeout: 1800), .backOff),
             (CertStoreError.lockBusy(name: "n", path: "p", waited: .seconds(60)), .retryAttemptSoon),
             (CertStoreError.io(operation: "write", path: "p", errno: 28), .backOff),
             (CertStoreError.corrupt(path: "p", reason: "r"), .backOff),

@@ -76,7 +76,18 @@ public enum ControlClient {
         let line: [UInt8]?
         do {
             line = try await connection.executeThenClose { inbound, outbound in
-                try await outbound.write(ControlLineIO.encodeLine(request))
+                // A daemon that refuses this peer answers at once and closes without reading the request, so the
+                // write may fail on a closed channel: its answer is already there to read.
+                do {
+                    try await outbound.write(ControlLineIO.encodeLine(request))
+                } catch {
+                    if let answer = try? await ControlLineIO.readLine(
+                        from: inbound, limit: 16 * 1024 * 1024, timeout: .seconds(1))
+                    {
+                        return answer
+                    }
+                    throw error
+                }
                 return try await ControlLineIO.readLine(from: inbound, limit: 16 * 1024 * 1024, timeout: timeout)
             }
         } catch ControlLineIO.ReadError.timedOut {

@@ -81,3 +81,34 @@ start_pebble_block() {
     # shellcheck disable=SC1091
     source "$dir/env"
 }
+
+# settled DESCRIPTION QUIET MAX COMMAND...: run COMMAND (it prints a value: a counter, a line count) every 0.25 s until
+# its output has stayed the same for QUIET seconds, then print that value. Returns 1 when it keeps changing (or COMMAND
+# keeps failing) for MAX seconds. For exact counts and "nothing more happened" checks: a bounded quiet period measured
+# by the count itself, after waiting for the event that proves the thing being counted happened, never a fixed sleep.
+settled() {
+    local what=$1 quiet_s=$2 max_s=$3 quiet max start now changed value last
+    quiet=$(awk -v s="$quiet_s" 'BEGIN { printf "%d", s * 1000000 }')
+    max=$(awk -v s="$max_s" 'BEGIN { printf "%d", s * 1000000 }')
+    shift 3
+    start=${EPOCHREALTIME/./}
+    last=$("$@" 2>/dev/null) || last="<command failed>"
+    changed=$start
+    while :; do
+        sleep 0.25
+        now=${EPOCHREALTIME/./}
+        value=$("$@" 2>/dev/null) || value="<command failed>"
+        if [[ $value != "$last" ]]; then
+            last=$value
+            changed=$now
+        fi
+        if ((now - changed >= quiet)) && [[ $last != "<command failed>" ]]; then
+            printf '%s\n' "$last"
+            return 0
+        fi
+        if ((now - start >= max)); then
+            echo "timed out after $max_s s waiting for $what to stay unchanged for $quiet_s s (last value: $last)" >&2
+            return 1
+        fi
+    done
+}

@@ -10,6 +10,9 @@
 #  e. backoff: a failing validation backs off (persisted across restart); --force retries; 429 Retry-After 3600
 #     is honoured; on_failure hooks get CERTKEEPER_ERROR.
 #
+# Exact counts and "nothing more happened" checks come after the event that proves the work was done (the install
+# recorded in state.json, a log line) and a quiet period measured by the count itself (`settled`), never a sleep.
+#
 # Usage: scripts/e2e/renewal.sh WORKDIR      (servers on 127.0.0.x; ports: Pebble 14800/15800, challtestsrv
 #        8855/8853, http-01 5802, tls-alpn 5801, double 14843/14880)
 set -euo pipefail
@@ -104,13 +107,37 @@ print(b64(aki) + "." + b64(raw))
 PY
 }
 installed() { [[ -s $work/state/live/$1/fullchain.pem ]]; }
+# committed NAME...: each state.json records its install (lastIssued set, no order in flight).
+committed() {
+    python3 - "$work/state/certs" "$@" <<'PY'
+import json, os, sys
+for name in sys.argv[2:]:
+    try:
+        state = json.load(open(os.path.join(sys.argv[1], name, "state.json")))
+    except (OSError, ValueError):
+        sys.exit(1)
+    if not state.get("lastIssued") or state.get("orderURL"):
+        sys.exit(1)
+PY
+}
+# ca_quiet: wait until the double's request count has not changed for 2 s (the daemon is done talking to the CA).
+ca_quiet() { settled "the double's request count" 2 90 stat_of requests_total >/dev/null || fail "the daemon kept talking to the CA"; }
 count_installed() { local n=0 f; for f in "$work"/state/live/*/fullchain.pem; do [[ -s $f ]] && n=$((n + 1)); done; echo "$n"; }
 all_installed() { local n; for n in "$@"; do installed "$n" || return 1; done; }
 
+started_count() { grep -c 'certkeeper .* started: ' "$log" 2>/dev/null || true; }
+# daemon_answers: this daemon logged its start line and answers `status` over its control socket ("live": true;
+# `status` falls back to reading from disk, with "live": false, when no daemon answers).
+daemon_answers() {
+    kill -0 "$daemon_pid" 2>/dev/null && (($(started_count) > started_before)) &&
+        "$bin" status --json | python3 -c 'import json, sys; sys.exit(0 if json.load(sys.stdin)["live"] is True else 1)'
+}
 start_daemon() {
+    started_before=$(started_count)
     "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >>"$log" 2>&1 &
     daemon_pid=$!
-    wait_for "the daemon's control socket" 60 "$bin" status --json >/dev/null || fail "daemon did not come up"
+    wait_for "the daemon (pid $daemon_pid) to start and answer on its control socket" 60 daemon_answers ||
+        fail "daemon did not come up"
 }
 stop_daemon() {
     if [[ -n $daemon_pid ]]; then
@@ -152,7 +179,8 @@ t1=$(date +%s.%N)
 wall=$(python3 -c "print(f'{$t1 - $t0:.1f}')")
 echo "   100 certificates issued in ${wall}s (max_concurrent_orders default)"
 check "100 certificates under live/" [ "$(count_installed)" -eq 100 ]
-sleep 1 # let the last state files land
+wait_for "the 100 installs recorded in state.json" 60 committed $(seq -f 'x%g' 1 100) || fail "not every install was recorded"
+ca_quiet
 check "double saw exactly 100 newOrder (got $(stat_of new_order))" [ "$(stat_of new_order)" -eq 100 ]
 check "double saw exactly 100 finalize (got $(stat_of finalize))" [ "$(stat_of finalize)" -eq 100 ]
 verify_all() {
@@ -196,9 +224,15 @@ for n in h1 h2 h3; do spec_http "$n" "$n.renew.test" "$hooks_toml"; done
 start_daemon
 wait_for "h1, h2, h3 installed" 120 all_installed h1 h2 h3 || fail "hook certificates not installed"
 wait_for "the systemctl call" 20 test -s "$work/systemctl.calls" || fail "systemctl was never called"
-sleep 2 # a second (wrong) call would land now
+deploy_calls() { [[ $(wc -l <"$work/hooks/deploy.calls") -ge 3 ]]; }
+wait_for "the three deploy hooks" 20 deploy_calls || fail "the deploy hook did not run for h1, h2 and h3"
+# The batch is done when its reload journal is gone; then the call count must stay put.
+wait_for "the reload journal to be cleared" 20 bash -c "! test -e '$work/state/pending-reloads.json'" ||
+    fail "pending-reloads.json was never cleared"
+systemctl_count() { wc -l <"$work/systemctl.calls"; }
+systemctl_calls=$(settled "the systemctl call count" 2 30 systemctl_count) || fail "the systemctl call count kept changing"
 check "exactly one systemctl call for the batch (calls: $(tr '\n' ';' <"$work/systemctl.calls"))" \
-    [ "$(wc -l <"$work/systemctl.calls")" -eq 1 ]
+    [ "$systemctl_calls" -eq 1 ]
 check "the call is 'reload-or-restart demo.service'" grep -qx 'reload-or-restart demo.service' "$work/systemctl.calls"
 check "deploy hook ran once per certificate" [ "$(wc -l <"$work/hooks/deploy.calls")" -eq 3 ]
 check "deploy hook got CERTKEEPER_NAME/DOMAINS/FULLCHAIN/KEY" \
@@ -212,7 +246,8 @@ spec_http ari-past ari-past.renew.test
 spec_http ari-future ari-future.renew.test
 "$bin" reload >/dev/null || fail "reload failed"
 wait_for "ari-past and ari-future installed" 120 all_installed ari-past ari-future || fail "ARI certificates not installed"
-sleep 1
+wait_for "their installs recorded" 30 committed ari-past ari-future || fail "the ARI installs were not recorded"
+ca_quiet
 past_id=$(ari_cert_id "$work/state/live/ari-past/fullchain.pem")
 future_id=$(ari_cert_id "$work/state/live/ari-future/fullchain.pem")
 past_serial=$(serial_of "$work/state/live/ari-past/fullchain.pem")
@@ -225,6 +260,8 @@ reset_stats
 "$bin" renew ari-past >/dev/null || fail "renew ari-past was refused"
 renewed() { [[ $(serial_of "$work/state/live/ari-past/fullchain.pem") != "$past_serial" ]]; }
 wait_for "ari-past renewed" 60 renewed || fail "ari-past was not renewed after a past ARI window + renew"
+wait_for "the renewal recorded" 30 committed ari-past || fail "ari-past's renewal was not recorded"
+ca_quiet
 ari_requests=$(curl -fsS "$ctl/ari/requests")
 check "renewalInfo fetched for ari-past's certID" grep -qF "\"$past_id\"" <<<"$ari_requests"
 check "renewalInfo fetched for ari-future's certID" grep -qF "\"$future_id\"" <<<"$ari_requests"
@@ -245,13 +282,16 @@ post_json /faults '{"path_contains": "finalize", "kind": "drop", "count": 1}'
 spec_http faulty faulty.renew.test
 "$bin" reload >/dev/null || fail "reload failed"
 wait_for "faulty installed" 120 installed faulty || fail "faulty was not issued despite only transient faults"
-sleep 1
+wait_for "faulty's install recorded" 30 committed faulty || fail "faulty's install was not recorded"
+ca_quiet
 check "all four injected faults were hit (faults_injected=$(stat_of faults_injected))" [ "$(stat_of faults_injected)" -eq 4 ]
 check "no injected fault left pending" [ "$(curl -fsS "$ctl/faults")" = "[]" ]
 check "faulty: state failureCount 0" [ "$(state_field faulty failureCount)" = "0" ]
 check "faulty: no order left in flight" [ -z "$(state_field faulty orderURL)" ]
 check "the lost finalize reply was recovered by polling the known order" \
-    grep -qE 'finalize failed .*orderNotReady.* is already (processing|valid); polling it.*cert=faulty' "$log"
+    grep -qE 'finalize failed .* is already (processing|valid); polling it.*cert=faulty' "$log"
+check "finalize was not resent after the lost reply (3 POSTs: 503, badNonce, dropped; got $(stat_of finalize))" \
+    [ "$(stat_of finalize)" -eq 3 ]
 check "faulty: no renewal-failed event logged" bash -c "! grep -q 'renewal failed.*cert=faulty' '$log'"
 
 reset_stats
@@ -259,7 +299,8 @@ post_json /faults '{"path_contains": "newOrder", "kind": "drop", "count": 1}'
 spec_http lostorder lostorder.renew.test
 "$bin" reload >/dev/null || fail "reload failed"
 wait_for "lostorder installed" 120 installed lostorder || fail "lostorder was not issued after a lost newOrder reply"
-sleep 1
+wait_for "lostorder's install recorded" 30 committed lostorder || fail "lostorder's install was not recorded"
+ca_quiet
 check "the lost newOrder reply was injected" [ "$(stat_of faults_injected)" -eq 1 ]
 check "lostorder: one certificate installed (one leaf in fullchain)" \
     [ "$(openssl crl2pkcs7 -nocrl -certfile "$work/state/live/lostorder/fullchain.pem" | openssl pkcs7 -print_certs -noout | grep -c 'subject=.*lostorder' || true)" -eq 1 ]
@@ -283,7 +324,8 @@ check "the order URL is persisted" [ -n "$(state_field resume orderURL)" ]
 order_url=$(state_field resume orderURL)
 start_daemon
 wait_for "resume installed" 120 installed resume || fail "resume was not installed after the restart"
-sleep 1
+wait_for "resume's install recorded" 30 committed resume || fail "resume's install was not recorded"
+ca_quiet
 check "the restart logged 'continuing order' for that order" grep -qF "continuing order $order_url" "$log"
 check "newOrder stays 1 (got $(stat_of new_order))" [ "$(stat_of new_order)" -eq 1 ]
 check "finalize stays 1 (got $(stat_of finalize))" [ "$(stat_of finalize)" -eq 1 ]
@@ -331,9 +373,22 @@ check "the failure is logged with cert=, message_id and problem_type" failure_lo
 stop_daemon
 reset_stats
 start_daemon
-echo "   observing 8 s after the restart (nextAttempt is still ahead)"
-sleep 8
-check "no retry before nextAttempt after a restart (new_order $(stat_of new_order))" [ "$(stat_of new_order)" -eq 0 ]
+# The event that proves the restarted daemon decided about broken: its scheduler (live status) plans the next attempt
+# at the persisted nextAttempt, nothing in flight. Then the newOrder count must stay put (a quiet period, not a sleep).
+scheduled_at_backoff() {
+    "$bin" status --json | python3 -c '
+import datetime, json, sys
+report = json.load(sys.stdin)
+row = [c for c in report["certificates"] if c["name"] == "broken"][0]
+at = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+ok = report["live"] and not row["inFlight"] and row["nextAction"] == "retry" and row.get("nextActionAt") \
+    and abs((at(row["nextActionAt"]) - at(sys.argv[1])).total_seconds()) < 2
+sys.exit(0 if ok else 1)' "$(state_field broken nextAttempt)"
+}
+wait_for "the restarted daemon to schedule broken at its nextAttempt" 30 scheduled_at_backoff ||
+    fail "after the restart, broken is not scheduled at its persisted nextAttempt ($(state_field broken nextAttempt))"
+new_orders=$(settled "the newOrder count" 3 30 stat_of new_order) || fail "the newOrder count kept changing"
+check "no retry before nextAttempt after a restart (new_order $new_orders)" [ "$new_orders" -eq 0 ]
 check "failureCount still 1" [ "$(state_field broken failureCount)" = "1" ]
 "$bin" renew broken --force >/dev/null || fail "renew --force refused"
 failed_twice() { [[ $(state_field broken failureCount) == 2 ]]; }

@@ -7,6 +7,7 @@
 #  c. ARI: a past window + `renew NAME` (not forced) renews with `replaces`; a future window does not renew.
 #  d. transient faults (500, 503 + Retry-After, badNonce, lost finalize reply, lost newOrder reply) are absorbed.
 #  b. resume: killed between finalize and download (CERTKEEPER_FAULT=after-finalize), the restart continues the order.
+#  g. explicit install paths with owner "nobody", group "nogroup" and key mode 0640 (the script runs as root).
 #  e. backoff: a failing validation backs off (persisted across restart); --force retries; 429 Retry-After 3600
 #     is honoured; on_failure hooks get CERTKEEPER_ERROR.
 #
@@ -306,6 +307,38 @@ check "lostorder: one certificate installed (one leaf in fullchain)" \
     [ "$(openssl crl2pkcs7 -nocrl -certfile "$work/state/live/lostorder/fullchain.pem" | openssl pkcs7 -print_certs -noout | grep -c 'subject=.*lostorder' || true)" -eq 1 ]
 check "lostorder: one finalize (got $(stat_of finalize))" [ "$(stat_of finalize)" -eq 1 ]
 check "lostorder: state failureCount 0" [ "$(state_field lostorder failureCount)" = "0" ]
+
+# ================================================================================================================
+echo "== g. explicit install paths with owner nobody, group nogroup, key mode 0640"
+[[ $(id -u) -eq 0 ]] || fail "this scenario runs as root (it installs files owned by nobody:nogroup)"
+nobody_uid=$(id -u nobody) && nogroup_gid=$(getent group nogroup | cut -d: -f3) || fail "no user nobody or group nogroup"
+owned=$work/installed/owned
+spec_http owned owned.renew.test "[install]
+fullchain = \"$owned/fullchain.pem\"
+key = \"$owned/privkey.pem\"
+cert = \"$owned/cert.pem\"
+chain = \"$owned/chain.pem\"
+owner = \"nobody\"
+group = \"nogroup\"
+mode = \"0640\""
+"$bin" reload >/dev/null || fail "reload failed"
+wait_for "owned installed" 120 test -s "$owned/fullchain.pem" || fail "owned was not installed at its explicit paths"
+wait_for "owned's install recorded" 30 committed owned || fail "owned's install was not recorded"
+owned_modes() {
+    local f want
+    for f in privkey cert chain fullchain; do
+        want="$nobody_uid:$nogroup_gid 644 regular file"
+        [[ $f == privkey ]] && want="$nobody_uid:$nogroup_gid 640 regular file"
+        [[ $(stat -c '%u:%g %a %F' "$owned/$f.pem") == "$want" ]] || {
+            echo "     $owned/$f.pem: $(stat -c '%U:%G (%u:%g) %a %F' "$owned/$f.pem"), expected $want" >&2
+            return 1
+        }
+    done
+}
+check "owned: key nobody:nogroup 0640, cert, chain and fullchain nobody:nogroup 0644 (uid $nobody_uid, gid $nogroup_gid)" owned_modes
+check "owned: the installed key belongs to the installed certificate" \
+    [ "$(openssl x509 -noout -pubkey -in "$owned/cert.pem" | openssl sha256)" = "$(openssl pkey -pubout -in "$owned/privkey.pem" | openssl sha256)" ]
+check "owned: the chain verifies" openssl verify -CAfile "$CERTKEEPER_TEST_PEBBLE_ROOTS" -untrusted "$owned/fullchain.pem" "$owned/fullchain.pem"
 
 # ================================================================================================================
 echo "== b. resume: killed between finalize and download, the restart continues the order"

@@ -6,13 +6,19 @@
 #     together, whatever instant the process died at);
 #   - the single-use EAB key was never offered with a second account key (no refusal; the one key the CA bound it to
 #     is the account key in the store), and the store holds exactly one active account;
-#   - every live directory holds exactly its four complete files.
+#   - every live directory holds exactly its four complete files;
+#   - the kills did land where they matter: at least one inside the account registration (the record stored as
+#     "pending", newAccount's answer not yet), and at least one inside an install (the new version being written or
+#     already switched in, the install not yet recorded), judged from the state directory the killed process left
+#     (scripts/e2e/crash_helper.py); the first round and the install rounds aim there (SIGSTOP, check, SIGKILL);
+#   - every transient fault injected through the double was actually injected (the double counts them).
 #
 # Usage: scripts/e2e/crash.sh WORKDIR    (ports: Pebble 14400/15400, challtestsrv 8455/8453, http-01 5402,
 #                                         double 14410 + control 14411; everything on 127.0.0.1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
+helper=scripts/e2e/crash_helper.py
 
 work=${1:?usage: $0 WORKDIR}
 install_packages
@@ -67,12 +73,51 @@ for fault in '{"path_contains":"newOrder","kind":"500","count":2}' '{"path_conta
     curl -fsS -X POST -d "$fault" "$control/faults" >/dev/null || fail "cannot inject $fault"
 done
 
+# Which windows the kills landed in: a window's markers (crash_helper.py) present after the kill and not before it.
+kills_in_registration=0
+kills_in_install=0
+new_markers() { # new_markers WINDOW BEFORE_FILE: markers now present that were not in BEFORE_FILE
+    python3 "$helper" markers "$1" "$work/state" | grep -vxF -f "$2" || true
+}
+# landed WHAT: after the daemon died, count the kill for each window it was inside of, and say so.
+landed() {
+    local what=$1 reg inst
+    reg=$(new_markers registration "$work/before-registration")
+    inst=$(new_markers install "$work/before-install")
+    [[ -n $reg ]] && kills_in_registration=$((kills_in_registration + 1))
+    [[ -n $inst ]] && kills_in_install=$((kills_in_install + 1))
+    local where="${reg:+inside the registration [$(tr '\n' ' ' <<<"$reg")] }${inst:+inside an install [$(tr '\n' ' ' <<<"$inst")]}"
+    echo "$what: ${where:-in neither window}"
+}
+remember_markers() {
+    python3 "$helper" markers registration "$work/state" >"$work/before-registration"
+    python3 "$helper" markers install "$work/state" >"$work/before-install"
+}
+start_daemon() {
+    remember_markers
+    "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >>"$log" 2>&1 &
+    daemon_pid=$!
+}
+# renew_all: once the daemon answers, `renew --force` every certificate (keeps orders and installs going).
+renew_all() {
+    local name
+    wait_for "the control socket" 40 "$bin" renew "${names[0]}" --force 2>/dev/null || return 0
+    for name in "${names[@]:1}"; do "$bin" renew "$name" --force >/dev/null 2>&1 || true; done
+}
+
+# Round 0 aims at the registration: killed while the account record is pending (newAccount sent, answer not stored).
+start_daemon
+aim=0
+python3 "$helper" kill-in registration "$work/state" "$daemon_pid" 60 "$work/before-registration" || aim=$?
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+landed "round 0 (aimed at the registration, helper exit $aim)"
+
 # Kill -9 after 0.05 .. 1.2 s, ten times, with delays from a fixed seed so a failure can be replayed.
 RANDOM=8555
 for ((round = 1; round <= 10; round++)); do
     delay_ms=$((50 + RANDOM % 1150))
-    "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >>"$log" 2>&1 &
-    daemon_pid=$!
+    start_daemon
     # Once everything is installed, forced renewals keep the kills landing in the middle of orders and installs.
     (
         sleep 0.1
@@ -85,8 +130,23 @@ for ((round = 1; round <= 10; round++)); do
     wait "$renewer" 2>/dev/null || true
     daemon_pid=
     installed=$( (ls "$work/state/live" 2>/dev/null || true) | wc -l)
-    echo "round $round: killed after ${delay_ms} ms, $installed certificate(s) installed so far"
+    landed "round $round: killed after ${delay_ms} ms, $installed certificate(s) installed so far"
 done
+
+# Install rounds: forced renewals of every certificate, killed inside an install (at most 5 rounds to get one).
+for ((round = 11; round <= 15 && kills_in_install == 0; round++)); do
+    start_daemon
+    renew_all &
+    renewer=$!
+    aim=0
+    python3 "$helper" kill-in install "$work/state" "$daemon_pid" 60 "$work/before-install" || aim=$?
+    wait "$daemon_pid" 2>/dev/null || true
+    wait "$renewer" 2>/dev/null || true
+    daemon_pid=
+    landed "round $round (aimed at an install, helper exit $aim)"
+done
+check "at least one kill landed inside the account registration ($kills_in_registration)" test "$kills_in_registration" -ge 1
+check "at least one kill landed inside an install ($kills_in_install)" test "$kills_in_install" -ge 1
 
 "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >>"$log" 2>&1 &
 daemon_pid=$!
@@ -121,4 +181,6 @@ live_clean() {
     done
 }
 check "every live directory holds exactly the four complete files" live_clean
+check "the double injected all 5 transient faults (faults_injected=$(stat_of faults_injected))" test "$(stat_of faults_injected)" = 5
+check "no injected fault left pending" test "$(curl -fsS "$control/faults")" = "[]"
 echo "crash end-to-end: all checks passed"

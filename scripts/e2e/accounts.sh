@@ -212,16 +212,39 @@ wait_for "the EAB-refused log line" 20 eab_line || fail "no log line with the EA
 check "the line says the key is probably spent" bash -c "grep 'message_id=a29784a5ac12444eabd634901270f312' '$log' | grep -q 'probably already spent'"
 check "the line names the backup path and certkeeper account import" \
     bash -c "grep 'message_id=a29784a5ac12444eabd634901270f312' '$log' | grep -q '$s1/accounts/$default_id.*certkeeper account import'"
+# The forced renewal is handled when a1 logs another failure; until then, and for a quiet period after it, the CA
+# must see nothing more (the refusal is remembered until a reload).
+a1_failures() { grep 'renewal failed' "$log" | grep -c 'cert=a1' || true; }
+a1_failed_before=$(a1_failures)
 "$bin" renew a1 --force >/dev/null || fail "certkeeper renew a1 --force"
-failed_again() { grep -q 'waiting for a config change or reload\|renewal failed' "$log"; }
-wait_for "a1's forced renewal to be handled" 20 failed_again || true
-for ((i = 0; i < 10; i++)); do sleep 0.5; done # bounded: give a retry loop 5 s to show itself
+a1_failed_again() { (($(a1_failures) > a1_failed_before)); }
+wait_for "a1's forced renewal to fail" 40 a1_failed_again || fail "renew a1 --force did not lead to a logged failure"
+check "the forced attempt waits for a reload" bash -c "grep 'renewal failed' '$log' | grep 'cert=a1' | tail -n 1 | grep -q 'next try after a reload'"
+settled "the double's request count" 3 60 stat_of requests_total >/dev/null || fail "the daemon kept talking to the CA"
 check "still exactly one refused registration after renew --force" expect_stat new_account_refused 1
 check "exactly one newAccount in total" expect_stat new_account_total 1
-reload >/dev/null 2>&1 || true
-wait_for "the reload's attempt" 20 bash -c "(( \$(curl -fsS $control/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"new_account_total\"])') >= 2 ))" || true
-for ((i = 0; i < 6; i++)); do sleep 0.5; done
-check "reload tries at most once more (refused <= 2)" bash -c "(( \$(curl -fsS $control/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"new_account_refused\"])') <= 2 ))"
+
+echo "== d2. a reload retries the refused registration once, with the stored key, and is refused again"
+pending_key_sum=$(sha256sum <"$s1/accounts/$default_id/key.pem")
+check "the refused registration left a pending record" grep -q '"pending"' "$s1/accounts/$default_id/account.json"
+eab_lines_before=$(eab_line | wc -l)
+a1_failed_before=$(a1_failures)
+reset_stats
+check "certkeeper reload exits 0" reload
+# The retry: a lookup of the stored key (onlyReturnExisting), then newAccount with the same key and EAB, refused.
+retried() { [[ $(stat_of new_account_refused) -ge 1 ]] && (($(eab_line | wc -l) > eab_lines_before)) && (($(a1_failures) > a1_failed_before)); }
+wait_for "the reload's registration attempt, its refusal and a1's failure" 60 retried ||
+    fail "after the reload: refused=$(stat_of new_account_refused), EAB-refused lines $(eab_line | wc -l) (before: $eab_lines_before)"
+settled "the double's request count" 3 60 stat_of requests_total >/dev/null || fail "the daemon kept talking to the CA"
+check "the reload sent exactly two newAccount: the lookup and one registration" expect_stat new_account_total 2
+check "... the lookup of the stored key (onlyReturnExisting)" expect_stat new_account_only_return_existing 1
+check "... one registration carrying EAB" expect_stat new_account_with_eab 1
+check "... refused once by the CA (403), and not retried again" expect_stat new_account_refused 1
+check "the retry used the stored key (key.pem unchanged, no second key generated)" \
+    test "$(sha256sum <"$s1/accounts/$default_id/key.pem")" = "$pending_key_sum"
+check "the refusal is logged again (EAB-refused lines: $(eab_line | wc -l))" test "$(eab_line | wc -l)" -eq $((eab_lines_before + 1))
+check "a1 waits for a reload again" bash -c "grep 'renewal failed' '$log' | grep 'cert=a1' | tail -n 1 | grep -q 'next try after a reload'"
+check "the record is still pending (nothing was registered)" grep -q '"pending"' "$s1/accounts/$default_id/account.json"
 stop_daemon
 
 echo "== restore from backup: the account is used again, no registration"

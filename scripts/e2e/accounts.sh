@@ -2,7 +2,9 @@
 # End-to-end account guarantees (issue 3) against Pebble (EAB required) behind the GTS-like ACME double
 # (--single-use-eab): one registration per account across restarts/reloads/new specs, contact update, local EAB
 # binding check, refused-EAB without a retry loop, crash recovery between newAccount's reply and the store write,
-# EAB re-binding with archive, key rollover, certbot/lego import, and no secret in any log or state file.
+# EAB re-binding with archive, key rollover (CLI, picked up by a running daemon, and from a changed `key` in config),
+# certbot/lego import, an import the CA does not know storing nothing, deactivation, and no secret in any log or
+# state file.
 #
 # Usage: scripts/e2e/accounts.sh WORKDIR      (ports: Pebble 14700/15700, challtestsrv 8755/8753, http-01 5702,
 #                                              double 14743 + control 14780; everything on 127.0.0.1)
@@ -76,6 +78,13 @@ path_count() {
         python3 -c "import json,sys; print(json.load(sys.stdin)['requests_by_path'].get(sys.argv[1], 0))" "$1"
 }
 reset_stats() { curl -fsS --max-time 5 -X POST "$control/reset/stats" >/dev/null; }
+kind_count() { # kind_count KIND: requests of that kind (keyChange, account, ...) the double received
+    curl -fsS --max-time 5 "$control/stats" |
+        python3 -c "import json,sys; print(json.load(sys.stdin)['requests_by_kind'].get(sys.argv[1], 0))" "$1"
+}
+record_field() { # record_field ACCOUNT_JSON FIELD
+    python3 -c "import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2]))" "$1" "$2"
+}
 expect_stat() { # expect_stat NAME VALUE
     local got
     got=$(stat_of "$1")
@@ -297,6 +306,26 @@ old_post=$(python3 "$helper" post-as-get "$ca_dir" "$roots" "$work/old-key.pem" 
 check "a request signed with the old key is refused ($old_post)" grep -qE '^(400|401|403) urn:ietf:params:acme:error:' <<<"$old_post"
 new_lookup=$(python3 "$helper" lookup "$ca_dir" "$roots" "$s1/accounts/$default_id/key.pem")
 check "the new key finds the same account ($new_lookup)" grep -q "^200 $new_url -$" <<<"$new_lookup"
+
+echo "== g2. a running daemon picks up \`certkeeper account rollover\` at its next use of the account (no reload)"
+# The daemon above used the account for a3: it holds the key in memory. After the rollover the CA refuses that key,
+# so a1 can only be renewed if the daemon reads the new key.
+g_pid=$daemon_pid
+cp "$s1/accounts/$default_id/key.pem" "$work/old-key-2.pem"
+reset_stats
+"$bin" account rollover "$default_id" --config-dir "$c1" --state-dir "$s1" >/dev/null || fail "certkeeper account rollover (daemon running)"
+check "the CA saw exactly one keyChange" test "$(kind_count keyChange)" = 1
+check "the key file changed" bash -c "! cmp -s '$work/old-key-2.pem' '$s1/accounts/$default_id/key.pem'"
+old2_post=$(python3 "$helper" post-as-get "$ca_dir" "$roots" "$work/old-key-2.pem" "$new_url")
+check "the key the daemon holds in memory is refused by the CA now ($old2_post)" grep -qE '^(400|401|403) urn:ietf:params:acme:error:' <<<"$old2_post"
+old_serial=$(serial_of a1)
+"$bin" renew a1 --force >/dev/null || fail "certkeeper renew a1 --force"
+renewed_a1() { [[ $(serial_of a1) != "$old_serial" ]]; }
+wait_for "a1 renewed by the running daemon with the rolled-over key" 120 renewed_a1 ||
+    fail "the running daemon did not renew a1 after \`account rollover\` (does it still sign with the old key?)"
+check "the same daemon process did it (pid $g_pid, no restart)" test "$daemon_pid" = "$g_pid" -a "$(started_count)" = 1
+check "no newAccount" expect_stat new_account_total 0
+check "no failure logged for a1" bash -c "! grep 'renewal failed' '$log' | grep -q 'cert=a1'"
 stop_daemon
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -362,6 +391,70 @@ stop_daemon
 check "lego import: no registration (only onlyReturnExisting lookups)" \
     bash -c "[[ \$(curl -fsS $control/stats | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s[\"new_account_total\"] - s[\"new_account_only_return_existing\"], s[\"new_account_with_eab\"])') == '0 0' ]]"
 check "lego import: the account URL is the existing one" grep -q "\"$new_url\"" "$s4/accounts/$default_id/account.json"
+
+# ---------------------------------------------------------------------------------------------------------------
+echo "== i. [account.imported] key changed from rsa-2048 to ecdsa-p384 in config + reload: key rollover, same account"
+imported_id="127.0.0.1_${DOUBLE_PORT}_dir--imported"
+imported_dir=$s3/accounts/$imported_id
+cp "$imported_dir/key.pem" "$work/imported-rsa-key.pem"
+check "the imported account holds an RSA key" bash -c "openssl pkey -noout -text -in '$imported_dir/key.pem' | grep -q 'Private-Key: (2048 bit'"
+start_daemon "$c3" "$s3" "$work/daemon-i.log"
+reset_stats
+write_main "$c3" "crash@example.com" kid-3 "$eab/kid-3.hmac" \
+    "$(printf '[account.imported]\nca = "double"\ncontact = "crash@example.com"\nkey = "ecdsa-p384"\neab_kid = "kid-3"\neab_hmac_key_file = "%s"' "$eab/kid-3.hmac")"
+check "certkeeper reload (account key type changed) exits 0" reload
+old_serial=$(serial_of h1)
+"$bin" renew h1 --force >/dev/null || fail "certkeeper renew h1 --force"
+renewed_h1() { [[ $(serial_of h1) != "$old_serial" ]]; }
+wait_for "h1 renewed after the key type change" 120 renewed_h1 || fail "h1 was not renewed after the account key type changed"
+check "the rollover is logged" grep -q "account 'imported' at .*: key rolled over to ecdsa-p384" "$log"
+check "the record says ecdsa-p384" test "$(record_field "$imported_dir/account.json" keyType)" = ecdsa-p384
+check "key.pem is a P-384 key now" bash -c "openssl pkey -noout -text -in '$imported_dir/key.pem' | grep -q 'NIST CURVE: P-384'"
+check "the RSA key is kept as key.pem.old-*" bash -c "cmp -s '$work/imported-rsa-key.pem' '$imported_dir'/key.pem.old-*"
+check "no key.pem.next left behind" bash -c "! test -e '$imported_dir/key.pem.next'"
+check "the CA saw exactly one keyChange" test "$(kind_count keyChange)" = 1
+check "no registration (no newAccount other than lookups, none with EAB)" \
+    bash -c "[[ \$(curl -fsS $control/stats | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s[\"new_account_total\"] - s[\"new_account_only_return_existing\"], s[\"new_account_with_eab\"])') == '0 0' ]]"
+check "the account URL is unchanged" test "$(record_field "$imported_dir/account.json" accountURL)" = "$crash_url"
+p384_lookup=$(python3 "$helper" lookup "$ca_dir" "$roots" "$imported_dir/key.pem")
+check "the CA finds the same account with the P-384 key ($p384_lookup)" grep -q "^200 $crash_url -$" <<<"$p384_lookup"
+rsa_lookup=$(python3 "$helper" lookup "$ca_dir" "$roots" "$work/imported-rsa-key.pem")
+check "the CA no longer knows the RSA key ($rsa_lookup)" grep -q '^400 - urn:ietf:params:acme:error:accountDoesNotExist$' <<<"$rsa_lookup"
+stop_daemon
+
+# ---------------------------------------------------------------------------------------------------------------
+echo "== j. certkeeper account deactivate: refused without --yes; with it, deactivated at the CA and in the store"
+reset_stats
+if "$bin" account deactivate "$imported_id" --config-dir "$c3" --state-dir "$s3" >"$work/deactivate-no.out" 2>&1; then
+    fail "account deactivate without --yes succeeded"
+fi
+check "without --yes: the error asks for --yes" grep -q -- '--yes' "$work/deactivate-no.out"
+check "without --yes: nothing was sent to the CA" expect_stat requests_total 0
+check "without --yes: the record stays valid" test "$(record_field "$imported_dir/account.json" status)" = valid
+"$bin" account deactivate "$imported_id" --yes --config-dir "$c3" --state-dir "$s3" >"$work/deactivate.out" ||
+    fail "certkeeper account deactivate --yes"
+check "the record says deactivated" test "$(record_field "$imported_dir/account.json" status)" = deactivated
+check "account list shows it deactivated" \
+    bash -c "\"$bin\" account list --config-dir '$c3' --state-dir '$s3' | grep -P '^$imported_id\tdeactivated\t' | grep -q ."
+check "the CA got a request at the account URL" test "$(path_count "${crash_url#https://127.0.0.1:${DOUBLE_PORT}}")" -ge 1
+deactivated_post=$(python3 "$helper" post-as-get "$ca_dir" "$roots" "$imported_dir/key.pem" "$crash_url")
+check "the CA refuses the deactivated account's key ($deactivated_post)" grep -qE '^(401|403) urn:ietf:params:acme:error:unauthorized$' <<<"$deactivated_post"
+
+# ---------------------------------------------------------------------------------------------------------------
+echo "== k. certkeeper account import of a key the CA does not know: refused, nothing stored"
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/unknown-key.pem" 2>/dev/null
+s5=$work/s5
+reset_stats
+if "$bin" account import --key "$work/unknown-key.pem" --ca double --name ghost --config-dir "$c3" --state-dir "$s5" \
+    >"$work/import-unknown.out" 2>&1; then
+    fail "account import of an unknown key succeeded: $(cat "$work/import-unknown.out")"
+fi
+check "the error says the CA does not know the key" grep -q 'accountDoesNotExist' "$work/import-unknown.out"
+check "the CA was asked exactly once, with onlyReturnExisting" \
+    bash -c "[[ \$(curl -fsS $control/stats | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s[\"new_account_total\"], s[\"new_account_only_return_existing\"], s[\"new_account_with_eab\"])') == '1 1 0' ]]"
+check "nothing was stored (no file under the state directory, hidden ones included)" \
+    test "$(find "$s5" -mindepth 1 -type f 2>/dev/null | wc -l)" = 0
+check "account list shows no account" bash -c "! \"$bin\" account list --all --config-dir '$c3' --state-dir '$s5' | grep -q ghost"
 
 # ---------------------------------------------------------------------------------------------------------------
 echo "== secrets: no EAB HMAC key in any log, state JSON or account show output"

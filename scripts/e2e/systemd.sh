@@ -2,7 +2,8 @@
 # certkeeper under a real systemd (252, booted in systemd-nspawn) against its own Pebble: the shipped unit, sysusers,
 # tmpfiles, catalog and path units installed with `make install`, then start/notify/STATUS, journal fields and
 # catalog, synchronous reload (good and broken spec), SIGHUP, a LoadCredential= EAB key, the reload path unit, a
-# clean stop, and the hardening gate.
+# clean stop, and the hardening gate. Pebble requires External Account Binding: every account registers with an EAB
+# key (kid-2 from a file, kid-1 from a systemd credential), and the stored records must name the key id.
 #
 # Usage: scripts/e2e/systemd.sh WORKDIR      (root; Pebble on 127.0.0.1:14600, http-01 on 127.0.0.1:5602)
 set -euo pipefail
@@ -57,6 +58,15 @@ journal_json() { ctr journalctl -u certkeeper -o json --no-pager; }
 # count_events MESSAGE_ID: journal entries of the unit with that MESSAGE_ID.
 count_events() { ctr journalctl -u certkeeper "MESSAGE_ID=$1" -o cat --no-pager | grep -c . || true; }
 serial() { ctr openssl x509 -noout -serial -in "$1" 2>/dev/null; }
+# account_is ID STATUS KID: the stored record (STATE/accounts/ID/account.json) has that status, EAB key id, eabSent.
+account_is() {
+    ctr cat "/var/lib/certkeeper/accounts/$1/account.json" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+ok = (r.get("status"), r.get("eabKeyID"), r.get("eabSent")) == (sys.argv[1], sys.argv[2], True) and r.get("accountURL")
+print("   ", sys.argv[3], "status", r.get("status"), "eabKeyID", r.get("eabKeyID"), "eabSent", r.get("eabSent"))
+sys.exit(0 if ok else 1)' "$2" "$3" "$1"
+}
 
 # MESSAGE_IDs (Sources/Renewal/CertkeeperEvent.swift).
 id_issued=37bf690deaa14d4ab11dd1f138647f19
@@ -64,7 +74,8 @@ id_account=558e25cf79f34537b7ad09eb8d2a9d29
 id_reload_ok=c8a9b59f844e4ab499f041780e678031
 id_reload_rejected=838e0c27903243c0b0c6f96fa23deae3
 
-echo "== Pebble on 127.0.0.1:14600 (own port block)"
+echo "== Pebble on 127.0.0.1:14600 (own port block), External Account Binding required"
+export PEBBLE_EAB_REQUIRED=true
 start_pebble_block 6 "$pebble_dir" "$work/pebble-start.log"
 
 echo "== make install into a staging tree (overlaid on the container's /usr)"
@@ -75,7 +86,9 @@ make install DESTDIR="$stage" SWIFT_BUILD_FLAGS= >"$work/make-install.log" 2>&1 
 }
 cp "$CERTKEEPER_TEST_ACME_TLS_ROOTS" "$work/share/pebble-tls-ca.pem"
 cp "$CERTKEEPER_TEST_EAB_HMAC_FILE" "$work/share/eab.hmac"
+cp "$pebble_dir/eab/kid-2.hmac" "$work/share/kid-2.hmac"
 eab_secret=$(tr -d '\n' <"$CERTKEEPER_TEST_EAB_HMAC_FILE")
+kid2_secret=$(tr -d '\n' <"$pebble_dir/eab/kid-2.hmac")
 # First boot applies presets (enable everything); the test starts certkeeper itself, after writing its config.
 echo 'disable certkeeper.service' >"$work/share/00-test.preset"
 
@@ -94,6 +107,7 @@ ctr systemd-sysusers certkeeper.conf
 ctr systemd-tmpfiles --create certkeeper.conf
 ctr journalctl --update-catalog
 ctr install -D -m 0644 /srv/share/pebble-tls-ca.pem /etc/certkeeper/pebble-tls-ca.pem
+ctr install -D -m 0640 /srv/share/kid-2.hmac /etc/certkeeper/kid-2.hmac
 put /etc/certkeeper/certkeeper.toml 0644 <<TOML
 [defaults]
 ca = "pebble"
@@ -103,6 +117,8 @@ key = "ecdsa-p256"
 [ca.pebble]
 directory = "https://127.0.0.1:14600/dir"
 trust_roots = "/etc/certkeeper/pebble-tls-ca.pem"
+eab_kid = "kid-2"
+eab_hmac_key_file = "/etc/certkeeper/kid-2.hmac"
 TOML
 for cert in www other; do
     put /etc/certkeeper/certs.d/$cert.toml 0644 <<TOML
@@ -125,6 +141,8 @@ check "www and other get issued into /var/lib/certkeeper/live" \
     wait_in 120 test -s /var/lib/certkeeper/live/www/fullchain.pem -a -s /var/lib/certkeeper/live/other/fullchain.pem
 check "issued files are owned by certkeeper, key not world-readable" \
     test "$(ctr stat -L -c '%U %a' /var/lib/certkeeper/live/www/privkey.pem)" = "certkeeper 600"
+check "the default account at 127.0.0.1:14600 is stored as bound to EAB key id kid-2 (Pebble requires EAB)" \
+    account_is 127.0.0.1_14600_dir--default valid kid-2
 
 echo "== 2. STATUS="
 status_ok() { [[ $(prop certkeeper StatusText) =~ ^2\ certificates\ valid ]]; }
@@ -258,7 +276,10 @@ eab_registered() {
 check "the EAB account at the second CA registers (credential read from \$CREDENTIALS_DIRECTORY)" \
     wait_for "EAB account registration" 60 eab_registered
 check "its certificate gets issued" wait_in 120 test -s /var/lib/certkeeper/live/eab/fullchain.pem
-check "the EAB HMAC key appears nowhere in the journal" bash -c "! scripts/testenv/nspawn.sh exec $name journalctl --no-pager -o verbose | grep -qF -- '$eab_secret'"
+check "the stored account at localhost:14600 is bound to the credential's EAB key id $CERTKEEPER_TEST_EAB_KID" \
+    account_is localhost_14600_dir--default valid "$CERTKEEPER_TEST_EAB_KID"
+check "the EAB HMAC keys appear nowhere in the journal" \
+    bash -c "! scripts/testenv/nspawn.sh exec $name journalctl --no-pager -o verbose | grep -qF -e '$eab_secret' -e '$kid2_secret'"
 
 echo "== 8. certkeeper-reload@.path reloads another unit"
 put /etc/systemd/system/demo-web.service 0644 <<'INI'

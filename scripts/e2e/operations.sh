@@ -327,8 +327,10 @@ chmod 0755 "$pub/svc"
 printf '[defaults]\ncontact = "ops@example.com"\n' >"$pub/svc/etc/certkeeper.toml"
 chown -R daemon:daemon "$pub/svc"
 svc_sock=$pub/svc/run/control.sock
-as_daemon_user env RUNTIME_DIRECTORY="$pub/svc/run" "$bin" run --config-dir "$pub/svc/etc" --state-dir "$pub/svc/state" \
-    >>"$svc_log" 2>&1 &
+# setpriv itself, not the as_daemon_user function: a backgrounded function is a subshell, and $! would be the
+# subshell's PID, which cleanup would kill while the daemon lived on (it did, after a CI run).
+setpriv --reuid=daemon --regid=daemon --clear-groups -- env RUNTIME_DIRECTORY="$pub/svc/run" \
+    "$bin" run --config-dir "$pub/svc/etc" --state-dir "$pub/svc/state" >>"$svc_log" 2>&1 &
 svc_pid=$!
 svc_up() { grep -q 'certkeeper .* started: ' "$svc_log" && [[ -S $svc_sock ]]; }
 check "the service-user daemon starts" wait_for "the service-user daemon" 60 svc_up

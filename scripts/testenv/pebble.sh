@@ -35,6 +35,15 @@ PEBBLE_DNS=${PEBBLE_DNS:-127.0.0.1:${CHALLTESTSRV_DNS_PORT}}
 # shellcheck source=scripts/testenv/pidfile.sh
 source "$(dirname "$0")/pidfile.sh"
 
+# adopt_pid PIDFILE PATTERN: when the recorded PID is gone, record the one process whose command line contains
+# PATTERN instead (true when found).
+adopt_pid() {
+    local pid
+    pid=$(pgrep -f -- "$2" | head -n 1)
+    [[ -n $pid ]] || return 1
+    echo "$pid" >"$1"
+}
+
 do_stop() {
     [[ -d $dir ]] || return 0
     stop_one "$dir/pebble.pid" pebble
@@ -167,7 +176,13 @@ do_start() {
             ok=1
             break
         fi
-        is_ours "$dir/pebble.pid" pebble || break
+        # setsid forks when started as a process group leader (a shell with job control): then $! is gone and the
+        # server runs under another PID. Record the real ones (found by their unique arguments) so stop works.
+        is_ours "$dir/pebble.pid" pebble || adopt_pid "$dir/pebble.pid" "pebble -config $dir/pebble-config.json" || break
+        if [[ $PEBBLE_CHALLTESTSRV != 0 ]]; then
+            is_ours "$dir/challtestsrv.pid" pebble-challtestsrv ||
+                adopt_pid "$dir/challtestsrv.pid" "pebble-challtestsrv -management 127.0.0.1:${CHALLTESTSRV_PORT} " || true
+        fi
         sleep 0.1
     done
     if [[ $ok != 1 ]]; then

@@ -180,7 +180,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "InstallerTests", dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess", "TestSupport"],
+            name: "InstallerTests",
+            dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

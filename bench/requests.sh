@@ -66,20 +66,7 @@ bench_run() {
     # shellcheck disable=SC1091
     source "$run_dir/double/env"
     local ctl=$CERTKEEPER_TEST_DOUBLE_CONTROL
-    cat >"$run_dir/etc/certkeeper.toml" <<TOML
-[defaults]
-ca = "double"
-contact = "bench@example.com"
-key = "ecdsa-p256"
-
-[ca.double]
-directory = "$CERTKEEPER_TEST_DOUBLE_DIRECTORY"
-trust_roots = "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS"
-TOML
-    for ((i = 1; i <= n; i++)); do
-        printf 'domains = ["r%s.bench.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1:%s"\n' "$i" "$PEBBLE_HTTP_PORT" \
-            >"$run_dir/etc/certs.d/r$i.toml"
-    done
+    write_double_config "$run_dir/etc" bench@example.com "$n" r bench.test
     curl -fsS --max-time 5 -X POST "$ctl/reset/stats" >/dev/null
     if [[ $error_rate != 0 || $drop_rate != 0 ]]; then
         curl -fsS --max-time 5 -X POST -H 'Content-Type: application/json' \

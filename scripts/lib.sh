@@ -39,6 +39,27 @@ wait_for() {
 }
 
 # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL. Only for processes this script started.
+# write_double_config ETC_DIR CONTACT [COUNT PREFIX DOMAIN]: certkeeper.toml whose default CA is the ACME test
+# double ($CERTKEEPER_TEST_DOUBLE_DIRECTORY, its TLS roots), P-256 keys; with COUNT, also COUNT single-name http-01
+# specs PREFIX1..PREFIXCOUNT for PREFIXn.DOMAIN on the built-in responder at 127.0.0.1:$PEBBLE_HTTP_PORT.
+write_double_config() {
+    local etc=$1 contact=$2 count=${3:-0} prefix=${4:-} domain=${5:-} i
+    cat >"$etc/certkeeper.toml" <<TOML
+[defaults]
+ca = "double"
+contact = "$contact"
+key = "ecdsa-p256"
+
+[ca.double]
+directory = "$CERTKEEPER_TEST_DOUBLE_DIRECTORY"
+trust_roots = "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS"
+TOML
+    for ((i = 1; i <= count; i++)); do
+        printf 'domains = ["%s%s.%s"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1:%s"\n' \
+            "$prefix" "$i" "$domain" "$PEBBLE_HTTP_PORT" >"$etc/certs.d/$prefix$i.toml"
+    done
+}
+
 stop_pid() {
     local pid=$1 i
     [[ -n $pid ]] || return 0

@@ -91,20 +91,7 @@ PEBBLE_DIR=$work/pebble scripts/testenv/acme-double.sh start "$work/double" >/de
 source "$work/double/env"
 ctl=$CERTKEEPER_TEST_DOUBLE_CONTROL
 
-cat >"$work/etc/certkeeper.toml" <<TOML
-[defaults]
-ca = "double"
-contact = "ops@example.com"
-key = "ecdsa-p256"
-
-[ca.double]
-directory = "$CERTKEEPER_TEST_DOUBLE_DIRECTORY"
-trust_roots = "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS"
-TOML
-for ((i = 1; i <= count; i++)); do
-    printf 'domains = ["c%s.chaos.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1:%s"\n' "$i" "$PEBBLE_HTTP_PORT" \
-        >"$work/etc/certs.d/c$i.toml"
-done
+write_double_config "$work/etc" ops@example.com "$count" c chaos.test
 "$bin" check --config-dir "$work/etc" >/dev/null || fail "certkeeper check rejected the generated config"
 
 echo "== chaos on every request kind: error_rate $error_rate, drop_rate $drop_rate, seed $seed"

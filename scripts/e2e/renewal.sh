@@ -155,16 +155,7 @@ spec_http() { # NAME DOMAIN [extra TOML appended]
     } >"$work/etc/certs.d/$1.toml"
 }
 
-cat >"$work/etc/certkeeper.toml" <<TOML
-[defaults]
-ca = "double"
-contact = "ops@example.com"
-key = "ecdsa-p256"
-
-[ca.double]
-directory = "$CERTKEEPER_TEST_DOUBLE_DIRECTORY"
-trust_roots = "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS"
-TOML
+write_double_config "$work/etc" ops@example.com
 # Every certificate without its own window gets one far in the future (no ARI-driven renewal).
 post_json /ari/default '{"startOffset": 2592000, "endOffset": 2678400, "retryAfter": 21600}'
 

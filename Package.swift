@@ -1,13 +1,13 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny")
+    .enableUpcomingFeature("ExistentialAny"),
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
     name: "certkeeper",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "certkeeper", targets: ["certkeeper"])
     ],
@@ -72,19 +72,20 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        // Files in directories others may control: descriptor-relative, O_NOFOLLOW, symlinks only where trusted.
+        // Files in directories others may control: descriptor-relative, O_NOFOLLOW, symlinks only where trusted;
+        // atomic writes, owners, names that may become path components. Used by the store and the installer.
         .target(name: "SafeFiles", swiftSettings: swiftSettings),
-        // Persistent state: accounts, certificate state, locks; file store and in-memory twin.
+        // Log metadata keys and journal MESSAGE_IDs, defined once.
         .target(
-            name: "CertStore",
-            dependencies: ["ACMEModels", "ACMECrypto", "SafeFiles", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
-        ),
+            name: "CertkeeperLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        // Persistent state: accounts, certificate state, locks; file store and in-memory twin.
+        .target(name: "CertStore", dependencies: ["ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings),
         // Challenge solvers: http-01 (webroot, built-in), dns-01 (rfc2136, exec), tls-alpn-01.
         .target(
             name: "ChallengeSolvers",
             dependencies: [
-                "ACMEModels", "ACMECrypto", "DNSWire", "SafeFiles", "Subprocess",
+                "ACMECrypto", "DNSWire", "SafeFiles", "Subprocess",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -92,7 +93,6 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -100,62 +100,88 @@ let package = Package(
         // Running argv-list children with captured output and a timeout (hooks, exec DNS provider).
         // C: posix_spawn's closefrom action (a glibc extension Swift does not import).
         .target(name: "CSpawn"),
-        .target(
-            name: "Subprocess",
-            dependencies: ["CSpawn", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
-        ),
+        .target(name: "Subprocess", dependencies: ["CSpawn"], swiftSettings: swiftSettings),
         // Atomic installation of keys and certificates, owner/group/mode, hooks.
         .target(
             name: "Installer",
             dependencies: [
-                "ACMEModels", "ACMECrypto", "CertStore", "SafeFiles", "Subprocess",
+                "ACMEModels", "CertkeeperLogging", "SafeFiles", "Subprocess",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        // sd_notify, journald log handler, watchdog; knows nothing about ACME.
+        // sockaddr_un for filesystem and abstract socket paths (journal, notify and control sockets).
+        .target(name: "UnixSockets", swiftSettings: swiftSettings),
+        // sd_notify, journald log handler, stop deadline; knows nothing about ACME.
         .target(
             name: "SystemdSupport",
+            dependencies: ["CSystemd", "UnixSockets", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The control socket: one JSON ControlCommand line in, one ControlResponse line out; server and client.
+        .target(
+            name: "ControlSocket",
             dependencies: [
-                "CSystemd", .product(name: "Logging", package: "swift-log"),
+                "UnixSockets", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
-        // The daemon: account reconciliation, issuing, scheduling, reload, control socket.
+        // Certificates kept valid: account reconciliation, issuing, the lifecycle, scheduling.
         .target(
             name: "Renewal",
             dependencies: [
-                "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertStore", "ChallengeSolvers",
-                "Installer", "SafeFiles", "Subprocess",
+                "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertkeeperLogging", "CertStore",
+                "ChallengeSolvers", "DNSWire", "Installer", "SafeFiles",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "certkeeper",
+        // The running daemon's controller (reload, renew, status) and its services (ServiceLifecycle).
+        .target(
+            name: "DaemonControl",
             dependencies: [
-                "ACMEModels", "ACMECrypto", "ACMEClient", "HTTPTransportAHC", "CertkeeperConfig", "CertStore",
-                "ChallengeSolvers", "Installer", "Renewal", "SafeFiles", "SystemdSupport", "Subprocess",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ControlSocket", "Renewal", "SystemdSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
-        // Test kit: clocks, Pebble harness, fakes. Linked by tests only.
+        // The command line and the composition root; no decisions.
+        .executableTarget(
+            name: "certkeeper",
+            dependencies: [
+                "ACMEClient", "ACMECrypto", "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ChallengeSolvers",
+                "ControlSocket", "DaemonControl", "HTTPTransportAHC", "Installer", "Renewal", "SafeFiles",
+                "SystemdSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test kit: clocks, sockets, Pebble harness, fakes. Linked by tests only.
         .target(
             name: "TestSupport",
-            dependencies: ["ACMEClient", "HTTPTransportAHC", "CertStore", "Renewal", "SafeFiles"],
+            dependencies: [
+                "ACMEClient", "ACMECrypto", "ACMEModels", "HTTPTransportAHC", "Renewal", "SafeFiles",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ACMECryptoTests", dependencies: ["ACMECrypto", "ACMEModels"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ACMEClientTests",
-            dependencies: ["ACMEClient", "ACMECrypto", "HTTPTransportAHC", "TestSupport"],
+            dependencies: [
+                "ACMEClient", "ACMECrypto", "ACMEModels", "HTTPTransportAHC", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CertkeeperConfigTests", dependencies: ["CertkeeperConfig"], swiftSettings: swiftSettings),
@@ -181,16 +207,34 @@ let package = Package(
         ),
         .testTarget(
             name: "InstallerTests",
-            dependencies: ["Installer", "ACMECrypto", "SafeFiles", "Subprocess", "TestSupport"],
+            dependencies: [
+                "Installer", "SafeFiles", "Subprocess", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "SystemdSupportTests", dependencies: ["SystemdSupport", "TestSupport"], swiftSettings: swiftSettings),
+            name: "SystemdSupportTests",
+            dependencies: ["SystemdSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ControlSocketTests",
+            dependencies: ["ControlSocket", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaemonControlTests",
+            dependencies: [
+                "DaemonControl", "ControlSocket", "CertStore", "CertkeeperConfig", "Renewal", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RenewalTests",
             dependencies: [
                 "Renewal", "TestSupport", "ACMEClient", "ACMECrypto", "ACMEModels", "CertStore", "CertkeeperConfig",
-                "Installer", "ChallengeSolvers", .product(name: "X509", package: "swift-certificates"),
+                "Installer", "ChallengeSolvers", "SafeFiles", .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -208,7 +252,7 @@ let package = Package(
             path: "Fuzz/FuzzPEM"
         ),
         .executableTarget(
-            name: "FuzzControlRequest", dependencies: ["FuzzSupport", "SystemdSupport"], path: "Fuzz/FuzzControlRequest"
+            name: "FuzzControlRequest", dependencies: ["FuzzSupport", "ControlSocket"], path: "Fuzz/FuzzControlRequest"
         ),
         .executableTarget(
             name: "FuzzHTTP01",

@@ -22,8 +22,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== build"
-if ! swift build --build-tests >"$work/build.log" 2>&1; then
+echo "== build (every import declared in Package.swift; warnings are errors: Package.swift treatAllWarnings)"
+if ! swift build --build-tests --explicit-target-dependency-import-check error >"$work/build.log" 2>&1; then
     grep -E 'error:' "$work/build.log" | sort -u | head -n 40
     tail -n 20 "$work/build.log"
     exit 1

@@ -1,9 +1,9 @@
+import ControlSocket
 import Foundation
 import FuzzSupport
-import SystemdSupport
 
 // The control socket's request reader: `ControlLineFramer` cuts the request line out of the bytes a connection
-// delivers (here in chunks whose sizes the input picks), `ControlRequest(line:)` decodes it, as `ControlServer` does.
+// delivers (here in chunks whose sizes the input picks), `ControlCommand(line:)` decodes it, as `ControlServer` does.
 //
 // Input: byte 0 picks the chunk size (1...16, or the whole rest when 0) and byte 1 a small limit mode; the rest is
 // what the client sends. Below the limit, the line must not depend on how the bytes were cut into chunks.
@@ -45,11 +45,11 @@ public func fuzzControlRequest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CIn
     Fuzz.check(!line.contains(UInt8(ascii: "\n")), "the line holds a newline")
     Fuzz.check(line.count == lineLength, "the line is not everything before the first newline")
 
-    guard let request = try? ControlRequest(line: line) else { return 0 }
-    _ = request.command.count
+    guard let request = try? ControlCommand(line: line) else { return 0 }
+    _ = request.verb.count
     // What the server decoded must be what a client would send for it.
     let encoded = try! JSONEncoder().encode(request)
-    Fuzz.check((try? ControlRequest(line: [UInt8](encoded))) == request, "request does not survive encode -> decode")
+    Fuzz.check((try? ControlCommand(line: [UInt8](encoded))) == request, "request does not survive encode -> decode")
     return 0
 }
 

@@ -1,5 +1,6 @@
 import ACMECrypto
 import Foundation
+import SafeFiles
 
 /// What certkeeper remembers about one ACME account (the key is stored beside it, see ``AccountStore``).
 ///

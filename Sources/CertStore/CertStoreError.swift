@@ -5,10 +5,6 @@ import Foundation
 ///
 /// Every case names the path, id or name concerned; none carries key material.
 public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A name or id that may not become a path component (`kind` is "account name", "certificate name", ...).
-    case invalidName(String, kind: String)
-    /// A CA directory URL without a usable host.
-    case invalidCADirectoryURL(String)
     /// A system call failed on `path`.
     case io(operation: String, path: String, errno: Int32)
     /// Something is already stored where a new one was to be created.
@@ -26,10 +22,6 @@ public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidName(let name, let kind):
-            return "invalid \(kind) \"\(name)\": use letters, digits, '.', '_' and '-', starting with a letter or digit"
-        case .invalidCADirectoryURL(let url):
-            return "invalid CA directory URL \"\(url)\": expected an absolute https:// or http:// URL with a host"
         case .io(let operation, let path, let code):
             return "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
         case .alreadyExists(let id, let path):

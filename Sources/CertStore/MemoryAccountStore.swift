@@ -1,5 +1,6 @@
 import ACMECrypto
 import Foundation
+import SafeFiles
 
 /// The in-memory twin of ``FileAccountStore`` for tests: same ids, same rules, nothing on disk.
 public actor MemoryAccountStore: AccountStore {

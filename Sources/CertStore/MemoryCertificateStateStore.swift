@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 /// The in-memory twin of ``FileCertificateStateStore`` for tests.
 public actor MemoryCertificateStateStore: CertificateStateStore {

@@ -1,3 +1,5 @@
+import SafeFiles
+
 /// ``LockManager`` within one process only (tests, and the PostgreSQL store's in-process half).
 public struct MemoryLockManager: LockManager {
     private let mutex = NamedAsyncMutex()

@@ -1,4 +1,3 @@
-import CertStore
 import Foundation
 import SafeFiles
 

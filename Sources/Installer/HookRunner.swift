@@ -1,4 +1,5 @@
 import ACMEModels
+import CertkeeperLogging
 import Logging
 import Subprocess
 

@@ -1,3 +1,4 @@
+import CertkeeperLogging
 import Logging
 import Subprocess
 

@@ -3,8 +3,10 @@ import ACMECrypto
 import ACMEModels
 import CertStore
 import CertkeeperConfig
+import CertkeeperLogging
 import Foundation
 import Logging
+import SafeFiles
 
 /// A registered account, ready to sign orders.
 public struct AccountHandle: Sendable {

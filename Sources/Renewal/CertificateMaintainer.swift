@@ -3,6 +3,7 @@ import ACMECrypto
 import ACMEModels
 import CertStore
 import CertkeeperConfig
+import CertkeeperLogging
 import Foundation
 import Installer
 import Logging

@@ -1,6 +1,7 @@
 import ACMEClient
 import CertStore
 import Installer
+import SafeFiles
 
 // What the renewal engine's own errors call for after a failed attempt. `FailureClassifier.attempt(_:)` (ACMEClient)
 // is the one entry point; it decides ACME problems and transport errors itself and asks these conformances for the
@@ -45,11 +46,16 @@ extension CertStoreError: ClassifiedFailure {
         // Another process holds the lock: its turn ends soon.
         case .lockBusy: return .retryAttemptSoon
         // A names or URL the configuration gave.
-        case .invalidName, .invalidCADirectoryURL, .idCollision: return .waitForReload
+        case .idCollision: return .waitForReload
         // The state directory (read-only, full, permissions) or its content needs the operator.
         case .io, .alreadyExists, .notFound, .corrupt, .invalidUpdate: return .backOff
         }
     }
+}
+
+extension StateNameError: ClassifiedFailure {
+    /// A certificate, account or CA name the configuration gave.
+    public var failureDisposition: FailureDisposition { .waitForReload }
 }
 
 extension InstallerError: ClassifiedFailure {

@@ -1,3 +1,5 @@
+import UnixSockets
+
 #if canImport(Glibc)
     import Glibc
 #endif

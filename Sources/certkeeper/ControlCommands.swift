@@ -1,6 +1,6 @@
 import ArgumentParser
+import ControlSocket
 import Foundation
-import SystemdSupport
 
 /// `certkeeper reload`: asks the running daemon to re-read its configuration and waits for the outcome.
 /// This is the unit's `ExecReload=`, so `systemctl reload certkeeper` fails when a spec was rejected.
@@ -12,7 +12,7 @@ struct ReloadCommand: AsyncParsableCommand {
     var socket: String?
 
     func run() async throws {
-        try await sendControl(ControlRequest(command: "reload"), socket: socket)
+        try await sendControl(.reload, socket: socket)
     }
 }
 
@@ -31,12 +31,12 @@ struct RenewCommand: AsyncParsableCommand {
     var socket: String?
 
     func run() async throws {
-        try await sendControl(ControlRequest(command: "renew", name: name, force: force), socket: socket)
+        try await sendControl(.renew(name: name, force: force), socket: socket)
     }
 }
 
 /// Sends one request to the daemon, prints its answer, and exits 1 when it reports failure.
-func sendControl(_ request: ControlRequest, socket: String?) async throws {
+func sendControl(_ request: ControlCommand, socket: String?) async throws {
     let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
     do {
         let response = try await ControlClient.send(request, to: path)

@@ -1,9 +1,9 @@
 import ArgumentParser
 import CertStore
 import CertkeeperConfig
+import ControlSocket
 import Foundation
 import Renewal
-import SystemdSupport
 
 /// `certkeeper status`: every certificate with names, CA, account, expiry, next action, last error.
 /// Asks the running daemon when there is one; otherwise reads config and state from disk.
@@ -45,7 +45,7 @@ struct StatusCommand: AsyncParsableCommand {
         if !offline {
             let path = socket ?? ControlSocketPath.default(environment: environment)
             if let response = try? await ControlClient.send(
-                ControlRequest(command: "status"), to: path, timeout: .seconds(10)),
+                ControlCommand.status, to: path, timeout: .seconds(10)),
                 response.ok, let payload = response.payload
             {
                 let decoder = JSONDecoder()

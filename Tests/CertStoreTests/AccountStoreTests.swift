@@ -1,5 +1,6 @@
 import ACMECrypto
 import Foundation
+import SafeFiles
 import Testing
 
 @testable import CertStore
@@ -69,7 +70,7 @@ struct AccountStoreTests {
         var record = try pending()
         record.id = "../../etc"
         await #expect(throws: CertStoreError.self) { try await store.createPending(record, keyPEM: "K") }
-        await #expect(throws: CertStoreError.self) {
+        await #expect(throws: StateNameError.self) {
             try await store.createPending(try pending(name: "a/b"), keyPEM: "K")
         }
     }

@@ -59,8 +59,8 @@ struct CertificateStateStoreTests {
     @Test(arguments: StoreKind.allCases)
     func rejectsUnsafeNames(kind: StoreKind) async throws {
         let store = makeStore(kind)
-        await #expect(throws: CertStoreError.self) { try await store.save(CertificateState(name: "../x")) }
-        await #expect(throws: CertStoreError.self) { try await store.savePendingKey(name: "a/b", pem: "K") }
+        await #expect(throws: StateNameError.self) { try await store.save(CertificateState(name: "../x")) }
+        await #expect(throws: StateNameError.self) { try await store.savePendingKey(name: "a/b", pem: "K") }
     }
 
     @Test func fileLayoutAndModes() async throws {

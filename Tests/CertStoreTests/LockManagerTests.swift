@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 import Testing
 
 @testable import CertStore
@@ -85,6 +86,6 @@ struct LockManagerTests {
         let manager = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
         await #expect(throws: InjectedFault.self) { try await manager.withLock("n") { throw InjectedFault() } }
         #expect(try await manager.withLock("n") { "ok" } == "ok")
-        await #expect(throws: CertStoreError.self) { try await manager.withLock("../n") { "no" } }
+        await #expect(throws: StateNameError.self) { try await manager.withLock("../n") { "no" } }
     }
 }

@@ -5,6 +5,7 @@ import CertkeeperConfig
 import Foundation
 import Logging
 import Renewal
+import SafeFiles
 import Testing
 
 /// AccountManager's decisions against a MemoryAccountStore and a scripted CA: what is sent, and what never is.
@@ -172,7 +173,7 @@ import Testing
             return
         }
         #expect(ca.requestCount == 0)
-        #expect(try await store.allRecords(includeArchived: true).isEmpty)
+        #expect(await store.allRecords(includeArchived: true).isEmpty)
     }
 
     @Test func refusedEABIsNotRetriedUntilReload() async throws {

@@ -4,6 +4,7 @@ import CertStore
 import CertkeeperConfig
 import Foundation
 import Renewal
+import TestSupport
 import Testing
 
 /// The real ``CertificateMaintainer`` against a scripted CA, driven by a ``ManualClock``: no sleeping, no sockets.

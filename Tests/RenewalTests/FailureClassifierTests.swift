@@ -5,6 +5,7 @@ import CertkeeperConfig
 import Foundation
 import Installer
 import Renewal
+import SafeFiles
 import Testing
 
 /// One table per kind of failure: every ACME problem type, transport error, client error and renewal error maps
@@ -105,7 +106,7 @@ import Testing
             (CertStoreError.lockBusy(name: "n", path: "p", waited: .seconds(60)), .retryAttemptSoon),
             (CertStoreError.io(operation: "write", path: "p", errno: 28), .backOff),
             (CertStoreError.corrupt(path: "p", reason: "r"), .backOff),
-            (CertStoreError.invalidName("x", kind: "k"), .waitForReload),
+            (StateNameError.invalidName("x", kind: "k"), .waitForReload),
             (InstallerError.unsafeKeyMode(certificate: "c", mode: 0o644), .waitForReload),
             (InstallerError.unmanagedLivePath(certificate: "c", path: "p"), .backOff),
             (CancellationError(), .retryAttemptSoon),

@@ -7,6 +7,7 @@ import Foundation
 import Installer
 import Logging
 import Renewal
+import TestSupport
 
 /// A real ``CertificateMaintainer`` over a ``FakeACMEServer``, in-memory stores, a temp state directory and a
 /// ``ManualClock``. `restart()` builds a new maintainer (new client pool and account manager) over the same stores.

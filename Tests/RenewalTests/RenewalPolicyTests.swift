@@ -1,6 +1,7 @@
 import CertkeeperConfig
 import Foundation
 import Renewal
+import TestSupport
 import Testing
 
 @Suite struct RenewalPolicyTests {

@@ -2,6 +2,7 @@ import CertkeeperConfig
 import Foundation
 import Logging
 import Renewal
+import TestSupport
 import Testing
 
 /// A worker that records calls and returns scripted due times.

@@ -1,4 +1,5 @@
 import Logging
+import TestSupport
 import Testing
 
 @testable import SystemdSupport
@@ -17,7 +18,7 @@ struct JournalLogHandlerTests {
     }
 
     @Test func writesNativeEntryWithMappedFields() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let journal = try TestSocket(path: directory.path + "/journal")
         var logger = logger(socketPath: journal.path)
@@ -58,7 +59,7 @@ struct JournalLogHandlerTests {
     }
 
     @Test func multiLineMessageUsesBinaryLengthFraming() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let journal = try TestSocket(path: directory.path + "/journal")
         logger(socketPath: journal.path).error("order failed\ndetail: rejectedIdentifier")
@@ -89,7 +90,7 @@ struct JournalLogHandlerTests {
     }
 
     @Test func oversizedEntryIsPassedAsSealedMemfd() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let journal = try TestSocket(path: directory.path + "/journal")
         // 1 MiB; hosts differ in their datagram limit, so the handler is told the limit is 64 KiB.

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import SystemdSupport
@@ -8,7 +9,7 @@ import Testing
 
 struct LoggingSetupTests {
     @Test func picksJournalOnlyWhenJournalStreamMatchesTheDescriptor() throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let fd = open(directory.path + "/stream", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         try #require(fd >= 0)

@@ -11,14 +11,14 @@ import Testing
 @Suite(.serialized, .enabled(if: IsolatedTests.enabled, Comment(rawValue: IsolatedTests.reason)))
 struct SystemdNotifierIsolatedTests {
     /// Binds a datagram socket in a new temporary directory and points $NOTIFY_SOCKET at it.
-    private func makeNotifySocket() throws -> (TemporaryDirectory, TestSocket) {
-        let directory = try TemporaryDirectory()
+    private func makeNotifySocket() throws -> (SocketDirectory, TestSocket) {
+        let directory = try SocketDirectory()
         let receiver = try TestSocket(path: directory.path + "/notify")
         setenv("NOTIFY_SOCKET", receiver.path, 1)
         return (directory, receiver)
     }
 
-    private func cleanUp(_ directory: TemporaryDirectory) {
+    private func cleanUp(_ directory: SocketDirectory) {
         unsetenv("NOTIFY_SOCKET")
         directory.remove()
     }

@@ -5,17 +5,17 @@ import Testing
 #endif
 
 /// A temporary directory removed (with its direct children) on `remove()`.
-struct TemporaryDirectory {
-    let path: String
+package struct SocketDirectory {
+    package let path: String
 
-    init() throws {
+    package init() throws {
         var template = Array("/tmp/ck-systemd-XXXXXX".utf8CString)
         let result = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         let created = try #require(result)
         path = String(cString: created)
     }
 
-    func remove() {
+    package func remove() {
         if let directory = opendir(path) {
             while let entry = readdir(directory) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -30,12 +30,12 @@ struct TemporaryDirectory {
 }
 
 /// A bound AF_UNIX socket owned by a test (datagram receiver or a stale stream socket file).
-final class TestSocket {
-    let descriptor: Int32
-    let path: String
+package final class TestSocket {
+    package let descriptor: Int32
+    package let path: String
 
     /// Binds a socket of `type` at `path`; receives time out after 5 s so a missing message fails instead of hanging.
-    init(path: String, type: Int32 = Int32(SOCK_DGRAM.rawValue)) throws {
+    package init(path: String, type: Int32 = Int32(SOCK_DGRAM.rawValue)) throws {
         self.path = path
         descriptor = socket(AF_UNIX, type | Int32(SOCK_CLOEXEC.rawValue), 0)
         try #require(descriptor >= 0)
@@ -56,7 +56,7 @@ final class TestSocket {
     deinit { close(descriptor) }
 
     /// Receives one datagram; also returns a passed file descriptor (SCM_RIGHTS), if any.
-    func receive(capacity: Int = 256 * 1024) throws -> (bytes: [UInt8], passedDescriptor: Int32?) {
+    package func receive(capacity: Int = 256 * 1024) throws -> (bytes: [UInt8], passedDescriptor: Int32?) {
         var buffer = [UInt8](repeating: 0, count: capacity)
         let controlSize = 64
         let control = UnsafeMutableRawPointer.allocate(byteCount: controlSize, alignment: 8)
@@ -84,11 +84,11 @@ final class TestSocket {
         return (Array(buffer[..<count]), nil)
     }
 
-    enum ReceiveError: Error { case failed(errno: Int32) }
+    package enum ReceiveError: Error { case failed(errno: Int32) }
 }
 
 /// Reads everything from `fd` starting at offset 0.
-func readAll(descriptor fd: Int32) -> [UInt8] {
+package func readAll(descriptor fd: Int32) -> [UInt8] {
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 65536)
     var offset: off_t = 0

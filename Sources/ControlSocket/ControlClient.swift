@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import UnixSockets
 
 #if canImport(Glibc)
     import Glibc
@@ -51,7 +52,7 @@ public enum ControlClient {
     ///   - daemonName: used in error messages.
     /// - Throws: ``Failure``.
     public static func send(
-        _ request: ControlRequest,
+        _ request: ControlCommand,
         to path: String = ControlSocketPath.default(),
         timeout: Duration = .seconds(90),
         daemonName: String = "certkeeper"

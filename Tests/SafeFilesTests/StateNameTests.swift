@@ -1,6 +1,6 @@
 import Testing
 
-@testable import CertStore
+@testable import SafeFiles
 
 struct StateNameTests {
     @Test(arguments: [
@@ -16,16 +16,16 @@ struct StateNameTests {
     @Test(arguments: ["", "../x", ".hidden", "a/b", "a b", "-x", "é", String(repeating: "a", count: 201)])
     func rejectsUnsafeNames(name: String) {
         #expect(!StateName.isValid(name))
-        #expect(throws: CertStoreError.self) {
+        #expect(throws: StateNameError.self) {
             try StateName.accountID(caDirectoryURL: "https://ca.example/dir", name: name)
         }
     }
 
     @Test func rejectsURLsWithoutHost() {
-        #expect(throws: CertStoreError.invalidCADirectoryURL("file:///etc/passwd")) {
+        #expect(throws: StateNameError.invalidCADirectoryURL("file:///etc/passwd")) {
             try StateName.caSlug("file:///etc/passwd")
         }
-        #expect(throws: CertStoreError.self) { try StateName.caSlug("not a url") }
+        #expect(throws: StateNameError.self) { try StateName.caSlug("not a url") }
     }
 
     @Test func acceptsOrdinaryNames() {

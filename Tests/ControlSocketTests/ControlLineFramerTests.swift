@@ -1,6 +1,7 @@
+import Foundation
 import Testing
 
-@testable import SystemdSupport
+@testable import ControlSocket
 
 /// The pure request reader the control server (and `Fuzz/FuzzControlRequest`) uses.
 struct ControlLineFramerTests {
@@ -35,8 +36,23 @@ struct ControlLineFramerTests {
     }
 
     @Test func decodesARequestLineAsTheServerDoes() throws {
-        let request = try ControlRequest(line: Array(#"{"command":"renew","name":"www","force":true}"#.utf8))
-        #expect(request == ControlRequest(command: "renew", name: "www", force: true))
-        #expect(throws: DecodingError.self) { try ControlRequest(line: Array("status".utf8)) }
+        let request = try ControlCommand(line: Array(#"{"command":"renew","name":"www","force":true}"#.utf8))
+        #expect(request == .renew(name: "www", force: true))
+        #expect(
+            try ControlCommand(line: Array(#"{"command":"renew","name":"www"}"#.utf8))
+                == .renew(name: "www", force: false))
+        #expect(try ControlCommand(line: Array(#"{"command":"status"}"#.utf8)) == .status)
+        #expect(throws: DecodingError.self) { try ControlCommand(line: Array("status".utf8)) }
+        #expect(throws: ControlCommandError.unknown("rotate")) {
+            try ControlCommand(line: Array(#"{"command":"rotate"}"#.utf8))
+        }
+        #expect(throws: ControlCommandError.missingName(command: "renew")) {
+            try ControlCommand(line: Array(#"{"command":"renew"}"#.utf8))
+        }
+        // What the client writes is what the server reads, for every command.
+        for command in [ControlCommand.reload, .status, .renew(name: "a.b", force: true)] {
+            let line = try JSONEncoder().encode(command)
+            #expect(try ControlCommand(line: Array(line)) == command)
+        }
     }
 }

@@ -1,31 +1,32 @@
 import Foundation
+import Renewal
 
 /// A clock that only moves when told to: `advance(to:)` resumes every sleeper whose deadline has passed.
 ///
 /// Used by tests (and by simulations) to exercise renewal timing without sleeping.
-public final class ManualClock: DaemonClock, @unchecked Sendable {
+package final class ManualClock: DaemonClock, @unchecked Sendable {
     private let lock = NSLock()
     private var current: Date
     private var sleepers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, any Error>)] = [:]
     private var nextID = 0
     private var watchers: [Int: (deadline: Date, continuation: CheckedContinuation<Void, Never>)] = [:]
 
-    public init(now: Date) { self.current = now }
+    package init(now: Date) { self.current = now }
 
-    public func now() -> Date {
+    package func now() -> Date {
         lock.lock()
         defer { lock.unlock() }
         return current
     }
 
     /// The deadlines of tasks currently asleep on this clock, earliest first.
-    public var pendingDeadlines: [Date] {
+    package var pendingDeadlines: [Date] {
         lock.lock()
         defer { lock.unlock() }
         return sleepers.values.map(\.deadline).sorted()
     }
 
-    public func sleep(until deadline: Date) async throws {
+    package func sleep(until deadline: Date) async throws {
         let id: Int = lock.withLock {
             nextID += 1
             return nextID
@@ -56,7 +57,7 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
 
     /// Returns once some task sleeps on this clock until exactly `deadline` (or the caller is cancelled): a test
     /// knows the code under test reached its wait, without polling.
-    public func waitForSleeper(until deadline: Date) async {
+    package func waitForSleeper(until deadline: Date) async {
         let id: Int = lock.withLock {
             nextID += 1
             return nextID
@@ -79,7 +80,7 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
     }
 
     /// Moves time forward to `date` (never backwards) and wakes every sleeper due by then.
-    public func advance(to date: Date) {
+    package func advance(to date: Date) {
         lock.lock()
         if date > current { current = date }
         let due = sleepers.filter { $0.value.deadline <= current }
@@ -89,7 +90,7 @@ public final class ManualClock: DaemonClock, @unchecked Sendable {
     }
 
     /// Moves time forward by `seconds`.
-    public func advance(by seconds: TimeInterval) {
+    package func advance(by seconds: TimeInterval) {
         advance(to: now().addingTimeInterval(seconds))
     }
 }

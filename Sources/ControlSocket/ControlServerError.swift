@@ -1,3 +1,5 @@
+import UnixSockets
+
 /// Why the control socket could not be set up.
 public enum ControlServerError: Error, CustomStringConvertible, Equatable {
     /// The socket's directory does not exist.

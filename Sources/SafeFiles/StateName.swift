@@ -10,9 +10,9 @@ public enum StateName {
         }
     }
 
-    /// Throws ``CertStoreError/invalidName(_:kind:)`` unless `name` ``isValid(_:)``.
+    /// Throws ``StateNameError/invalidName(_:kind:)`` unless `name` ``isValid(_:)``.
     public static func validate(_ name: String, kind: String) throws {
-        guard isValid(name) else { throw CertStoreError.invalidName(name, kind: kind) }
+        guard isValid(name) else { throw StateNameError.invalidName(name, kind: kind) }
     }
 
     /// The CA part of an account id: `host[_port][_path]`, lowercased, each character outside `[a-z0-9.-]`
@@ -20,7 +20,7 @@ public enum StateName {
     public static func caSlug(_ caDirectoryURL: String) throws -> String {
         guard let components = URLComponents(string: caDirectoryURL), let host = components.host, !host.isEmpty,
             let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http"
-        else { throw CertStoreError.invalidCADirectoryURL(caDirectoryURL) }
+        else { throw StateNameError.invalidCADirectoryURL(caDirectoryURL) }
         var parts = [slugPart(host)]
         if let port = components.port { parts.append(String(port)) }
         let path = components.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))

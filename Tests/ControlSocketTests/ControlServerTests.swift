@@ -1,7 +1,8 @@
 import Logging
+import TestSupport
 import Testing
 
-@testable import SystemdSupport
+@testable import ControlSocket
 
 #if canImport(Glibc)
     import Glibc
@@ -16,7 +17,7 @@ struct ControlServerTests {
         allowedPeerUIDs: Set<UInt32> = [0, getuid()],
         requestTimeout: Duration = .seconds(10),
         handler: @escaping ControlServer.Handler = { request in
-            ControlResponse(ok: true, message: "did \(request.command)", payload: request.name)
+            ControlResponse(ok: true, message: "did \(request.verb)", payload: request.renewedName)
         },
         _ body: () async throws -> Void
     ) async throws {
@@ -40,7 +41,7 @@ struct ControlServerTests {
     }
 
     @Test func roundTripsARequestAndRemovesTheSocketOnExit() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
         try await withServer(path: path) {
@@ -49,13 +50,13 @@ struct ControlServerTests {
             #expect(info.st_mode & S_IFMT == S_IFSOCK)
             #expect(info.st_mode & 0o777 == 0o600)
             let response = try await ControlClient.send(
-                ControlRequest(command: "renew", name: "www", force: true),
+                ControlCommand.renew(name: "www", force: true),
                 to: path,
                 timeout: .seconds(10)
             )
             #expect(response == ControlResponse(ok: true, message: "did renew", payload: "www"))
             let second = try await ControlClient.send(
-                ControlRequest(command: "status"), to: path, timeout: .seconds(10))
+                ControlCommand.status, to: path, timeout: .seconds(10))
             #expect(second == ControlResponse(ok: true, message: "did status", payload: nil))
         }
         var info = stat()
@@ -63,25 +64,25 @@ struct ControlServerTests {
     }
 
     @Test func replacesAStaleSocketFile() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
         do { _ = try TestSocket(path: path, type: Int32(SOCK_STREAM.rawValue)) }  // bound, closed: file stays
         var info = stat()
         try #require(lstat(path, &info) == 0)
         await #expect(throws: ControlClient.Failure.notAccepting(daemon: "certkeeper", path: path)) {
-            try await ControlClient.send(ControlRequest(command: "status"), to: path, timeout: .seconds(5))
+            try await ControlClient.send(ControlCommand.status, to: path, timeout: .seconds(5))
         }
         try await withServer(path: path) {
             let response = try await ControlClient.send(
-                ControlRequest(command: "reload"), to: path, timeout: .seconds(10))
+                ControlCommand.reload, to: path, timeout: .seconds(10))
             #expect(response.ok)
             #expect(response.message == "did reload")
         }
     }
 
     @Test func refusesToReplaceALiveSocketOrARegularFile() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
         try await withServer(path: path) {
@@ -91,7 +92,7 @@ struct ControlServerTests {
             await #expect(throws: ControlServerError.alreadyInUse(path: path)) { try await second.run() }
             // The first server still answers.
             let response = try await ControlClient.send(
-                ControlRequest(command: "status"), to: path, timeout: .seconds(10))
+                ControlCommand.status, to: path, timeout: .seconds(10))
             #expect(response.ok)
         }
         let filePath = directory.path + "/regular"
@@ -110,19 +111,19 @@ struct ControlServerTests {
     }
 
     @Test func refusesPeersWhoseUIDIsNotAllowed() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
         try await withServer(path: path, allowedPeerUIDs: [4_242_424]) {
             let response = try await ControlClient.send(
-                ControlRequest(command: "reload"), to: path, timeout: .seconds(10))
+                ControlCommand.reload, to: path, timeout: .seconds(10))
             #expect(!response.ok)
             #expect(response.message.hasPrefix("permission denied: uid \(getuid()) may not use \(path)"))
         }
     }
 
     @Test func answersMalformedRequestsWithAnError() async throws {
-        let directory = try TemporaryDirectory()
+        let directory = try SocketDirectory()
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
         try await withServer(path: path) {
@@ -137,7 +138,7 @@ struct ControlServerTests {
         let path = "/nonexistent-ck-dir/control.sock"
         let failure = ControlClient.Failure.notRunning(daemon: "certkeeper", path: path)
         await #expect(throws: failure) {
-            try await ControlClient.send(ControlRequest(command: "reload"), to: path, timeout: .seconds(1))
+            try await ControlClient.send(ControlCommand.reload, to: path, timeout: .seconds(1))
         }
         #expect(
             failure.description == "certkeeper is not running: no control socket at /nonexistent-ck-dir/control.sock")

@@ -13,14 +13,3 @@ public enum CertkeeperEvent: String, Sendable, CaseIterable {
     /// Metadata that makes a log line this event (the journal handler maps `message_id` to `MESSAGE_ID`).
     public var metadata: Logger.Metadata { ["message_id": .string(rawValue)] }
 }
-
-/// Log metadata keys, defined once. The journal handler turns `cert` into `CERTKEEPER_CERT` and so on.
-public enum LogKey {
-    public static let cert = "cert"
-    public static let domains = "domains"
-    public static let ca = "ca"
-    public static let account = "account"
-    public static let notAfter = "not_after"
-    public static let orderURL = "order_url"
-    public static let problemType = "problem_type"
-}

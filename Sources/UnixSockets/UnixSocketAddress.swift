@@ -3,13 +3,13 @@
 #endif
 
 /// Builds `sockaddr_un` values for filesystem and abstract (`@name`) AF_UNIX socket paths.
-enum UnixSocketAddress {
+package enum UnixSocketAddress {
     /// The longest path `sockaddr_un.sun_path` can hold, without the terminating NUL.
-    static let maxPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+    package static let maxPathLength = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
 
     /// Calls `body` with a `sockaddr` for `path` and its length; `nil` if the path is empty or too long.
     /// A leading `@` denotes the abstract namespace (as in `$NOTIFY_SOCKET`).
-    static func withSockaddr<T>(
+    package static func withSockaddr<T>(
         path: String,
         _ body: (UnsafePointer<sockaddr>, socklen_t) throws -> T
     ) rethrows -> T? {
@@ -32,6 +32,6 @@ enum UnixSocketAddress {
 }
 
 /// The text of an errno value, e.g. "No such file or directory".
-func errnoDescription(_ code: Int32) -> String {
+package func errnoDescription(_ code: Int32) -> String {
     String(cString: strerror(code))
 }

@@ -1,12 +1,13 @@
 import Logging
 import NIOCore
 import NIOPosix
+import UnixSockets
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A local control socket: AF_UNIX stream, one JSON ``ControlRequest`` line in, one ``ControlResponse`` line out.
+/// A local control socket: AF_UNIX stream, one JSON ``ControlCommand`` line in, one ``ControlResponse`` line out.
 ///
 /// The socket file is created with mode 0600 under a temporary name and renamed into place, which also replaces a
 /// stale socket left by a crashed instance (a live one makes ``run(onListening:)`` fail instead). Every connection's
@@ -14,7 +15,7 @@ import NIOPosix
 /// uid by default) are served; others get a refusal and are logged. The module knows nothing about the commands.
 public struct ControlServer: Sendable {
     /// Handles one request; the response is sent back as is.
-    public typealias Handler = @Sendable (ControlRequest) async -> ControlResponse
+    public typealias Handler = @Sendable (ControlCommand) async -> ControlResponse
 
     /// Settings of the control socket.
     public struct Configuration: Sendable {
@@ -133,10 +134,12 @@ public struct ControlServer: Sendable {
                             timeout: configuration.requestTimeout
                         )
                     else { return }
-                    let request = try ControlRequest(line: line)
-                    response = await handler(request)
+                    let command = try ControlCommand(line: line)
+                    response = await handler(command)
                 } catch let error as ControlLineIO.ReadError {
                     response = ControlResponse(ok: false, message: Self.describe(error))
+                } catch let error as ControlCommandError {
+                    response = ControlResponse(ok: false, message: "\(error)")
                 } catch is DecodingError {
                     response = ControlResponse(
                         ok: false,

@@ -87,11 +87,12 @@ public struct ControlLineFramer: Sendable {
     }
 }
 
-extension ControlRequest {
+extension ControlCommand {
     /// Decodes one request line (without its newline) as the server does.
     ///
-    /// - Throws: `DecodingError` when the line is not a JSON request object.
+    /// - Throws: `DecodingError` when the line is not a JSON request object, ``ControlCommandError`` when it names
+    ///   no known command.
     public init(line: [UInt8]) throws {
-        self = try ControlLineIO.decode(ControlRequest.self, from: line)
+        self = try ControlLineIO.decode(ControlCommand.self, from: line)
     }
 }

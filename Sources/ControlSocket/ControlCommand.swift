@@ -1,0 +1,79 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// What a client asks the daemon over the control socket; one enum shared by the client and the server.
+///
+/// On the wire it is one JSON line: `{"command":"reload"}`, `{"command":"status"}`,
+/// `{"command":"renew","name":"www","force":true}`.
+public enum ControlCommand: Sendable, Hashable {
+    /// Re-read the configuration directory and report the outcome.
+    case reload
+    /// Check (or, with `force`, renew) one certificate now.
+    case renew(name: String, force: Bool)
+    /// Report every certificate's state.
+    case status
+
+    /// The command's name on the wire.
+    public var verb: String {
+        switch self {
+        case .reload: "reload"
+        case .renew: "renew"
+        case .status: "status"
+        }
+    }
+}
+
+extension ControlCommand: Codable {
+    private enum Keys: String, CodingKey { case command, name, force }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        let verb = try container.decode(String.self, forKey: .command)
+        switch verb {
+        case "reload": self = .reload
+        case "status": self = .status
+        case "renew":
+            guard let name = try container.decodeIfPresent(String.self, forKey: .name) else {
+                throw ControlCommandError.missingName(command: verb)
+            }
+            self = .renew(name: name, force: try container.decodeIfPresent(Bool.self, forKey: .force) ?? false)
+        default:
+            throw ControlCommandError.unknown(verb)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(verb, forKey: .command)
+        if case .renew(let name, let force) = self {
+            try container.encode(name, forKey: .name)
+            try container.encode(force, forKey: .force)
+        }
+    }
+}
+
+/// A well-formed request line that names no command the daemon knows.
+public enum ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknown(String)
+    case missingName(command: String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let verb):
+            let shown = verb.count > 40 ? String(verb.prefix(40)) + "…" : verb
+            return "unknown command '\(shown)': expected reload, renew or status"
+        case .missingName(let verb): return "\(verb) needs a certificate name"
+        }
+    }
+}
+
+extension ControlCommand {
+    /// The certificate a `renew` names; nil for the other commands.
+    public var renewedName: String? {
+        if case .renew(let name, _) = self { return name }
+        return nil
+    }
+}

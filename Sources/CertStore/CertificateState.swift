@@ -1,85 +1,211 @@
 import ACMECrypto
 import Foundation
 
-/// What a certificate cannot say about itself: the in-flight order, failures and backoff, ARI and the chosen
-/// renewal time. The issued certificate and key live in the installed files; a pending (not yet installed) key is
-/// stored separately (``CertificateStateStore/savePendingKey(name:pem:)``).
-public struct CertificateState: Codable, Sendable, Hashable {
+/// What a certificate cannot say about itself, persisted as the state of its lifecycle (`Renewal`'s
+/// `CertificateLifecycle`): the order in flight, the failures and backoff since the last success, what ARI said,
+/// the chosen renewal time and who issued the installed certificate. The certificate and key live in the installed
+/// files; a pending (not yet installed) key is stored separately (``CertificateStateStore/savePendingKey(name:pem:)``).
+///
+/// Stored as `state.json` version 2 (nested groups); version 1 files (flat fields) are read and rewritten as 2.
+public struct CertificateState: Sendable, Hashable {
     /// The certificate name from config.
     public var name: String
-    /// The in-flight order, persisted as soon as newOrder answers so a restart resumes it.
-    public var orderURL: String?
-    /// The account that created ``orderURL``.
-    public var orderAccountURL: String?
-    /// The identifiers ``orderURL`` was created for (a config change makes the order stale).
-    public var orderDomains: [String]?
-    /// The key type of the pending key for ``orderURL``.
-    public var orderKeyType: KeyType?
-    /// Consecutive failed attempts since the last success.
-    public var failureCount: Int
-    /// How many of those ended with a transient fault (the short ladder); the rest were refusals (the long ladder).
-    /// Absent in state files written before it existed: read as 0.
-    public var transientFailureCount: Int?
-    /// The last error, as shown to the operator (never secrets).
-    public var lastError: String?
-    /// The ACME problem type of the last error, if any (`urn:ietf:params:acme:error:...`).
-    public var lastErrorType: String?
-    public var lastFailure: Date?
-    /// Backoff: no attempt before this time.
-    public var nextAttempt: Date?
-    /// When the currently installed certificate was issued by us.
-    public var lastIssued: Date?
-    /// ARI `Retry-After`: do not poll renewalInfo before this time.
-    public var ariRetryAfter: Date?
-    public var ariWindowStart: Date?
-    public var ariWindowEnd: Date?
-    /// The randomly chosen renewal time, kept so a restart does not re-roll it.
-    public var scheduledRenewal: Date?
-    /// The ARI CertID of the certificate this order replaces (RFC 9773 `replaces`).
-    public var replacesCertID: String?
-    /// When the CA refused the EAB (operator action needed before retrying account creation).
-    public var eabRefusedAt: Date?
-    /// The CA directory URL that issued the installed certificate (a config change to another CA forces a renewal).
-    public var issuerDirectoryURL: String?
-    /// The account name that issued the installed certificate.
-    public var accountName: String?
-    /// Serial (hex) of the certificate ``scheduledRenewal`` was chosen for; a new serial re-rolls the time.
-    public var scheduledSerial: String?
-    /// When the daemon next looks at this certificate (shown by `status`, reused after a restart).
+    /// The order in flight, persisted as soon as newOrder answers so a restart resumes it.
+    public var order: PendingOrder?
+    /// Failures since the last success; nil after a success.
+    public var backoff: Backoff?
+    /// What the CA's renewalInfo (RFC 9773) said about the installed certificate.
+    public var ari: ARIAdvice?
+    /// The renewal time chosen for the installed certificate, kept so a restart does not re-roll it.
+    public var schedule: RenewalSchedule?
+    /// Who issued the installed certificate (a spec moved to another CA or account forces a renewal).
+    public var issuer: IssuerRecord?
+    /// When the daemon next looks at this certificate (shown by `status`, reused after a restart);
+    /// `.distantFuture` while it waits for a reload.
     public var nextCheck: Date?
     /// A digest of the spec ``nextCheck`` was computed for; a different spec means "check now".
     public var specFingerprint: String?
 
     public init(
-        name: String, orderURL: String? = nil, orderAccountURL: String? = nil, orderDomains: [String]? = nil,
-        orderKeyType: KeyType? = nil, failureCount: Int = 0, lastError: String? = nil, lastErrorType: String? = nil,
-        lastFailure: Date? = nil, nextAttempt: Date? = nil, lastIssued: Date? = nil, ariRetryAfter: Date? = nil,
-        ariWindowStart: Date? = nil, ariWindowEnd: Date? = nil, scheduledRenewal: Date? = nil,
-        replacesCertID: String? = nil, eabRefusedAt: Date? = nil, issuerDirectoryURL: String? = nil,
-        accountName: String? = nil, scheduledSerial: String? = nil, nextCheck: Date? = nil,
+        name: String, order: PendingOrder? = nil, backoff: Backoff? = nil, ari: ARIAdvice? = nil,
+        schedule: RenewalSchedule? = nil, issuer: IssuerRecord? = nil, nextCheck: Date? = nil,
         specFingerprint: String? = nil
     ) {
         self.name = name
-        self.orderURL = orderURL
-        self.orderAccountURL = orderAccountURL
-        self.orderDomains = orderDomains
-        self.orderKeyType = orderKeyType
-        self.failureCount = failureCount
+        self.order = order
+        self.backoff = backoff
+        self.ari = ari
+        self.schedule = schedule
+        self.issuer = issuer
+        self.nextCheck = nextCheck
+        self.specFingerprint = specFingerprint
+    }
+
+    /// Consecutive failed attempts since the last success.
+    public var failureCount: Int { backoff?.failures ?? 0 }
+}
+
+/// An order created at the CA and not yet installed.
+public struct PendingOrder: Codable, Sendable, Hashable {
+    /// The order URL.
+    public var url: String
+    /// The account that created it.
+    public var accountURL: String
+    /// The identifiers it was created for (a config change makes it stale).
+    public var domains: [String]
+    /// The key type of its pending key.
+    public var keyType: KeyType?
+
+    public init(url: String, accountURL: String, domains: [String], keyType: KeyType?) {
+        self.url = url
+        self.accountURL = accountURL
+        self.domains = domains
+        self.keyType = keyType
+    }
+}
+
+/// Failed attempts since the last success, and when the next may start.
+public struct Backoff: Codable, Sendable, Hashable {
+    /// Consecutive failed attempts.
+    public var failures: Int
+    /// How many of those ended with a transient fault (the short ladder); the rest were refusals (the long ladder).
+    public var transientFailures: Int
+    /// The last error as shown to the operator (one line, bounded, never secrets).
+    public var lastError: String
+    /// The ACME problem type of the last error, if any (`urn:ietf:params:acme:error:...`).
+    public var lastErrorType: String?
+    public var lastFailure: Date
+    /// No attempt before this time; nil while the certificate waits for a configuration change and a reload.
+    public var retryAt: Date?
+
+    public init(
+        failures: Int, transientFailures: Int, lastError: String, lastErrorType: String?, lastFailure: Date,
+        retryAt: Date?
+    ) {
+        self.failures = failures
+        self.transientFailures = transientFailures
         self.lastError = lastError
         self.lastErrorType = lastErrorType
         self.lastFailure = lastFailure
-        self.nextAttempt = nextAttempt
-        self.lastIssued = lastIssued
-        self.ariRetryAfter = ariRetryAfter
-        self.ariWindowStart = ariWindowStart
-        self.ariWindowEnd = ariWindowEnd
-        self.scheduledRenewal = scheduledRenewal
-        self.replacesCertID = replacesCertID
-        self.eabRefusedAt = eabRefusedAt
-        self.issuerDirectoryURL = issuerDirectoryURL
+        self.retryAt = retryAt
+    }
+}
+
+/// The CA's renewal information for the installed certificate.
+public struct ARIAdvice: Codable, Sendable, Hashable {
+    /// The suggested window, when the CA gave a valid one.
+    public var windowStart: Date?
+    public var windowEnd: Date?
+    /// Do not ask again before this time (the CA's `Retry-After`, clamped).
+    public var askAgainAt: Date
+
+    public init(windowStart: Date?, windowEnd: Date?, askAgainAt: Date) {
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+        self.askAgainAt = askAgainAt
+    }
+}
+
+/// The renewal time chosen (randomly, inside the renewal or ARI window) for one installed certificate.
+public struct RenewalSchedule: Codable, Sendable, Hashable {
+    /// Serial (hex) of the certificate it was chosen for; another serial re-rolls the time.
+    public var serial: String
+    public var renewAt: Date
+
+    public init(serial: String, renewAt: Date) {
+        self.serial = serial
+        self.renewAt = renewAt
+    }
+}
+
+/// Who issued the installed certificate, and when (nil when it was adopted rather than issued by certkeeper).
+public struct IssuerRecord: Codable, Sendable, Hashable {
+    public var directoryURL: String
+    public var accountName: String
+    public var issuedAt: Date?
+
+    public init(directoryURL: String, accountName: String, issuedAt: Date?) {
+        self.directoryURL = directoryURL
         self.accountName = accountName
-        self.scheduledSerial = scheduledSerial
-        self.nextCheck = nextCheck
-        self.specFingerprint = specFingerprint
+        self.issuedAt = issuedAt
+    }
+}
+
+extension CertificateState: Codable {
+    /// The format written today.
+    public static let formatVersion = 2
+
+    private enum Keys: String, CodingKey {
+        case version, name, order, backoff, ari, schedule, issuer, nextCheck, specFingerprint
+    }
+
+    /// The flat fields of version 1 files.
+    private enum LegacyKeys: String, CodingKey {
+        case orderURL, orderAccountURL, orderDomains, orderKeyType, failureCount, transientFailureCount, lastError
+        case lastErrorType, lastFailure, nextAttempt, lastIssued, ariRetryAfter, ariWindowStart, ariWindowEnd
+        case scheduledRenewal, scheduledSerial, issuerDirectoryURL, accountName
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        name = try container.decode(String.self, forKey: .name)
+        nextCheck = try container.decodeIfPresent(Date.self, forKey: .nextCheck)
+        specFingerprint = try container.decodeIfPresent(String.self, forKey: .specFingerprint)
+        let version = try container.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        guard version == 1 else {
+            guard version == Self.formatVersion else {
+                throw DecodingError.dataCorruptedError(
+                    forKey: .version, in: container,
+                    debugDescription:
+                        "state format \(version) is newer than this certkeeper understands (\(Self.formatVersion)); upgrade certkeeper"
+                )
+            }
+            order = try container.decodeIfPresent(PendingOrder.self, forKey: .order)
+            backoff = try container.decodeIfPresent(Backoff.self, forKey: .backoff)
+            ari = try container.decodeIfPresent(ARIAdvice.self, forKey: .ari)
+            schedule = try container.decodeIfPresent(RenewalSchedule.self, forKey: .schedule)
+            issuer = try container.decodeIfPresent(IssuerRecord.self, forKey: .issuer)
+            return
+        }
+        let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        func value<T: Decodable>(_ key: LegacyKeys) throws -> T? { try legacy.decodeIfPresent(T.self, forKey: key) }
+        if let url: String = try value(.orderURL) {
+            order = PendingOrder(
+                url: url, accountURL: try value(.orderAccountURL) ?? "", domains: try value(.orderDomains) ?? [],
+                keyType: try value(.orderKeyType))
+        }
+        let failures: Int = try value(.failureCount) ?? 0
+        if failures > 0 {
+            let retryAt: Date? = try value(.nextAttempt)
+            backoff = Backoff(
+                failures: failures, transientFailures: try value(.transientFailureCount) ?? 0,
+                lastError: try value(.lastError) ?? "", lastErrorType: try value(.lastErrorType),
+                lastFailure: try value(.lastFailure) ?? retryAt ?? .distantPast, retryAt: retryAt)
+        }
+        if let askAgainAt: Date = try value(.ariRetryAfter) {
+            ari = ARIAdvice(
+                windowStart: try value(.ariWindowStart), windowEnd: try value(.ariWindowEnd), askAgainAt: askAgainAt)
+        }
+        if let renewAt: Date = try value(.scheduledRenewal), let serial: String = try value(.scheduledSerial) {
+            schedule = RenewalSchedule(serial: serial, renewAt: renewAt)
+        }
+        if let directoryURL: String = try value(.issuerDirectoryURL) {
+            issuer = IssuerRecord(
+                directoryURL: directoryURL, accountName: try value(.accountName) ?? "default",
+                issuedAt: try value(.lastIssued))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(Self.formatVersion, forKey: .version)
+        try container.encode(name, forKey: .name)
+        try container.encodeIfPresent(order, forKey: .order)
+        try container.encodeIfPresent(backoff, forKey: .backoff)
+        try container.encodeIfPresent(ari, forKey: .ari)
+        try container.encodeIfPresent(schedule, forKey: .schedule)
+        try container.encodeIfPresent(issuer, forKey: .issuer)
+        try container.encodeIfPresent(nextCheck, forKey: .nextCheck)
+        try container.encodeIfPresent(specFingerprint, forKey: .specFingerprint)
     }
 }

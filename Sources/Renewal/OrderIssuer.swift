@@ -90,11 +90,12 @@ public struct OrderIssuer: Sendable {
     /// Orders a certificate for `spec`, continuing a persisted in-flight order when it is still usable.
     ///
     /// - Parameters:
-    ///   - state: the certificate's state; the order URL is saved as soon as newOrder answers.
+    ///   - lifecycle: the certificate's lifecycle; the order is reported to it (and saved) as soon as newOrder
+    ///     answers, and abandoned when it can never complete.
     ///   - reuseKeyPEM: the installed key when `reuse_key = true`.
     ///   - replaces: the ARI CertID of the predecessor, sent only when the CA offers renewalInfo.
     public func issue(
-        spec: CertificateSpec, account: AccountHandle, client: ACMEClient, state: inout CertificateState,
+        spec: CertificateSpec, account: AccountHandle, client: ACMEClient, lifecycle: inout CertificateLifecycle,
         reuseKeyPEM: String?, replaces: String?, now: Date
     ) async throws -> IssuedCertificate {
         var metadata: Logger.Metadata = [
@@ -104,9 +105,10 @@ public struct OrderIssuer: Sendable {
         let wantedDomains = spec.domains.sorted()
         var order: Order?
         var orderURL: String?
-        if let known = state.orderURL, state.orderDomains?.sorted() == wantedDomains,
-            state.orderAccountURL == account.url, (state.orderKeyType ?? spec.keyType) == spec.keyType
+        if let known = lifecycle.state.order, known.domains.sorted() == wantedDomains,
+            known.accountURL == account.url, (known.keyType ?? spec.keyType) == spec.keyType
         {
+            let known = known.url
             // A request whose reply was lost may have been carried out: look at the known order first.
             // Past finalize, the certificate is bound to the stored pending key: without that key the order
             // can never be installed, so a new one is opened instead of failing on it forever.
@@ -145,11 +147,13 @@ public struct OrderIssuer: Sendable {
                 profile: spec.profile)
             order = created.order
             orderURL = created.url
-            state.orderURL = created.url
-            state.orderAccountURL = account.url
-            state.orderDomains = spec.domains
-            state.orderKeyType = spec.keyType
-            try await stateStore.save(state)
+            var random = SystemRandomNumberGenerator()
+            _ = lifecycle.handle(
+                .orderAdvanced(
+                    PendingOrder(
+                        url: created.url, accountURL: account.url, domains: spec.domains, keyType: spec.keyType)),
+                now: now, random: &random)
+            try await stateStore.save(lifecycle.state)
             faults.hit("after-neworder")
             logger.info("order \(created.url) created", metadata: metadata)
         }
@@ -162,12 +166,12 @@ public struct OrderIssuer: Sendable {
             try requested.checkOrder(current, url: url)
         } catch {
             // Never continued: the next attempt opens a new order.
-            state.orderURL = nil
+            abandon(&lifecycle, now: now)
             throw error
         }
 
         // The certificate key is stored before finalize, so a restart after finalize can still install the result.
-        let certificateKey = try await pendingKey(spec: spec, state: &state, reuseKeyPEM: reuseKeyPEM)
+        let certificateKey = try await pendingKey(spec: spec, reuseKeyPEM: reuseKeyPEM)
 
         if current.status == .pending {
             try await solveAuthorizations(
@@ -200,7 +204,7 @@ public struct OrderIssuer: Sendable {
         } catch {
             // The CA issued a certificate that cannot be installed: downloading it again would not change it, so
             // this order is never continued; the next attempt opens a new one.
-            state.orderURL = nil
+            abandon(&lifecycle, now: now)
             throw IssueError.verificationFailed(certificate: spec.name, reason: "\(error)")
         }
         return IssuedCertificate(
@@ -268,9 +272,12 @@ public struct OrderIssuer: Sendable {
         throw lastError
     }
 
-    private func pendingKey(spec: CertificateSpec, state: inout CertificateState, reuseKeyPEM: String?) async throws
-        -> SigningKey
-    {
+    private func abandon(_ lifecycle: inout CertificateLifecycle, now: Date) {
+        var random = SystemRandomNumberGenerator()
+        _ = lifecycle.handle(.orderAbandoned, now: now, random: &random)
+    }
+
+    private func pendingKey(spec: CertificateSpec, reuseKeyPEM: String?) async throws -> SigningKey {
         if let pem = try await stateStore.pendingKey(name: spec.name),
             let key = try? SigningKey(pemRepresentation: pem),
             key.keyType == spec.keyType

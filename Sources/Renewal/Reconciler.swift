@@ -19,7 +19,7 @@ public enum Reconciler {
         if let keyType = installed.keyType, keyType != spec.keyType {
             return "key type changed (installed: \(keyType.rawValue); wanted: \(spec.keyType.rawValue))"
         }
-        if let issuer = state?.issuerDirectoryURL, issuer != spec.ca.directoryURL {
+        if let issuer = state?.issuer?.directoryURL, issuer != spec.ca.directoryURL {
             return "CA changed (issued by \(issuer); wanted: \(spec.ca.directoryURL))"
         }
         return nil

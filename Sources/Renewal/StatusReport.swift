@@ -42,7 +42,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
                 action = "renewing"
             } else if nextAt == .distantFuture {
                 action = "wait for config change or reload"
-            } else if let backoff = state?.nextAttempt, backoff > now, (state?.failureCount ?? 0) > 0 {
+            } else if let backoff = state?.backoff?.retryAt, backoff > now {
                 action = "retry"
             } else if installed == nil {
                 action = "order"
@@ -54,9 +54,9 @@ public struct StatusReport: Codable, Sendable, Hashable {
                 CertificateStatus(
                     name: spec.name, domains: spec.domains, ca: spec.ca.name, account: spec.account.name,
                     notAfter: installed?.info.notAfter, nextAction: action,
-                    nextActionAt: nextAt == .distantFuture ? nil : nextAt, lastError: state?.lastError,
+                    nextActionAt: nextAt == .distantFuture ? nil : nextAt, lastError: state?.backoff?.lastError,
                     failureCount: state?.failureCount ?? 0,
-                    backoffUntil: (state?.failureCount ?? 0) > 0 ? state?.nextAttempt : nil,
+                    backoffUntil: state?.backoff?.retryAt,
                     inFlight: entry?.inFlight ?? false))
         }
         return StatusReport(

@@ -16,19 +16,23 @@ struct CertificateStateStoreTests {
     }
 
     static let sample = CertificateState(
-        name: "www", orderURL: "https://ca.example/order/1", orderAccountURL: "https://ca.example/acct/1",
-        orderDomains: ["www.example.org", "example.org"], orderKeyType: .rsa2048, failureCount: 2,
-        lastError: "dns: NXDOMAIN", lastErrorType: "urn:ietf:params:acme:error:dns",
-        lastFailure: Date(timeIntervalSince1970: 1_750_000_000),
-        nextAttempt: Date(timeIntervalSince1970: 1_750_000_600),
-        lastIssued: Date(timeIntervalSince1970: 1_740_000_000),
-        ariRetryAfter: Date(timeIntervalSince1970: 1_750_021_600),
-        ariWindowStart: Date(timeIntervalSince1970: 1_751_000_000),
-        ariWindowEnd: Date(timeIntervalSince1970: 1_751_100_000),
-        scheduledRenewal: Date(timeIntervalSince1970: 1_751_050_000),
-        replacesCertID: "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
-        eabRefusedAt: nil, issuerDirectoryURL: "https://ca.example/dir", accountName: "default",
-        scheduledSerial: "0a1b", nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp")
+        name: "www",
+        order: PendingOrder(
+            url: "https://ca.example/order/1", accountURL: "https://ca.example/acct/1",
+            domains: ["www.example.org", "example.org"], keyType: .rsa2048),
+        backoff: Backoff(
+            failures: 2, transientFailures: 1, lastError: "dns: NXDOMAIN",
+            lastErrorType: "urn:ietf:params:acme:error:dns", lastFailure: Date(timeIntervalSince1970: 1_750_000_000),
+            retryAt: Date(timeIntervalSince1970: 1_750_000_600)),
+        ari: ARIAdvice(
+            windowStart: Date(timeIntervalSince1970: 1_751_000_000),
+            windowEnd: Date(timeIntervalSince1970: 1_751_100_000),
+            askAgainAt: Date(timeIntervalSince1970: 1_750_021_600)),
+        schedule: RenewalSchedule(serial: "0a1b", renewAt: Date(timeIntervalSince1970: 1_751_050_000)),
+        issuer: IssuerRecord(
+            directoryURL: "https://ca.example/dir", accountName: "default",
+            issuedAt: Date(timeIntervalSince1970: 1_740_000_000)),
+        nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp")
 
     @Test(arguments: StoreKind.allCases)
     func stateRoundTrips(kind: StoreKind) async throws {
@@ -37,11 +41,62 @@ struct CertificateStateStoreTests {
         try await store.save(Self.sample)
         #expect(try await store.load(name: "www") == Self.sample)
         var cleared = Self.sample
-        cleared.orderURL = nil
-        cleared.failureCount = 0
+        cleared.order = nil
+        cleared.backoff = nil
         try await store.save(cleared)
         #expect(try await store.load(name: "www") == cleared)
         #expect(try await store.allNames() == ["www"])
+    }
+
+    /// A state.json written by certkeeper before the lifecycle (flat fields, no version) reads as the same state,
+    /// and is rewritten as version 2.
+    @Test func versionOneStateFilesAreRead() async throws {
+        let legacy = """
+            {
+              "accountName" : "default",
+              "ariRetryAfter" : "2025-06-15T21:06:40Z",
+              "ariWindowEnd" : "2025-06-28T08:40:00Z",
+              "ariWindowStart" : "2025-06-27T04:53:20Z",
+              "failureCount" : 2,
+              "issuerDirectoryURL" : "https://ca.example/dir",
+              "lastError" : "dns: NXDOMAIN",
+              "lastErrorType" : "urn:ietf:params:acme:error:dns",
+              "lastFailure" : "2025-06-15T15:06:40Z",
+              "lastIssued" : "2025-02-19T21:20:00Z",
+              "name" : "www",
+              "nextAttempt" : "2025-06-15T15:16:40Z",
+              "nextCheck" : "2025-06-15T16:06:40Z",
+              "orderAccountURL" : "https://ca.example/acct/1",
+              "orderDomains" : ["www.example.org", "example.org"],
+              "orderKeyType" : "rsa-2048",
+              "orderURL" : "https://ca.example/order/1",
+              "replacesCertID" : "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
+              "scheduledRenewal" : "2025-06-27T18:46:40Z",
+              "scheduledSerial" : "0a1b",
+              "specFingerprint" : "fp",
+              "transientFailureCount" : 1
+            }
+            """
+        let directory = dir.path + "/certs/www"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data(legacy.utf8).write(to: URL(fileURLWithPath: directory + "/state.json"))
+        let store = FileCertificateStateStore(stateDirectory: dir.path)
+        #expect(try await store.load(name: "www") == Self.sample)
+        try await store.save(try #require(try await store.load(name: "www")))
+        let rewritten = try String(contentsOfFile: directory + "/state.json", encoding: .utf8)
+        #expect(rewritten.contains("\"version\" : 2"))
+        #expect(!rewritten.contains("orderURL"))
+        #expect(try await store.load(name: "www") == Self.sample)
+    }
+
+    /// A state file from a newer certkeeper is refused with a message, not misread.
+    @Test func newerStateFormatIsRefused() async throws {
+        let directory = dir.path + "/certs/www"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data(#"{"version": 3, "name": "www"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/state.json"))
+        let store = FileCertificateStateStore(stateDirectory: dir.path)
+        let error = await #expect(throws: CertStoreError.self) { try await store.load(name: "www") }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("upgrade certkeeper"))
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -72,7 +127,7 @@ struct CertificateStateStoreTests {
         #expect(dir.mode("certs/www") == 0o700)
         #expect(dir.mode("certs/www/state.json") == 0o600)
         #expect(dir.mode("certs/www/pending-key.pem") == 0o600)
-        #expect(dir.contents("certs/www/state.json")?.contains("\"nextAttempt\" : \"2025-06-15T15:16:40Z\"") == true)
+        #expect(dir.contents("certs/www/state.json")?.contains("\"retryAt\" : \"2025-06-15T15:16:40Z\"") == true)
     }
 
     @Test func corruptStateNamesTheFile() async throws {

@@ -33,7 +33,7 @@ import Testing
         #expect(solverCalls.isEmpty, "\(solverCalls)")
         #expect(h.server.answeredChallenges.isEmpty)
         #expect(h.installed(spec) == nil)
-        let lastError = try #require(await h.state(spec)?.lastError)
+        let lastError = try #require(await h.state(spec)?.backoff?.lastError)
         #expect(lastError.contains("victim.example"), "\(lastError)")
         #expect(lastError.contains(FakeACMEServer.directoryURL), "\(lastError)")
     }
@@ -45,7 +45,7 @@ import Testing
         h.server.scriptAuthorizations([(value: "example.test", wildcard: true)])
         _ = await h.maintainer.process(spec, force: false)
         #expect(solverCalls.isEmpty, "\(solverCalls)")
-        let lastError = try #require(await h.state(spec)?.lastError)
+        let lastError = try #require(await h.state(spec)?.backoff?.lastError)
         #expect(lastError.contains("*.example.test"), "\(lastError)")
     }
 
@@ -58,7 +58,7 @@ import Testing
         _ = await h.maintainer.process(spec, force: false)
         #expect(solverCalls.isEmpty, "\(solverCalls)")
         #expect(h.server.answeredChallenges.isEmpty)
-        let lastError = try #require(await h.state(spec)?.lastError)
+        let lastError = try #require(await h.state(spec)?.backoff?.lastError)
         #expect(lastError.contains("victim.example"), "\(lastError)")
         #expect(lastError.contains(FakeACMEServer.directoryURL), "\(lastError)")
     }
@@ -70,7 +70,7 @@ import Testing
         // RFC 8555 §7.1.3: `*.example.test` is authorized as `example.test` with "wildcard": true.
         h.server.scriptAuthorizations()
         _ = await h.maintainer.process(spec, force: false)
-        let lastError = await h.state(spec)?.lastError
+        let lastError = await h.state(spec)?.backoff?.lastError
         #expect(h.installed(spec) != nil, "\(lastError ?? "")")
         #expect(h.server.answeredChallenges.count == 2)
         #expect(

@@ -24,7 +24,7 @@ import Testing
         #expect(renewAt <= twoThirds && renewAt >= twoThirds.addingTimeInterval(-day))
         #expect(h.server.newOrders.isEmpty)
         #expect(h.logs.contains("adopted the installed certificate"))
-        #expect(await h.state(spec)?.issuerDirectoryURL == FakeACMEServer.directoryURL)
+        #expect(await h.state(spec)?.issuer?.directoryURL == FakeACMEServer.directoryURL)
         // The chosen time is persisted: the scheduler's first look after a restart uses it, without re-rolling.
         #expect(await h.maintainer.firstDue(spec) == renewAt)
         h.clock.advance(to: renewAt.addingTimeInterval(-1))
@@ -104,8 +104,8 @@ import Testing
         #expect(h.server.newOrders.count == 1)
         let state = try #require(await h.state(spec))
         #expect(state.failureCount == 1)
-        #expect(state.lastError?.contains("did not finish within 1800s and was cancelled") == true)
-        let retry = try #require(state.nextAttempt)
+        #expect(state.backoff?.lastError.contains("did not finish within 1800s and was cancelled") == true)
+        let retry = try #require(state.backoff?.retryAt)
         #expect(next == retry && retry > h.clock.now())
         #expect(FileManager.default.fileExists(atPath: marker))
         #expect(h.installed(spec) == nil)
@@ -140,9 +140,9 @@ import Testing
             delays.append(next.timeIntervalSince(now))
             let state = try #require(await h.state(spec))
             #expect(state.failureCount == attempt)
-            #expect(state.nextAttempt == next)
-            #expect(state.lastErrorType == "urn:ietf:params:acme:error:rejectedIdentifier")
-            #expect(state.lastError?.contains("database on fire") == true)
+            #expect(state.backoff?.retryAt == next)
+            #expect(state.backoff?.lastErrorType == "urn:ietf:params:acme:error:rejectedIdentifier")
+            #expect(state.backoff?.lastError.contains("database on fire") == true)
             // Nothing is tried before the backoff ends.
             let orders = h.server.newOrders.count
             h.clock.advance(to: next.addingTimeInterval(-1))
@@ -203,7 +203,7 @@ import Testing
         let next = await h.maintainer.process(spec, force: false)
         #expect(next.timeIntervalSince(start) >= 8 && next.timeIntervalSince(start) <= 12)
         #expect(h.installed(spec) == nil)
-        #expect(await h.state(spec)?.orderURL != nil)
+        #expect(await h.state(spec)?.order?.url != nil)
 
         h.clock.advance(to: next)
         _ = await h.maintainer.process(spec, force: false)
@@ -222,7 +222,7 @@ import Testing
         h.server.injectFault("/chall/", count: 1, .dropAfter)
         h.server.injectFault("/finalize/", count: 1, .dropAfter)
         _ = await h.maintainer.process(spec, force: false)
-        let lastError = await h.state(spec)?.lastError
+        let lastError = await h.state(spec)?.backoff?.lastError
         #expect(h.installed(spec) != nil, "\(lastError ?? "")")
         #expect(h.server.newOrders.count == 1)
         #expect(h.server.answeredChallenges.count == 1)
@@ -238,7 +238,7 @@ import Testing
         h.server.injectFault("/chall/", count: 3, .dropBefore)
         h.server.injectFault("/finalize/", count: 3, .dropBefore)
         _ = await h.maintainer.process(spec, force: false)
-        let lastError = await h.state(spec)?.lastError
+        let lastError = await h.state(spec)?.backoff?.lastError
         #expect(h.installed(spec) != nil, "\(lastError ?? "")")
         #expect(h.server.newOrders.count == 1)
         #expect(h.server.answeredChallenges.count == 4)
@@ -270,7 +270,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: h.stateDirectory + "/live/" + spec.name))
         let state = try #require(await h.state(spec))
         #expect(state.failureCount == 1)
-        #expect(state.lastError?.contains("was not installed") == true, "\(state.lastError ?? "")")
+        #expect(state.backoff?.lastError.contains("was not installed") == true, "\(state.backoff?.lastError ?? "")")
 
         // The same CA, honest again: the next attempt installs.
         h.server.tamperChains(nil)
@@ -307,7 +307,7 @@ import Testing
         let next = await h.maintainer.process(spec, force: false)
         #expect(next.timeIntervalSince(now) >= 48 && next.timeIntervalSince(now) <= 72)
         let state = try #require(await h.state(spec))
-        #expect(state.failureCount == 7 && state.transientFailureCount == 6)
+        #expect(state.failureCount == 7 && state.backoff?.transientFailures == 6)
     }
 
     @Test func aTransientFaultOnTheLookAtAKnownOrderNeverOpensASecondOrder() async throws {
@@ -320,7 +320,7 @@ import Testing
             "/finalize/", count: (1 + OrderIssuer.resendRounds) * budget,
             .respond(FakeACMEServer.problem(503, "serverInternal", "maintenance")))
         h.clock.advance(to: await h.maintainer.process(spec, force: false))
-        #expect(await h.state(spec)?.orderURL != nil)
+        #expect(await h.state(spec)?.order?.url != nil)
         // Attempt 2: the look at the known order fails past its budget; that is no reason for a new order.
         h.server.injectFault(
             "/order/", count: budget, .respond(FakeACMEServer.problem(500, "serverInternal", "database")))
@@ -344,7 +344,7 @@ import Testing
         let next = await h.maintainer.process(spec, force: false)
         #expect(next == now.addingTimeInterval(7200))
         #expect(h.server.newOrders.count == 1)
-        #expect(await h.state(spec)?.lastErrorType == "urn:ietf:params:acme:error:rateLimited")
+        #expect(await h.state(spec)?.backoff?.lastErrorType == "urn:ietf:params:acme:error:rateLimited")
     }
 
     @Test func backoffSurvivesARestartAndForceOverridesIt() async throws {
@@ -352,7 +352,7 @@ import Testing
         let spec = h.spec()
         h.server.scriptNewOrder { _ in FakeACMEServer.problem(400, "rejectedIdentifier", "not today") }
         _ = await h.maintainer.process(spec, force: false)
-        h.clock.advance(to: try #require(await h.state(spec)?.nextAttempt))
+        h.clock.advance(to: try #require(await h.state(spec)?.backoff?.retryAt))
         let next = await h.maintainer.process(spec, force: false)
         #expect(await h.state(spec)?.failureCount == 2)
         #expect(next.timeIntervalSince(h.clock.now()) >= 4 * 48)
@@ -370,7 +370,7 @@ import Testing
         #expect(h.server.newOrders.count == 3)
         #expect(h.installed(spec) != nil)
         let state = try #require(await h.state(spec))
-        #expect(state.failureCount == 0 && state.nextAttempt == nil && state.lastError == nil)
+        #expect(state.failureCount == 0 && state.backoff?.retryAt == nil && state.backoff?.lastError == nil)
     }
 
     @Test func ariWindowChoosesTheTimeAndRetryAfterDrivesTheNextCheck() async throws {
@@ -388,9 +388,9 @@ import Testing
         // The next look is ARI's Retry-After, well before the renewal time chosen inside the window.
         #expect(next == start.addingTimeInterval(3600))
         let state = try #require(await h.state(spec))
-        let chosen = try #require(state.scheduledRenewal)
+        let chosen = try #require(state.schedule?.renewAt)
         #expect(chosen >= window.start && chosen <= window.end)
-        #expect(state.ariWindowStart == window.start && state.ariWindowEnd == window.end)
+        #expect(state.ari?.windowStart == window.start && state.ari?.windowEnd == window.end)
         #expect(h.server.count("/ari/") == 1)
 
         // The next look (also after a restart) is at Retry-After, and only then is ARI asked again.
@@ -399,7 +399,7 @@ import Testing
         h.clock.advance(to: next)
         #expect(await h.maintainer.process(spec, force: false) == next.addingTimeInterval(3600))
         #expect(h.server.count("/ari/") == 2)
-        #expect(await h.state(spec)?.scheduledRenewal == chosen)
+        #expect(await h.state(spec)?.schedule?.renewAt == chosen)
         #expect(h.server.newOrders.isEmpty)
 
         // The CA moves the window into the past (e.g. a revocation is coming): renew now, replacing the old one.
@@ -470,7 +470,7 @@ import Testing
         _ = await h.maintainer.process(moved, force: false)
         #expect(h.server.newOrders.count == 1)
         #expect(h.logs.contains("ordering: CA changed (issued by https://ca.test/dir; wanted: https://ca.test/dir2)"))
-        #expect(await h.state(moved)?.issuerDirectoryURL == "\(FakeACMEServer.base)/dir2")
+        #expect(await h.state(moved)?.issuer?.directoryURL == "\(FakeACMEServer.base)/dir2")
     }
 
     @Test func inFlightReadyOrderIsContinuedNotRecreated() async throws {
@@ -480,14 +480,16 @@ import Testing
         h.server.addOrder(url: orderURL, status: "ready", domains: spec.domains)
         try await h.stateStore.save(
             CertificateState(
-                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
-                orderDomains: spec.domains, orderKeyType: spec.keyType))
+                name: spec.name,
+                order: PendingOrder(
+                    url: orderURL, accountURL: "\(FakeACMEServer.base)/acct/1", domains: spec.domains,
+                    keyType: spec.keyType)))
         _ = await h.maintainer.process(spec, force: false)
         #expect(h.server.newOrders.isEmpty)
         #expect(h.server.count("/finalize/77") == 1)
         #expect(h.logs.contains("continuing order \(orderURL) (ready)"))
         #expect(h.installed(spec) != nil)
-        #expect(await h.state(spec)?.orderURL == nil)
+        #expect(await h.state(spec)?.order?.url == nil)
     }
 
     @Test func inFlightValidOrderIsDownloadedWithThePendingKey() async throws {
@@ -520,7 +522,7 @@ import Testing
         let unknown = h.spec("unknown", profile: "tlsserver")
         _ = await h.maintainer.process(unknown, force: false)
         #expect(h.server.newOrders.count == 2)
-        let error = try #require(await h.state(unknown)?.lastError)
+        let error = try #require(await h.state(unknown)?.backoff?.lastError)
         #expect(error.contains("profile 'tlsserver' is not offered"))
         #expect(error.contains("classic, shortlived"))
         #expect(error.contains(unknown.file))
@@ -538,7 +540,7 @@ extension CertificateMaintainerTests {
         try await h.recordFinalizedOrder(old, url: orderURL, key: pendingKey)
         let spec = h.spec(keyType: .ecdsaP384)
         _ = await h.maintainer.process(spec, force: false)
-        #expect(await h.state(spec)?.lastError == nil)
+        #expect(await h.state(spec)?.backoff?.lastError == nil)
         #expect(h.server.newOrders.count == 1)
         #expect(h.installed(spec)?.keyType == .ecdsaP384)
     }
@@ -551,7 +553,7 @@ extension CertificateMaintainerTests {
         let goneKey = try SigningKey.generate(.ecdsaP256)
         try await h.recordFinalizedOrder(spec, url: orderURL, key: goneKey)
         _ = await h.maintainer.process(spec, force: false)
-        #expect(await h.state(spec)?.lastError == nil)
+        #expect(await h.state(spec)?.backoff?.lastError == nil)
         #expect(h.server.newOrders.count == 1)
         #expect(h.installed(spec) != nil)
     }
@@ -582,7 +584,7 @@ extension CertificateMaintainerTests {
         #expect(attempt.isCancelled)
         let state = await h.state(spec)
         #expect((state?.failureCount ?? 0) == 0)
-        #expect(state?.nextAttempt == nil)
+        #expect(state?.backoff?.retryAt == nil)
         #expect(!h.logs.contains("renewal failed"))
         // The next start picks it up at once.
         h.restart()

@@ -29,8 +29,8 @@ struct LockFailureTests {
         let next = await h.maintainer.process(spec, force: false)
         let state = try #require(await h.state(spec), "no state recorded for a failed lock")
         #expect(state.failureCount == 1)
-        #expect(state.lastError?.contains(text) == true, "lastError: \(state.lastError ?? "nil")")
-        #expect(state.nextAttempt == next)
+        #expect(state.backoff?.lastError.contains(text) == true, "lastError: \(state.backoff?.lastError ?? "nil")")
+        #expect(state.backoff?.retryAt == next)
         // The first backoff is a minute with ±20 % jitter.
         #expect(next >= now.addingTimeInterval(48) && next <= now.addingTimeInterval(72))
         #expect(h.server.newOrders.isEmpty)

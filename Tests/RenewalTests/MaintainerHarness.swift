@@ -116,8 +116,10 @@ final class MaintainerHarness: @unchecked Sendable {
         server.addOrder(url: orderURL, status: "valid", domains: spec.domains, certificatePEM: pem)
         try await stateStore.save(
             CertificateState(
-                name: spec.name, orderURL: orderURL, orderAccountURL: "\(FakeACMEServer.base)/acct/1",
-                orderDomains: spec.domains, orderKeyType: spec.keyType))
+                name: spec.name,
+                order: PendingOrder(
+                    url: orderURL, accountURL: "\(FakeACMEServer.base)/acct/1", domains: spec.domains,
+                    keyType: spec.keyType)))
     }
 }
 

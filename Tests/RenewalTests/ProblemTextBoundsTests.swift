@@ -18,7 +18,7 @@ import Testing
                 body: Array(#"{"type":"urn:ietf:params:acme:error:malformed","detail":"\#(detail)"}"#.utf8))
         }
         _ = await h.maintainer.process(spec, force: false)
-        let lastError = try #require(await h.state(spec)?.lastError)
+        let lastError = try #require(await h.state(spec)?.backoff?.lastError)
         #expect(lastError.utf8.count <= 4096, "\(lastError.utf8.count)")
         #expect(lastError.contains("boom [2J next yyy"), "\(lastError.prefix(80))")
         #expect(!lastError.unicodeScalars.contains { $0.value < 0x20 })

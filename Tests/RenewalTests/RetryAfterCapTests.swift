@@ -22,7 +22,7 @@ import Testing
             let now = h.clock.now()
             let next = await h.maintainer.process(spec, force: false)
             #expect(next == now.addingTimeInterval(day), "\(header): \(next.timeIntervalSince(now)) s")
-            #expect(await h.state(spec)?.nextAttempt == next)
+            #expect(await h.state(spec)?.backoff?.retryAt == next)
         }
     }
 

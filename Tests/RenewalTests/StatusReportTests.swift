@@ -21,12 +21,18 @@ import Testing
         try await h.stateStore.save(CertificateState(name: "valid", nextCheck: now.addingTimeInterval(59 * day)))
         try await h.stateStore.save(
             CertificateState(
-                name: "failing", failureCount: 2, lastError: "newOrder: rateLimited: too many certificates",
-                lastErrorType: "urn:ietf:params:acme:error:rateLimited", nextAttempt: now.addingTimeInterval(600),
+                name: "failing",
+                backoff: Backoff(
+                    failures: 2, transientFailures: 0, lastError: "newOrder: rateLimited: too many certificates",
+                    lastErrorType: "urn:ietf:params:acme:error:rateLimited", lastFailure: now,
+                    retryAt: now.addingTimeInterval(600)),
                 nextCheck: now.addingTimeInterval(600)))
         try await h.stateStore.save(
             CertificateState(
-                name: "waiting", failureCount: 1, lastError: "EAB key refused", nextAttempt: now.addingTimeInterval(60),
+                name: "waiting",
+                backoff: Backoff(
+                    failures: 1, transientFailures: 0, lastError: "EAB key refused", lastErrorType: nil,
+                    lastFailure: now, retryAt: nil),
                 nextCheck: .distantFuture))
         let configuration = Configuration(
             configDirectory: "/etc/certkeeper", defaults: DaemonDefaults(), cas: [:], accounts: [:],
@@ -93,7 +99,10 @@ import Testing
         let spec = h.spec("www")
         try await h.stateStore.save(
             CertificateState(
-                name: "www", failureCount: 1, lastError: "boom", nextAttempt: now.addingTimeInterval(60),
+                name: "www",
+                backoff: Backoff(
+                    failures: 1, transientFailures: 0, lastError: "boom", lastErrorType: nil, lastFailure: now,
+                    retryAt: now.addingTimeInterval(60)),
                 nextCheck: now.addingTimeInterval(60)))
         let report = await StatusReport.build(
             configuration: Configuration(

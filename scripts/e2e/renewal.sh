@@ -78,15 +78,18 @@ ctl=$CERTKEEPER_TEST_DOUBLE_CONTROL
 stat_of() { curl -fsS --max-time 5 "$ctl/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 reset_stats() { curl -fsS --max-time 5 -X POST "$ctl/reset/stats" >/dev/null; }
 post_json() { curl -fsS --max-time 5 -X POST -H 'Content-Type: application/json' -d "$2" "$ctl$1" >/dev/null; }
-# state_field NAME FIELD: a field of STATE/certs/NAME/state.json ("" when absent).
+# state_field NAME PATH [DEFAULT]: a field of STATE/certs/NAME/state.json by dotted path, e.g. backoff.failures
+# (DEFAULT, or "" when absent: after a success there is no backoff group at all).
 state_field() {
-    python3 - "$work/state/certs/$1/state.json" "$2" <<'PY'
+    python3 - "$work/state/certs/$1/state.json" "$2" "${3:-}" <<'PY'
 import json, sys
 try:
-    value = json.load(open(sys.argv[1])).get(sys.argv[2])
+    value = json.load(open(sys.argv[1]))
+    for key in sys.argv[2].split("."):
+        value = value.get(key) if isinstance(value, dict) else None
 except FileNotFoundError:
     value = None
-print("" if value is None else value)
+print(sys.argv[3] if value is None else value)
 PY
 }
 # seconds_until ISO8601: seconds from now to the given time (negative when past).
@@ -108,7 +111,7 @@ print(b64(aki) + "." + b64(raw))
 PY
 }
 installed() { [[ -s $work/state/live/$1/fullchain.pem ]]; }
-# committed NAME...: each state.json records its install (lastIssued set, no order in flight).
+# committed NAME...: each state.json records its install (issuer.issuedAt set, no order in flight).
 committed() {
     python3 - "$work/state/certs" "$@" <<'PY'
 import json, os, sys
@@ -117,7 +120,7 @@ for name in sys.argv[2:]:
         state = json.load(open(os.path.join(sys.argv[1], name, "state.json")))
     except (OSError, ValueError):
         sys.exit(1)
-    if not state.get("lastIssued") or state.get("orderURL"):
+    if not (state.get("issuer") or {}).get("issuedAt") or state.get("order"):
         sys.exit(1)
 PY
 }
@@ -278,8 +281,8 @@ wait_for "faulty's install recorded" 30 committed faulty || fail "faulty's insta
 ca_quiet
 check "all four injected faults were hit (faults_injected=$(stat_of faults_injected))" [ "$(stat_of faults_injected)" -eq 4 ]
 check "no injected fault left pending" [ "$(curl -fsS "$ctl/faults")" = "[]" ]
-check "faulty: state failureCount 0" [ "$(state_field faulty failureCount)" = "0" ]
-check "faulty: no order left in flight" [ -z "$(state_field faulty orderURL)" ]
+check "faulty: state failureCount 0" [ "$(state_field faulty backoff.failures 0)" = "0" ]
+check "faulty: no order left in flight" [ -z "$(state_field faulty order.url)" ]
 check "the lost finalize reply was recovered by polling the known order" \
     grep -qE 'finalize failed .* is already (processing|valid); polling it.*cert=faulty' "$log"
 check "finalize was not resent after the lost reply (3 POSTs: 503, badNonce, dropped; got $(stat_of finalize))" \
@@ -297,7 +300,7 @@ check "the lost newOrder reply was injected" [ "$(stat_of faults_injected)" -eq 
 check "lostorder: one certificate installed (one leaf in fullchain)" \
     [ "$(openssl crl2pkcs7 -nocrl -certfile "$work/state/live/lostorder/fullchain.pem" | openssl pkcs7 -print_certs -noout | grep -c 'subject=.*lostorder' || true)" -eq 1 ]
 check "lostorder: one finalize (got $(stat_of finalize))" [ "$(stat_of finalize)" -eq 1 ]
-check "lostorder: state failureCount 0" [ "$(state_field lostorder failureCount)" = "0" ]
+check "lostorder: state failureCount 0" [ "$(state_field lostorder backoff.failures 0)" = "0" ]
 
 # ================================================================================================================
 echo "== g. explicit install paths with owner nobody, group nogroup, key mode 0640"
@@ -344,8 +347,8 @@ wait "$daemon_pid" || rc=$?
 daemon_pid=
 check "the daemon exited 137 at the fault point (rc=$rc)" [ "$rc" -eq 137 ]
 check "nothing installed for resume yet" bash -c "! test -s '$work/state/live/resume/fullchain.pem'"
-check "the order URL is persisted" [ -n "$(state_field resume orderURL)" ]
-order_url=$(state_field resume orderURL)
+check "the order URL is persisted" [ -n "$(state_field resume order.url)" ]
+order_url=$(state_field resume order.url)
 start_daemon
 wait_for "resume installed" 120 installed resume || fail "resume was not installed after the restart"
 wait_for "resume's install recorded" 30 committed resume || fail "resume's install was not recorded"
@@ -363,17 +366,17 @@ spec_http broken broken.renew.test "[hooks]
 on_failure = [[\"$work/hooks/failure\"]]"
 reset_stats
 "$bin" reload >/dev/null || fail "reload failed"
-failed_once() { [[ $(state_field broken failureCount) == 1 ]]; }
+failed_once() { [[ $(state_field broken backoff.failures) == 1 ]]; }
 wait_for "broken to fail once" 120 failed_once || fail "broken did not record a failure"
-next=$(state_field broken nextAttempt)
+next=$(state_field broken backoff.retryAt)
 delay=$(seconds_until "$next")
 echo "   nextAttempt $next (in ${delay}s)"
 check "failureCount 1, nextAttempt about a minute later (${delay}s)" [ "$delay" -ge 40 -a "$delay" -le 75 ]
-check "lastErrorType is an ACME problem ($(state_field broken lastErrorType))" \
-    grep -q '^urn:ietf:params:acme:error:' <<<"$(state_field broken lastErrorType)"
+check "lastErrorType is an ACME problem ($(state_field broken backoff.lastErrorType))" \
+    grep -q '^urn:ietf:params:acme:error:' <<<"$(state_field broken backoff.lastErrorType)"
 status_json=$("$bin" status --json)
 broken_status() {
-    python3 - "$status_json" "$(state_field broken lastErrorType)" <<'PY'
+    python3 - "$status_json" "$(state_field broken backoff.lastErrorType)" <<'PY'
 import json, sys
 row = [c for c in json.loads(sys.argv[1])["certificates"] if c["name"] == "broken"][0]
 assert row["failureCount"] == 1, row
@@ -407,25 +410,25 @@ row = [c for c in report["certificates"] if c["name"] == "broken"][0]
 at = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
 ok = report["live"] and not row["inFlight"] and row["nextAction"] == "retry" and row.get("nextActionAt") \
     and abs((at(row["nextActionAt"]) - at(sys.argv[1])).total_seconds()) < 2
-sys.exit(0 if ok else 1)' "$(state_field broken nextAttempt)"
+sys.exit(0 if ok else 1)' "$(state_field broken backoff.retryAt)"
 }
 wait_for "the restarted daemon to schedule broken at its nextAttempt" 30 scheduled_at_backoff ||
-    fail "after the restart, broken is not scheduled at its persisted nextAttempt ($(state_field broken nextAttempt))"
+    fail "after the restart, broken is not scheduled at its persisted nextAttempt ($(state_field broken backoff.retryAt))"
 new_orders=$(settled "the newOrder count" 3 30 stat_of new_order) || fail "the newOrder count kept changing"
 check "no retry before nextAttempt after a restart (new_order $new_orders)" [ "$new_orders" -eq 0 ]
-check "failureCount still 1" [ "$(state_field broken failureCount)" = "1" ]
+check "failureCount still 1" [ "$(state_field broken backoff.failures)" = "1" ]
 "$bin" renew broken --force >/dev/null || fail "renew --force refused"
-failed_twice() { [[ $(state_field broken failureCount) == 2 ]]; }
+failed_twice() { [[ $(state_field broken backoff.failures) == 2 ]]; }
 wait_for "the forced retry" 60 failed_twice || fail "renew --force did not retry"
 check "renew --force retried at once (new_order $(stat_of new_order))" [ "$(stat_of new_order)" -eq 1 ]
 
 post_json /faults '{"path_contains": "newOrder", "kind": "429-rate-limited", "retryAfter": 3600, "count": 1}'
 "$bin" renew broken --force >/dev/null || fail "renew --force refused"
-failed_thrice() { [[ $(state_field broken failureCount) == 3 ]]; }
+failed_thrice() { [[ $(state_field broken backoff.failures) == 3 ]]; }
 wait_for "the rate-limited attempt" 60 failed_thrice || fail "the 429 attempt was not recorded"
-delay=$(seconds_until "$(state_field broken nextAttempt)")
-check "rateLimited: lastErrorType rateLimited ($(state_field broken lastErrorType))" \
-    [ "$(state_field broken lastErrorType)" = "urn:ietf:params:acme:error:rateLimited" ]
+delay=$(seconds_until "$(state_field broken backoff.retryAt)")
+check "rateLimited: lastErrorType rateLimited ($(state_field broken backoff.lastErrorType))" \
+    [ "$(state_field broken backoff.lastErrorType)" = "urn:ietf:params:acme:error:rateLimited" ]
 check "rateLimited with Retry-After 3600: nextAttempt >= now+3600 (in ${delay}s)" [ "$delay" -ge 3590 ]
 
 echo "renewal e2e: all checks passed (100 certificates in ${wall}s)"

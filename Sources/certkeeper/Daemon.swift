@@ -67,11 +67,11 @@ struct Daemon {
     }
 
     /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.
-    func run(reloadSignals: UnixSignalsSequence, certificateCount: Int) async throws {
+    func run(reloadSignals: UnixSignalsSequence, certificateCount: Int) async {
         await controller.start()
         // Units a previous run installed certificates for but died before reloading.
         Task { [reloads] in await reloads.recover() }
-        let readiness = Readiness()
+        let readiness = OneShotSignal()
         let server = ControlServer(
             configuration: .init(path: ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)),
             logger: logger
@@ -82,7 +82,7 @@ struct Daemon {
                 "certkeeper \(CertkeeperVersion.string) started: \(certificateCount) certificate(s), config \(directories.config), state \(directories.state)"
             )
             _ = notifier.ready(status: await controller.status().summaryLine(now: clock.now()))
-            await readiness.markReady()
+            readiness.fire()
         }
         let stuckAfter = jobTimeout + Self.stuckMargin
         // Shut down in reverse order: stop announcing and scheduling first, the control socket last.
@@ -103,7 +103,12 @@ struct Daemon {
                     .init(service: ShutdownAnnouncer(notifier: notifier, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.withLevel(.warning)))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            logger.error("a service stopped with an error: \(error)")
+        }
+        // Always: an HTTP client released without shutdown() traps.
         await shutdown()
     }
 

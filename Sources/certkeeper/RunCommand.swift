@@ -43,7 +43,7 @@ struct RunCommand: AsyncParsableCommand {
             directories: dirs, configuration: configuration, rejectedSpecs: result.specDiagnostics.keys.sorted(),
             logger: logger)
         // StopDeadline (armed by the stop signal itself) bounds the graceful shutdown, whatever ignores cancellation.
-        try await daemon.run(reloadSignals: reloadSignals, certificateCount: configuration.certificates.count)
+        await daemon.run(reloadSignals: reloadSignals, certificateCount: configuration.certificates.count)
         logger.notice("certkeeper stopped")
         withExtendedLifetime(stopDeadline) {}
     }

@@ -92,7 +92,8 @@ import Testing
         let job = Task { await h.maintainer.process(spec, force: true) }
         await h.clock.waitForSleeper(until: start.addingTimeInterval(1800))
         // The deadline is set; time moves only once newOrder is on the wire (and hangs there).
-        #expect(await settle { h.server.newOrders.count == 1 })
+        await h.server.newOrderHanging.wait()
+        #expect(h.server.newOrders.count == 1)
         h.clock.advance(to: start.addingTimeInterval(1800))
         // Bounded by the time limit: cancelling the test cancels the attempt, which then shows no failure.
         let next = await withTaskCancellationHandler {

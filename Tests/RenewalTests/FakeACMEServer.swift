@@ -1,6 +1,7 @@
 import ACMEClient
 import ACMECrypto
 import Foundation
+import Renewal
 import SwiftASN1
 import X509
 
@@ -66,6 +67,8 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
     }
 
     private var hangsNewOrders = false
+    /// Fires when a newOrder is hanging (``hangNewOrders()``).
+    let newOrderHanging = OneShotSignal()
 
     // MARK: - Scripting and inspection
 
@@ -155,6 +158,7 @@ final class FakeACMEServer: HTTPTransport, @unchecked Sendable {
                 recorded.append(Recorded(method: request.method, url: request.url, payload: [:], payloadText: ""))
             }
             let (never, continuation) = AsyncStream.makeStream(of: Void.self)
+            newOrderHanging.fire()
             for await _ in never {}  // ends only when the task is cancelled
             withExtendedLifetime(continuation) {}
             throw CancellationError()

@@ -91,7 +91,8 @@ import Testing
             try? await clock.sleep(until: start.addingTimeInterval(10))
             return clock.now()
         }
-        #expect(await settle { clock.pendingDeadlines.count == 1 })
+        await clock.waitForSleeper(until: start.addingTimeInterval(10))
+        #expect(clock.pendingDeadlines.count == 1)
         clock.advance(by: 9)
         #expect(clock.pendingDeadlines.count == 1)
         clock.advance(by: 1)
@@ -107,7 +108,8 @@ import Testing
                 return false
             } catch { return error is CancellationError }
         }
-        #expect(await settle { clock.pendingDeadlines.count == 1 })
+        await clock.waitForSleeper(until: .distantFuture)
+        #expect(clock.pendingDeadlines.count == 1)
         sleeper.cancel()
         #expect(await sleeper.value)
     }

@@ -12,17 +12,6 @@ func makeSpec(_ name: String, domains: [String]? = nil) -> CertificateSpec {
         challenge: ChallengeSpec(defaultSolver: .http01Listen(address: "127.0.0.1:5002")))
 }
 
-/// Waits (bounded: 2,000 yields and 5 s) for asynchronous work to settle; this waits for tasks, not for time.
-func settle(_ condition: @Sendable () async -> Bool) async -> Bool {
-    let start = ContinuousClock.now
-    for _ in 0..<2000 {
-        if await condition() { return true }
-        if ContinuousClock.now - start > .seconds(5) { return false }
-        try? await Task.sleep(for: .milliseconds(1))
-    }
-    return await condition()
-}
-
 /// A deterministic random source (SplitMix64).
 final class SeededRandom: RandomSource, @unchecked Sendable {
     private var state: UInt64

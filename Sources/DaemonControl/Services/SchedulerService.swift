@@ -4,9 +4,9 @@ import ServiceLifecycle
 /// Runs the ``RenewalScheduler`` from the moment the daemon is ready until graceful shutdown.
 package struct SchedulerService: Service {
     package var scheduler: RenewalScheduler
-    package var readiness: Readiness
+    package var readiness: OneShotSignal
 
-    package init(scheduler: RenewalScheduler, readiness: Readiness) {
+    package init(scheduler: RenewalScheduler, readiness: OneShotSignal) {
         self.scheduler = scheduler
         self.readiness = readiness
     }
@@ -14,6 +14,7 @@ package struct SchedulerService: Service {
     package func run() async throws {
         await cancelWhenGracefulShutdown { [scheduler, readiness] in
             await readiness.wait()
+            guard !Task.isCancelled else { return }
             // Cancellation ends the loop and the attempts in flight (an interrupted order resumes at the next start).
             await scheduler.run()
         }

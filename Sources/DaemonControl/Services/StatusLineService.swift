@@ -18,12 +18,13 @@ package struct StatusLineService: Service {
         self.minimumInterval = minimumInterval
     }
 
-    package func run() async throws {
-        try await cancelWhenGracefulShutdown { [controller, notifier, clock, minimumInterval] in
+    package func run() async {
+        await cancelWhenGracefulShutdown { [controller, notifier, clock, minimumInterval] in
             for await _ in controller.statusChanges {
                 let line = await controller.status().summaryLine(now: clock.now())
                 _ = notifier.status(line)
-                try await clock.sleep(until: clock.now().addingTimeInterval(minimumInterval))
+                // Cancelled (shutdown): the loop ends with the stream.
+                try? await clock.sleep(until: clock.now().addingTimeInterval(minimumInterval))
             }
         }
     }

@@ -24,10 +24,12 @@ package struct WatchdogService: Service {
         self.logger = logger
     }
 
-    package func run() async throws {
+    package func run() async {
         guard let interval = notifier.watchdogInterval else { return }
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        try await cancelWhenGracefulShutdown { [scheduler, notifier, clock, stuckAfter, logger] in
+        await cancelWhenGracefulShutdown { [scheduler, notifier, clock, stuckAfter, logger] in
+            // The first ping waits for the scheduler loop (it starts with READY=1).
+            await scheduler.waitUntilRunning()
             var reported = false
             while !Task.isCancelled {
                 if await scheduler.isAlive(now: clock.now(), stuckAfter: stuckAfter) {
@@ -38,7 +40,11 @@ package struct WatchdogService: Service {
                         "the scheduler is not making progress; withholding WATCHDOG=1 so systemd restarts certkeeper")
                     reported = true
                 }
-                try await clock.sleep(until: clock.now().addingTimeInterval(seconds))
+                do {
+                    try await clock.sleep(until: clock.now().addingTimeInterval(seconds))
+                } catch {
+                    return  // cancelled: shutdown
+                }
             }
         }
     }

@@ -45,8 +45,7 @@ public struct CertificateLifecycle: Sendable {
         /// The CA's Retry-After, in seconds.
         public var retryAfter: TimeInterval?
 
-        public init(disposition: FailureDisposition, message: String, problemType: String?, retryAfter: TimeInterval?)
-        {
+        public init(disposition: FailureDisposition, message: String, problemType: String?, retryAfter: TimeInterval?) {
             self.disposition = disposition
             self.message = message
             self.problemType = problemType
@@ -117,7 +116,8 @@ public struct CertificateLifecycle: Sendable {
     public mutating func handle(_ event: Event, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
         switch event {
         case .inspected(let installed, let mismatch, let force, let ariOffered):
-            return inspected(installed: installed, mismatch: mismatch, force: force, ariOffered: ariOffered, now: now,
+            return inspected(
+                installed: installed, mismatch: mismatch, force: force, ariOffered: ariOffered, now: now,
                 random: &random)
         case .ariAnswered(let window, let retryAfter):
             guard let current else { return [] }
@@ -234,8 +234,7 @@ public struct CertificateLifecycle: Sendable {
         return [.waitUntil(retryAt)]
     }
 
-    private mutating func failed(_ failure: Failure, now: Date, random: inout some RandomNumberGenerator) -> [Action]
-    {
+    private mutating func failed(_ failure: Failure, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
         let previous = state.backoff
         let failures = (previous?.failures ?? 0) + 1
         // Each ladder climbs with its own count, so an hour of CA outage does not make the next refusal wait a day.

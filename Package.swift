@@ -148,9 +148,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The command line and the composition root; no decisions.
-        .executableTarget(
-            name: "certkeeper",
+        // The command line and the composition root (production parts wired into the controller and services).
+        .target(
+            name: "CertkeeperCLI",
             dependencies: [
                 "ACMEClient", "ACMECrypto", "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ChallengeSolvers",
                 "ControlSocket", "DaemonControl", "HTTPTransportAHC", "Installer", "Renewal", "SafeFiles",
@@ -161,6 +161,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "certkeeper", dependencies: ["CertkeeperCLI"], swiftSettings: swiftSettings),
+        // The same command line with crash points armed by CERTKEEPER_FAULT, for the crash end-to-end tests only.
+        .executableTarget(
+            name: "certkeeper-crashing", dependencies: ["CertkeeperCLI", "TestSupport"], path: "Tests/CrashingBinary",
+            swiftSettings: swiftSettings),
         // Test kit: clocks, sockets, Pebble harness, fakes. Linked by tests only.
         .target(
             name: "TestSupport",
@@ -234,7 +239,8 @@ let package = Package(
             name: "RenewalTests",
             dependencies: [
                 "Renewal", "TestSupport", "ACMEClient", "ACMECrypto", "ACMEModels", "CertStore", "CertkeeperConfig",
-                "Installer", "ChallengeSolvers", "SafeFiles", .product(name: "X509", package: "swift-certificates"),
+                "Installer", "ChallengeSolvers", "DaemonControl", "SafeFiles",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -34,7 +34,6 @@ rm -rf "$work"
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 export DOUBLE_PORT=14310 DOUBLE_CONTROL_PORT=14311 DOUBLE_FLAGS=""
-unset CERTKEEPER_FAULT
 daemon_pid=
 run_dir=
 cleanup() {

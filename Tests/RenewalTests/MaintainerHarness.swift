@@ -61,7 +61,7 @@ final class MaintainerHarness: @unchecked Sendable {
             httpPool: HTTP01ResponderPool(), tlsPool: TLSALPN01ResponderPool(), secrets: secrets)
         return CertificateMaintainer(
             stateDirectory: stateDirectory, accounts: accounts, clients: clients,
-            issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: FaultPoints(), logger: logger),
+            issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(),
             reloads: ReloadCoalescer { _ in }, clock: clock, random: SeededRandom(seed: seed), locks: locks,
             logger: logger)

@@ -1,6 +1,7 @@
 import ACMEClient
 import ACMEModels
 import CertkeeperConfig
+import DaemonControl
 import Foundation
 import Logging
 import Renewal

@@ -15,6 +15,7 @@ source scripts/lib.sh
 work=${1:?usage: $0 WORKDIR}
 install_packages
 swift build --product certkeeper 2>&1 | tail -n 1
+swift build --product certkeeper-crashing 2>&1 | tail -n 1
 helper=scripts/e2e/accounts_helper.py
 
 rm -rf "$work"
@@ -23,6 +24,9 @@ work=$(cd "$work" && pwd)
 # A private copy, so a rebuild in the shared tree cannot swap the binary between restarts.
 cp "$(swift build --show-bin-path)/certkeeper" "$work/certkeeper"
 bin=$work/certkeeper
+# The same command line with CERTKEEPER_FAULT crash points (the product has none).
+cp "$(swift build --show-bin-path)/certkeeper-crashing" "$work/certkeeper-crashing"
+crashing=$work/certkeeper-crashing
 export PEBBLE_PORT=14700 PEBBLE_MGMT_PORT=15700 CHALLTESTSRV_PORT=8755 CHALLTESTSRV_DNS_PORT=8753
 export PEBBLE_HTTP_PORT=5702 PEBBLE_TLS_PORT=5701 PEBBLE_EAB_REQUIRED=true
 export DOUBLE_PORT=14743 DOUBLE_CONTROL_PORT=14780 DOUBLE_FLAGS="--single-use-eab"
@@ -336,7 +340,7 @@ write_main "$c2" "ops@example.com" kid-1 "$work/kid-1.b64" \
 write_spec "$c2" e1 'account = "crash"'
 reset_stats
 log=$work/daemon-e.log
-env CERTKEEPER_FAULT=after-newaccount-reply "$bin" run --config-dir "$c2" --state-dir "$s2" >>"$log" 2>&1 &
+env CERTKEEPER_FAULT=after-newaccount-reply "$crashing" run --config-dir "$c2" --state-dir "$s2" >>"$log" 2>&1 &
 daemon_pid=$!
 rc=0
 for ((i = 0; i < 120; i++)); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.5; done

@@ -40,7 +40,6 @@ work=$(cd "$work" && pwd)
 export PEBBLE_WFE_NONCEREJECT=50
 export DOUBLE_PORT=14510 DOUBLE_CONTROL_PORT=14511 DOUBLE_FLAGS=""
 export RUNTIME_DIRECTORY=$work/run
-unset CERTKEEPER_FAULT
 log=$work/daemon.log
 daemon_pid=
 cleanup() {

@@ -39,7 +39,6 @@ sock=$pub/run/control.sock
 export RUNTIME_DIRECTORY=$pub/run
 export PEBBLE_WFE_NONCEREJECT=0 # exact newOrder counts
 export DOUBLE_PORT=14210 DOUBLE_CONTROL_PORT=14211 DOUBLE_FLAGS="--profiles tlsserver,shortlived"
-unset CERTKEEPER_FAULT
 
 log=$work/daemon.log
 svc_log=$pub/svc/daemon.log

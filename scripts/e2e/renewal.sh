@@ -24,7 +24,10 @@ source scripts/lib.sh
 work=${1:?usage: $0 WORKDIR}
 install_packages
 swift build --product certkeeper 2>&1 | tail -n 1
+swift build --product certkeeper-crashing 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)/certkeeper
+# The same command line with CERTKEEPER_FAULT crash points (the product has none).
+crashing=$(swift build --show-bin-path)/certkeeper-crashing
 
 rm -rf "$work"
 mkdir -p "$work"/{etc/certs.d,state,run,bin,hooks}
@@ -339,7 +342,7 @@ echo "== b. resume: killed between finalize and download, the restart continues 
 stop_daemon
 reset_stats
 spec_http resume resume.renew.test
-CERTKEEPER_FAULT=after-finalize "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >>"$log" 2>&1 &
+CERTKEEPER_FAULT=after-finalize "$crashing" run --config-dir "$work/etc" --state-dir "$work/state" >>"$log" 2>&1 &
 daemon_pid=$!
 wait_for "the daemon to die at after-finalize" 120 bash -c "! kill -0 $daemon_pid" || fail "the daemon did not reach after-finalize"
 rc=0

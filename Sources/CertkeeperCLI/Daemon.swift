@@ -34,7 +34,7 @@ struct Daemon {
         self.logger = logger
         self.jobTimeout = TimeInterval(configuration.defaults.jobTimeoutSeconds)
         let environment = ProcessInfo.processInfo.environment
-        let faults = FaultPoints(environment: environment)
+        let crashPoints = CertkeeperCommand.crashPoints.withLock { $0 }
         let secrets = SecretReader(environment: environment)
         let stateStore = FileCertificateStateStore(stateDirectory: directories.state)
         let locks = ProcessLockManager(stateDirectory: directories.state)
@@ -43,7 +43,7 @@ struct Daemon {
         }
         let accounts = AccountManager(
             store: FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
-            stateDirectory: directories.state, faults: faults, locks: locks, logger: logger)
+            stateDirectory: directories.state, crashPoints: crashPoints, locks: locks, logger: logger)
         let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets)
         let reloads = ReloadCoalescer(journal: "\(directories.state)/pending-reloads.json") { units in
             await UnitReloader().reload(units: units, logger: logger)
@@ -51,7 +51,8 @@ struct Daemon {
         self.reloads = reloads
         let worker = CertificateMaintainer(
             stateDirectory: directories.state, accounts: accounts, clients: clients,
-            issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, faults: faults, logger: logger),
+            issuer: OrderIssuer(
+                solvers: solvers, stateStore: stateStore, crashPoints: crashPoints, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout, logger: logger)
         let scheduler = RenewalScheduler(

@@ -1,4 +1,5 @@
 import CertkeeperConfig
+import DaemonControl
 import Renewal
 import Testing
 

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
 import Renewal
+import Synchronization
 
-@main
-struct CertkeeperCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The `certkeeper` command line; `Sources/certkeeper/main.swift` runs it.
+package struct CertkeeperCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "certkeeper",
         abstract: "An ACME certificate renewal daemon: accounts registered once, certificates kept valid.",
         version: CertkeeperVersion.string,
@@ -13,6 +14,17 @@ struct CertkeeperCommand: AsyncParsableCommand {
             AccountCommand.self,
         ]
     )
+
+    package init() {}
+
+    /// Parses the process's arguments and runs the command they name (the executables' whole `main`).
+    package static func runFromCommandLine() async {
+        await Self.main(nil)
+    }
+
+    /// Where the daemon may be made to crash on purpose: nowhere in the product; the `certkeeper-crashing` test
+    /// binary arms it from `CERTKEEPER_FAULT`.
+    package static let crashPoints = Mutex<any CrashPoints>(NoCrashPoints())
 }
 
 /// `--config-dir` and `--state-dir`, shared by the commands that read them.

@@ -60,29 +60,13 @@ public enum AccountError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Test-only crash points (set by `CERTKEEPER_FAULT`): the process exits at once, like `kill -9`.
-public struct FaultPoints: Sendable {
-    public var active: Set<String>
-    public init(active: Set<String> = []) { self.active = active }
-    public init(environment: [String: String]) {
-        self.active = Set((environment["CERTKEEPER_FAULT"] ?? "").split(separator: ",").map(String.init))
-    }
-    /// Exits the process immediately when `name` is armed.
-    public func hit(_ name: String) {
-        if active.contains(name) {
-            FileHandle.standardError.write(Data("certkeeper: fault point \(name) reached, exiting\n".utf8))
-            _exit(137)
-        }
-    }
-}
-
 /// Reconciles configured accounts with the store and the CA: registered once, reused forever, EAB spent once.
 public actor AccountManager {
     private let store: any AccountStore
     private let clients: ACMEClientPool
     private let secrets: SecretReader
     private let logger: Logger
-    private let faults: FaultPoints
+    private let crashPoints: any CrashPoints
     private let stateDirectory: String
     private var handles: [String: AccountHandle] = [:]
     /// Refusals remembered until the next reload (key: account key in config).
@@ -98,14 +82,14 @@ public actor AccountManager {
     ///   the same account twice.
     public init(
         store: any AccountStore, clients: ACMEClientPool, secrets: SecretReader, stateDirectory: String,
-        faults: FaultPoints = FaultPoints(), locks: any LockManager = MemoryLockManager(), logger: Logger
+        crashPoints: any CrashPoints = NoCrashPoints(), locks: any LockManager = MemoryLockManager(), logger: Logger
     ) {
         self.locks = locks
         self.store = store
         self.clients = clients
         self.secrets = secrets
         self.stateDirectory = stateDirectory
-        self.faults = faults
+        self.crashPoints = crashPoints
         self.logger = logger
     }
 
@@ -328,7 +312,7 @@ public actor AccountManager {
                 ]) { $1 })
             throw error
         }
-        faults.hit("after-newaccount-reply")
+        crashPoints.reached(.afterNewAccountReply)
         record.accountURL = result.url
         record.status = .valid
         record.updated = Date()

@@ -75,15 +75,18 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
 public struct OrderIssuer: Sendable {
     public var solvers: SolverFactory
     public var stateStore: any CertificateStateStore
-    public var faults: FaultPoints
+    public var crashPoints: any CrashPoints
     public var logger: Logger
     /// Upper bound for polling one authorization or order.
     public var pollTimeout: Duration = .seconds(180)
 
-    public init(solvers: SolverFactory, stateStore: any CertificateStateStore, faults: FaultPoints, logger: Logger) {
+    public init(
+        solvers: SolverFactory, stateStore: any CertificateStateStore, crashPoints: any CrashPoints = NoCrashPoints(),
+        logger: Logger
+    ) {
         self.solvers = solvers
         self.stateStore = stateStore
-        self.faults = faults
+        self.crashPoints = crashPoints
         self.logger = logger
     }
 
@@ -154,7 +157,6 @@ public struct OrderIssuer: Sendable {
                         url: created.url, accountURL: account.url, domains: spec.domains, keyType: spec.keyType)),
                 now: now, random: &random)
             try await stateStore.save(lifecycle.state)
-            faults.hit("after-neworder")
             logger.info("order \(created.url) created", metadata: metadata)
         }
         guard var current = order, let url = orderURL else {
@@ -184,7 +186,7 @@ public struct OrderIssuer: Sendable {
             let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
             current = try await finalize(
                 current, url: url, csr: csr, account: account, client: client, metadata: metadata)
-            faults.hit("after-finalize")
+            crashPoints.reached(.afterFinalize)
         }
         if current.status == .processing || (current.status == .valid && current.certificate == nil) {
             current = try await client.pollOrder(

@@ -1,0 +1,3 @@
+import CertkeeperCLI
+
+await CertkeeperCommand.runFromCommandLine()

@@ -8,9 +8,9 @@ import Foundation
 /// libFuzzer's `main` runs. In a plain `swift build` the file is a script: the line runs, and the binary replays the
 /// inputs named on its command line (files, or every file of a directory), which reproduces a crash without the
 /// fuzzer runtime.
-public enum FuzzReplay {
+package enum FuzzReplay {
     /// Runs `body` on the contents of each file in `arguments` (after the program name), then exits.
-    public static func run(_ arguments: [String], _ body: (UnsafePointer<UInt8>, Int) -> CInt) {
+    package static func run(_ arguments: [String], _ body: (UnsafePointer<UInt8>, Int) -> CInt) {
         let program = (arguments.first ?? "fuzz").split(separator: "/").last.map(String.init) ?? "fuzz"
         let paths = Array(arguments.dropFirst())
         guard !paths.isEmpty, !paths.contains(where: { $0.hasPrefix("-") }) else {
@@ -46,14 +46,14 @@ public enum FuzzReplay {
 }
 
 /// Helpers for fuzz targets.
-public enum Fuzz {
+package enum Fuzz {
     /// Copies the libFuzzer input into an array.
-    public static func bytes(_ data: UnsafePointer<UInt8>, _ size: Int) -> [UInt8] {
+    package static func bytes(_ data: UnsafePointer<UInt8>, _ size: Int) -> [UInt8] {
         Array(UnsafeBufferPointer(start: data, count: size))
     }
 
     /// Fails the run (libFuzzer records the input as a crash) when an invariant does not hold.
-    public static func check(
+    package static func check(
         _ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String, file: StaticString = #file,
         line: UInt = #line
     ) {

@@ -1,5 +1,5 @@
-public import ACMECrypto
-public import ACMEModels
+import ACMECrypto
+import ACMEModels
 
 extension ACMEClient {
     /// newAccount (RFC 8555 §7.3). 201 -> created; 200 -> the key's existing account (request fields ignored).
@@ -10,7 +10,7 @@ extension ACMEClient {
     ///   - termsOfServiceAgreed: Sent as given.
     ///   - eab: External account binding; `hmacKey` is the decoded MAC key.
     ///   - onlyReturnExisting: Look up only; a key without account throws `ACMEProblem` `accountDoesNotExist`.
-    public func newAccount(
+    package func newAccount(
         key: SigningKey,
         contact: [String] = [],
         termsOfServiceAgreed: Bool = true,
@@ -40,13 +40,13 @@ extension ACMEClient {
     }
 
     /// POST-as-GET the account.
-    public func fetchAccount(url: String, key: SigningKey) async throws -> AccountObject {
+    package func fetchAccount(url: String, key: SigningKey) async throws -> AccountObject {
         let response = try await post(url: url, payload: [], key: key, kid: url)
         return try decode(AccountObject.self, response, url: url)
     }
 
     /// Replaces the account's contacts (RFC 8555 §7.3.2).
-    public func updateAccount(url: String, key: SigningKey, contact: [String]) async throws -> AccountObject {
+    package func updateAccount(url: String, key: SigningKey, contact: [String]) async throws -> AccountObject {
         let payload: JSONValue = ["contact": .array(contact.map { .string($0) })]
         let response = try await post(url: url, payload: payload.serialized, key: key, kid: url)
         return try decode(AccountObject.self, response, url: url)
@@ -54,7 +54,7 @@ extension ACMEClient {
 
     /// Deactivates the account for good (RFC 8555 §7.3.6); later requests get 401 unauthorized.
     @discardableResult
-    public func deactivateAccount(url: String, key: SigningKey) async throws -> AccountObject {
+    package func deactivateAccount(url: String, key: SigningKey) async throws -> AccountObject {
         let payload: JSONValue = ["status": "deactivated"]
         let response = try await post(url: url, payload: payload.serialized, key: key, kid: url)
         return try decode(AccountObject.self, response, url: url)
@@ -64,7 +64,7 @@ extension ACMEClient {
     /// Switch to `newKey` only after this returns.
     ///
     /// - Throws: ``ACMEClientError/keyInUse(url:existingAccount:)`` when `newKey` already has an account (409).
-    public func changeKey(accountURL: String, oldKey: SigningKey, newKey: SigningKey) async throws {
+    package func changeKey(accountURL: String, oldKey: SigningKey, newKey: SigningKey) async throws {
         let url = try await directory().keyChange
         let innerPayload: JSONValue = ["account": .string(accountURL), "oldKey": oldKey.publicJWK.jsonValue]
         let inner = try JWS.sign(

@@ -1,11 +1,11 @@
-public import ACMECrypto
-public import ACMEModels
+import ACMECrypto
+import ACMEModels
 
 extension ACMEClient {
     /// Downloads a certificate chain (POST-as-GET, `Accept: application/pem-certificate-chain`).
     ///
     /// - Returns: The PEM chain and the URLs of alternate chains (`Link: <url>;rel="alternate"`).
-    public func downloadCertificate(
+    package func downloadCertificate(
         url: String,
         accountURL: String,
         key: SigningKey
@@ -31,7 +31,7 @@ extension ACMEClient {
     ///
     /// - Returns: The renewal info (nil when the window is invalid, `end <= start`) and the `Retry-After` delay.
     /// - Throws: ``ACMEClientError/notSupported(directoryURL:feature:)`` when the directory has no `renewalInfo`.
-    public func renewalInfo(certID: String) async throws -> (info: RenewalInfo?, retryAfter: Duration?) {
+    package func renewalInfo(certID: String) async throws -> (info: RenewalInfo?, retryAfter: Duration?) {
         guard let base = try await directory().renewalInfo else {
             throw ACMEClientError.notSupported(directoryURL: directoryURL, feature: "ARI (renewalInfo)")
         }
@@ -49,7 +49,8 @@ extension ACMEClient {
     ///   - reason: RFC 5280 reason code (LE accepts 0, 1, 4, 5); omitted when nil.
     ///   - accountURL: Sign as the account (`kid`); nil to sign with the certificate's key as `jwk`.
     ///   - key: The account key, or the certificate key when `accountURL` is nil.
-    public func revoke(certificateDER: [UInt8], reason: Int? = nil, accountURL: String?, key: SigningKey) async throws {
+    package func revoke(certificateDER: [UInt8], reason: Int? = nil, accountURL: String?, key: SigningKey) async throws
+    {
         let url = try await directory().revokeCert
         var payload: [String: JSONValue] = ["certificate": .string(Base64URL.encode(certificateDER))]
         if let reason { payload["reason"] = .int(reason) }

@@ -1,5 +1,5 @@
-public import ACMECrypto
-public import ACMEModels
+import ACMECrypto
+import ACMEModels
 
 extension ACMEClient {
     /// newOrder (RFC 8555 §7.4). Names that look like IP addresses become `ip` identifiers.
@@ -8,7 +8,7 @@ extension ACMEClient {
     ///   - replaces: ARI certID of the predecessor; send only when the directory has `renewalInfo`.
     ///   - profile: A profile name from `meta.profiles`.
     /// - Returns: The order URL (from `Location`) and the order.
-    public func newOrder(
+    package func newOrder(
         accountURL: String,
         key: SigningKey,
         identifiers: [String],
@@ -33,19 +33,19 @@ extension ACMEClient {
     }
 
     /// POST-as-GET an order.
-    public func fetchOrder(url: String, accountURL: String, key: SigningKey) async throws -> Order {
+    package func fetchOrder(url: String, accountURL: String, key: SigningKey) async throws -> Order {
         try await fetchOrderWithRetryAfter(url: url, accountURL: accountURL, key: key).order
     }
 
     /// POST-as-GET an authorization.
-    public func fetchAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization {
+    package func fetchAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization {
         try await fetchAuthorizationWithRetryAfter(url: url, accountURL: accountURL, key: key).authorization
     }
 
     /// Tells the server to validate a challenge: POST `{}` to the challenge URL. A dropped or timed-out connection is
     /// thrown at once (not resent): the CA may have the answer; look at the authorization.
     @discardableResult
-    public func respond(toChallenge url: String, accountURL: String, key: SigningKey) async throws -> Challenge {
+    package func respond(toChallenge url: String, accountURL: String, key: SigningKey) async throws -> Challenge {
         // Not resent after a lost reply: the caller looks at the authorization first.
         let response = try await post(url: url, payload: Array("{}".utf8), key: key, kid: accountURL, resendable: false)
         return try decode(Challenge.self, response, url: url)
@@ -53,7 +53,7 @@ extension ACMEClient {
 
     /// Deactivates an authorization (RFC 8555 §7.5.2).
     @discardableResult
-    public func deactivateAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization
+    package func deactivateAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization
     {
         let payload: JSONValue = ["status": "deactivated"]
         let response = try await post(url: url, payload: payload.serialized, key: key, kid: accountURL)
@@ -66,7 +66,7 @@ extension ACMEClient {
     /// - Parameter waitFirst: wait before the first fetch (right after answering a challenge, the CA is validating).
     /// - Returns: The authorization in its final state (`valid`, `invalid`, ...); check `status`.
     /// - Throws: ``ACMEClientError/timeout(url:lastStatus:waited:)`` when the summed waits exceed `timeout`.
-    public func pollAuthorization(
+    package func pollAuthorization(
         url: String,
         accountURL: String,
         key: SigningKey,
@@ -98,7 +98,7 @@ extension ACMEClient {
     ///
     /// - Parameter waitFirst: wait before the first fetch (right after finalize answered `processing`).
     /// - Throws: ``ACMEClientError/timeout(url:lastStatus:waited:)`` when the summed waits exceed `timeout`.
-    public func pollOrder(
+    package func pollOrder(
         url: String,
         accountURL: String,
         key: SigningKey,
@@ -122,7 +122,7 @@ extension ACMEClient {
 
     /// Finalizes an order with a DER CSR (RFC 8555 §7.4); returns the order (often `processing` or `valid`). A
     /// dropped or timed-out connection is thrown at once (not resent): the CA may have finalized; look at the order.
-    public func finalize(finalizeURL: String, accountURL: String, key: SigningKey, csrDER: [UInt8]) async throws
+    package func finalize(finalizeURL: String, accountURL: String, key: SigningKey, csrDER: [UInt8]) async throws
         -> Order
     {
         let payload: JSONValue = ["csr": .string(Base64URL.encode(csrDER))]
@@ -149,15 +149,15 @@ extension ACMEClient {
     /// Until the CA says otherwise, the first poll waits ``firstPollDelay`` (a fast CA has finished by then) and each
     /// later one twice as long, up to ``defaultPollCeiling``. Once the CA sends `Retry-After`, that is the wait
     /// (clamped to 1...30 s), as RFC 8555 §7.4 asks.
-    public static func pollDelay(poll: Int, retryAfter: Duration?) -> Duration {
+    package static func pollDelay(poll: Int, retryAfter: Duration?) -> Duration {
         if let retryAfter { return min(max(retryAfter, .seconds(1)), .seconds(30)) }
         return min(firstPollDelay * (1 << min(poll, 10)), defaultPollCeiling)
     }
 
     /// The wait before the first poll.
-    public static let firstPollDelay: Duration = .milliseconds(50)
+    package static let firstPollDelay: Duration = .milliseconds(50)
     /// The longest wait between polls when the CA sends no `Retry-After`.
-    public static let defaultPollCeiling: Duration = .seconds(5)
+    package static let defaultPollCeiling: Duration = .seconds(5)
 
     private func pollWait(
         _ retryAfter: Duration?,

@@ -1,7 +1,7 @@
 import ACMECrypto
-public import ACMEModels
-public import Foundation
-public import Logging
+import ACMEModels
+import Foundation
+import Logging
 
 /// An RFC 8555 client for one CA directory over an injected ``HTTPTransport``.
 ///
@@ -10,11 +10,11 @@ public import Logging
 /// 30 s, transient faults (5xx, dropped, refused or timed-out connections, a short `Retry-After`) after a growing
 /// delay on a new connection; everything else is thrown as `ACMEProblem` or ``ACMEClientError`` for the renewal
 /// engine to classify. Waiting goes through the injected `sleeper` and time through `now`, so tests never sleep.
-public actor ACMEClient {
+package actor ACMEClient {
     /// How the client waits (retries, polling). Tests inject a recorder.
-    public typealias Sleeper = @Sendable (Duration) async throws -> Void
+    package typealias Sleeper = @Sendable (Duration) async throws -> Void
 
-    public nonisolated let directoryURL: String
+    package nonisolated let directoryURL: String
     let transport: any HTTPTransport
     let logger: Logger
     let userAgent: String
@@ -33,7 +33,7 @@ public actor ACMEClient {
     ///   - userAgent: Sent on every request (RFC 8555 §6.1 requires one).
     ///   - sleeper: Waits for retries and polls; defaults to `Task.sleep`.
     ///   - now: The clock used to turn HTTP-date `Retry-After` values into delays.
-    public init(
+    package init(
         directoryURL: String,
         transport: any HTTPTransport,
         logger: Logger = Logger(label: "certkeeper.acme"),
@@ -50,7 +50,7 @@ public actor ACMEClient {
     }
 
     /// The directory, fetched once and cached.
-    public func directory() async throws -> ACMEDirectory {
+    package func directory() async throws -> ACMEDirectory {
         if let cachedDirectory { return cachedDirectory }
         let response = try await send(HTTPRequestData(method: "GET", url: directoryURL))
         try Self.checkSuccess(response, url: directoryURL, now: now())
@@ -61,7 +61,7 @@ public actor ACMEClient {
 
     /// Forgets the cached directory, so the next request fetches it again (a reload: a CA may have added
     /// profiles or renewalInfo since).
-    public func forgetDirectory() {
+    package func forgetDirectory() {
         cachedDirectory = nil
     }
 

@@ -1,7 +1,7 @@
 import ACMEModels
 
 /// Client-side failures that are not ACME problem documents (those are thrown as `ACMEProblem`).
-public enum ACMEClientError: Error, Sendable, CustomStringConvertible {
+package enum ACMEClientError: Error, Sendable, CustomStringConvertible {
     /// The server could not be reached (after retries for transient faults).
     case transport(HTTPTransportError, attempts: Int)
     /// An error status without a problem document.
@@ -16,7 +16,7 @@ public enum ACMEClientError: Error, Sendable, CustomStringConvertible {
     case notSupported(directoryURL: String, feature: String)
 
     /// On one line and bounded: bodies and decoding errors carry text the server wrote.
-    public var description: String {
+    package var description: String {
         UntrustedText.sanitized(text, maxBytes: UntrustedText.messageLimit)
     }
 

@@ -1,47 +1,47 @@
-public import ACMEModels
-public import Foundation
+import ACMEModels
+import Foundation
 
 /// Decides, for every failure, what happens next (``FailureDisposition``). The client asks it after every failed
 /// request (``request(response:problem:budget:now:)``, ``request(transportError:budget:)``); the renewal engine asks
 /// it after every failed attempt (``attempt(_:)``). Pure functions of their inputs: tested table by table.
-public enum FailureClassifier {
+package enum FailureClassifier {
     /// How much of a request's retry budget is spent.
-    public struct RequestBudget: Sendable, Hashable {
+    package struct RequestBudget: Sendable, Hashable {
         /// When the request was first sent.
-        public var started: Date
+        package var started: Date
         /// `badNonce` answers so far.
-        public var badNonceRetries = 0
+        package var badNonceRetries = 0
         /// Sends so far that met a transient fault (5xx, a dropped connection, ...).
-        public var transientFaults = 0
+        package var transientFaults = 0
 
-        public init(started: Date) {
+        package init(started: Date) {
             self.started = started
         }
     }
 
     /// `badNonce` is retried until this much time has passed since the request was first sent (lego's approach)...
-    public static let badNonceBudget: TimeInterval = 30
+    package static let badNonceBudget: TimeInterval = 30
     /// ...and at most this many times, so a clock that does not move cannot loop for ever.
-    public static let maxBadNonceRetries = 100
+    package static let maxBadNonceRetries = 100
     /// Transient faults retried inside one request (waits of 0.25, 0.5, 1, 2, 4, 8 s: about 16 s in all).
-    public static let maxTransientRetries = 6
+    package static let maxTransientRetries = 6
     /// The longest `Retry-After` waited for inside one request; a longer one ends the attempt.
-    public static let maxRequestRetryAfter: Duration = .seconds(10)
+    package static let maxRequestRetryAfter: Duration = .seconds(10)
 
     /// The wait before `badNonce` retry `n` (1-based): none for the first four (a nonce lost to a busy CA), then
     /// 50 ms doubling to 1 s, so a CA or proxy that rejects every nonce is not hammered for 30 s.
-    public static func badNonceDelay(retry: Int) -> Duration {
+    package static func badNonceDelay(retry: Int) -> Duration {
         guard retry > 4 else { return .zero }
         return min(.milliseconds(50 << min(retry - 5, 5)), .seconds(1))
     }
 
     /// The wait before transient retry `n` (1-based): 0.25 s doubling, at most 8 s.
-    public static func transientDelay(retry: Int) -> Duration {
+    package static func transientDelay(retry: Int) -> Duration {
         .milliseconds(250 << max(0, min(retry - 1, 5)))
     }
 
     /// After an HTTP response that is not a success: retry now, retry after a delay, or end the attempt.
-    public static func request(
+    package static func request(
         response: HTTPResponseData, problem: ACMEProblem?, budget: RequestBudget, now: Date
     ) -> FailureDisposition {
         if problem?.type == .badNonce {
@@ -67,7 +67,7 @@ public enum FailureClassifier {
     /// - Parameter resendable: false for a request the CA may have carried out although the reply was lost
     ///   (finalize, a challenge answer): after a dropped or timed-out connection it is not sent again blindly; the
     ///   caller looks at the order or authorization first. A refused connection never reached the CA.
-    public static func request(
+    package static func request(
         transportError: HTTPTransportError, budget: RequestBudget, resendable: Bool = true
     ) -> FailureDisposition {
         guard transportError.isTransient else { return transportDisposition(transportError) }
@@ -79,7 +79,7 @@ public enum FailureClassifier {
     }
 
     /// After a failed attempt: whether the next one comes soon, after the long backoff, or after a reload.
-    public static func attempt(_ error: any Error) -> FailureDisposition {
+    package static func attempt(_ error: any Error) -> FailureDisposition {
         switch error {
         case let problem as ACMEProblem: return problemDisposition(problem)
         case let clientError as ACMEClientError: return clientErrorDisposition(clientError)
@@ -92,7 +92,7 @@ public enum FailureClassifier {
     }
 
     /// An ACME problem that ended an attempt.
-    public static func problemDisposition(_ problem: ACMEProblem) -> FailureDisposition {
+    package static func problemDisposition(_ problem: ACMEProblem) -> FailureDisposition {
         switch problem.type {
         // Transient by nature: the request budget ran out, or the CA was busy or in the middle of something.
         case .badNonce, .serverInternal, .orderNotReady, .alreadyReplaced:

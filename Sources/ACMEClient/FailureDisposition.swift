@@ -1,5 +1,5 @@
 /// What happens after a failure: the one vocabulary of ``FailureClassifier``.
-public enum FailureDisposition: Sendable, Hashable {
+package enum FailureDisposition: Sendable, Hashable {
     /// Send the same request again at once, with a fresh nonce (`badNonce` within its time budget).
     case retryRequestNow
     /// Send the same request again after the delay, on a new connection when the last one failed: a 5xx, a
@@ -15,7 +15,7 @@ public enum FailureDisposition: Sendable, Hashable {
     case waitForReload
 
     /// Whether the disposition ends the attempt (as opposed to retrying one request inside it).
-    public var endsAttempt: Bool {
+    package var endsAttempt: Bool {
         switch self {
         case .retryRequestNow, .retryRequestAfter: return false
         case .retryAttemptSoon, .backOff, .waitForReload: return true
@@ -25,6 +25,6 @@ public enum FailureDisposition: Sendable, Hashable {
 
 /// Errors outside the ACME client (order, account, install, store) say which disposition they call for; the
 /// conformances of the daemon's own error types live together in Renewal's `FailureClassification.swift`.
-public protocol ClassifiedFailure: Error {
+package protocol ClassifiedFailure: Error {
     var failureDisposition: FailureDisposition { get }
 }

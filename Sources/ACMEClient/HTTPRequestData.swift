@@ -1,15 +1,15 @@
 /// A plain HTTP request as ``HTTPTransport`` sends it.
-public struct HTTPRequestData: Sendable {
-    public var method: String
+package struct HTTPRequestData: Sendable {
+    package var method: String
     /// The absolute URL, exactly as it must go on the wire.
-    public var url: String
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+    package var url: String
+    package var headers: [(String, String)]
+    package var body: [UInt8]
     /// Send on a new connection, never a pooled one: set when retrying after a dropped, refused or timed-out
     /// connection, so a retry does not meet the same dead connection (or another stale one) again.
-    public var freshConnection: Bool
+    package var freshConnection: Bool
 
-    public init(
+    package init(
         method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], freshConnection: Bool = false
     ) {
         self.method = method
@@ -20,7 +20,7 @@ public struct HTTPRequestData: Sendable {
     }
 
     /// The first value of header `name` (case-insensitive).
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.0.caseInsensitiveEquals(name) }?.1
     }
 }

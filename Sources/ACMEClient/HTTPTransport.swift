@@ -10,7 +10,7 @@
 ///     }
 /// }
 /// ```
-public protocol HTTPTransport: Sendable {
+package protocol HTTPTransport: Sendable {
     /// Sends `request` and returns the response, whatever its status.
     func send(_ request: HTTPRequestData) async throws -> HTTPResponseData
 }

@@ -1,7 +1,7 @@
 /// A failure below HTTP (no response was received).
-public struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The kind of failure; ``isTransient`` depends on it.
-    public enum Kind: String, Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         case connectionRefused
         case connectionReset
         case timeout
@@ -10,23 +10,23 @@ public struct HTTPTransportError: Error, Sendable, Hashable, CustomStringConvert
         case other
     }
 
-    public var kind: Kind
-    public var url: String
-    public var message: String
+    package var kind: Kind
+    package var url: String
+    package var message: String
 
-    public init(kind: Kind, url: String, message: String) {
+    package init(kind: Kind, url: String, message: String) {
         self.kind = kind
         self.url = url
         self.message = message
     }
 
     /// Refused, reset and timed-out connections are retried by the client.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch kind {
         case .connectionRefused, .connectionReset, .timeout: return true
         case .tls, .dns, .other: return false
         }
     }
 
-    public var description: String { "\(kind.rawValue) talking to \(url): \(message)" }
+    package var description: String { "\(kind.rawValue) talking to \(url): \(message)" }
 }

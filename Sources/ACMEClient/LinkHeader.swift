@@ -1,10 +1,10 @@
 import Foundation
 
 /// `Link` header parsing (RFC 8288) for `rel="alternate"`, `up`, `index`, `terms-of-service`.
-public enum LinkHeader {
+package enum LinkHeader {
     /// Every target URL with relation `rel` across all `values` (repeated headers and comma-joined lists),
     /// resolved against `base`.
-    public static func targets(rel: String, in values: [String], base: String) -> [String] {
+    package static func targets(rel: String, in values: [String], base: String) -> [String] {
         var result: [String] = []
         for value in values {
             for link in splitLinks(value) {

@@ -1,5 +1,5 @@
 /// Errors from key, JWK, PEM and certificate handling. Messages never contain key material.
-public enum ACMECryptoError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum ACMECryptoError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Input was not valid base64url (`what` names the field).
     case invalidBase64(what: String)
     /// A private key could not be loaded or is of an unsupported kind.
@@ -9,7 +9,7 @@ public enum ACMECryptoError: Error, Sendable, Hashable, CustomStringConvertible 
     /// A PEM certificate (chain) could not be parsed.
     case invalidCertificate(reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidBase64(let what): return "\(what) is not valid base64url"
         case .unsupportedKey(let reason):

@@ -1,11 +1,11 @@
-public import X509
+import X509
 
 /// The ARI certificate identifier (RFC 9773 §4.1).
-public enum ARICertID {
+package enum ARICertID {
     /// `b64u(AKI keyIdentifier) + "." + b64u(serial DER value bytes)` for `certificate`.
     ///
     /// - Throws: ``ACMECryptoError/invalidCertificate(reason:)`` when the certificate has no AKI keyIdentifier.
-    public static func make(for certificate: Certificate) throws -> String {
+    package static func make(for certificate: Certificate) throws -> String {
         let aki: [UInt8]?
         do {
             aki = try certificate.extensions.authorityKeyIdentifier?.keyIdentifier.map(Array.init)
@@ -22,14 +22,14 @@ public enum ARICertID {
 
     /// The DER INTEGER value bytes of a serial: swift-certificates stores the unsigned magnitude without leading
     /// zeros, so a 0x00 is put back when the high bit is set (RFC 9773 §4.1 keeps it).
-    public static func derValueBytes(of serial: Certificate.SerialNumber) -> [UInt8] {
+    package static func derValueBytes(of serial: Certificate.SerialNumber) -> [UInt8] {
         let bytes = Array(serial.bytes)
         guard let first = bytes.first else { return [0] }
         return first & 0x80 != 0 ? [0] + bytes : bytes
     }
 
     /// The certID from raw parts. `serialNumber` must be the DER INTEGER value bytes (keep a leading 0x00).
-    public static func make(authorityKeyIdentifier: [UInt8], serialNumber: [UInt8]) -> String {
+    package static func make(authorityKeyIdentifier: [UInt8], serialNumber: [UInt8]) -> String {
         "\(Base64URL.encode(authorityKeyIdentifier)).\(Base64URL.encode(serialNumber))"
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// base64url without padding (RFC 8555 §6.1, RFC 4648 §5).
-public enum Base64URL {
+package enum Base64URL {
     /// Encodes bytes as unpadded base64url.
-    public static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    package static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var text = Data(bytes).base64EncodedString()
         text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         while text.hasSuffix("=") { text.removeLast() }
@@ -11,14 +11,14 @@ public enum Base64URL {
     }
 
     /// Strict decode: only `[A-Za-z0-9_-]`, no padding, no whitespace. Returns nil otherwise.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         guard text.utf8.allSatisfy(isBase64URLByte) else { return nil }
         return decodeNormalised(text)
     }
 
     /// Lenient decode for secrets pasted by people (EAB HMAC keys): base64url or standard base64, with or without
     /// `=` padding; whitespace and newlines ignored. Returns nil when other characters are present.
-    public static func decodeLenient(_ text: String) -> [UInt8]? {
+    package static func decodeLenient(_ text: String) -> [UInt8]? {
         var cleaned = String(text.unicodeScalars.filter { !$0.properties.isWhitespace })
         while cleaned.hasSuffix("=") { cleaned.removeLast() }
         cleaned = cleaned.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")

@@ -2,11 +2,11 @@ import SwiftASN1
 import X509
 
 /// Builds PKCS#10 CSRs for finalize (RFC 8555 §7.4): every name goes in the SAN (Pebble ignores the CN).
-public enum CSRBuilder {
+package enum CSRBuilder {
     /// A DER CSR for `domains` signed by `key`. The CN is the first name when it fits in 64 characters.
     ///
     /// - Throws: ``ACMECryptoError/invalidCertificate(reason:)`` when `domains` is empty.
-    public static func derCSR(domains: [String], key: SigningKey) throws -> [UInt8] {
+    package static func derCSR(domains: [String], key: SigningKey) throws -> [UInt8] {
         guard let first = domains.first else {
             throw ACMECryptoError.invalidCertificate(reason: "a CSR needs at least one name")
         }

@@ -1,14 +1,14 @@
-public import Foundation
+import Foundation
 import SwiftASN1
-public import X509
+import X509
 
 /// A PEM certificate chain as downloaded from an ACME server: end-entity first, then intermediates.
-public struct CertificateChain: Sendable {
+package struct CertificateChain: Sendable {
     /// All certificates, leaf first.
-    public let certificates: [Certificate]
+    package let certificates: [Certificate]
 
     /// Parses every `CERTIFICATE` block of `pem` (other blocks are ignored).
-    public init(pem: String) throws {
+    package init(pem: String) throws {
         let documents: [PEMDocument]
         do {
             documents = try PEMDocument.parseMultiple(pemString: pem)
@@ -28,22 +28,22 @@ public struct CertificateChain: Sendable {
     }
 
     /// Wraps already-parsed certificates (leaf first).
-    public init(certificates: [Certificate]) throws {
+    package init(certificates: [Certificate]) throws {
         guard !certificates.isEmpty else { throw CertificateChainError.empty }
         self.certificates = certificates
     }
 
     /// The end-entity certificate.
-    public var leaf: Certificate { certificates[0] }
+    package var leaf: Certificate { certificates[0] }
 
     /// The certificates after the leaf.
-    public var intermediates: [Certificate] { Array(certificates.dropFirst()) }
+    package var intermediates: [Certificate] { Array(certificates.dropFirst()) }
 
     /// How far in the future a new leaf's notBefore may lie (CA clock skew), in seconds.
-    public static let clockSkewTolerance: TimeInterval = 3600
+    package static let clockSkewTolerance: TimeInterval = 3600
 
     /// The chain as PEM text, leaf first.
-    public func pemRepresentation() throws -> String {
+    package func pemRepresentation() throws -> String {
         try certificates.map { try $0.serializeAsPEM().pemString }.joined(separator: "\n") + "\n"
     }
 
@@ -55,7 +55,7 @@ public struct CertificateChain: Sendable {
     ///   identifiers), no URI, e-mail or other name.
     /// - Each certificate names the next as issuer and carries a signature the next one's key verifies.
     /// - `now` lies within the leaf's validity period (allowing ``clockSkewTolerance`` before its start).
-    public func verify(
+    package func verify(
         expectedKey: SigningKey, expectedNames: [String], expectedIPAddresses: [[UInt8]] = [], now: Date
     ) throws {
         guard expectedKey.publicKeyMatches(leaf.publicKey) else { throw CertificateChainError.leafKeyMismatch }

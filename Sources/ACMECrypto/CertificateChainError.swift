@@ -1,7 +1,7 @@
 import Foundation
 
 /// Why an issued chain was rejected by ``CertificateChain/verify(expectedKey:expectedNames:now:)``.
-public enum CertificateChainError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum CertificateChainError: Error, Sendable, Hashable, CustomStringConvertible {
     case empty
     case leafKeyMismatch
     case namesMismatch(expected: [String], actual: [String])
@@ -12,7 +12,7 @@ public enum CertificateChainError: Error, Sendable, Hashable, CustomStringConver
     case notYetValid(notBefore: Date)
     case expired(notAfter: Date)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .empty:
             return "certificate chain is empty (no PEM CERTIFICATE blocks)"

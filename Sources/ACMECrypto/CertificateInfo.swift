@@ -1,25 +1,25 @@
 import Crypto
-public import Foundation
-public import X509
+import Foundation
+import X509
 import _CryptoExtras
 
 /// Facts about an end-entity certificate that renewal decisions need.
-public struct CertificateInfo: Sendable, Hashable {
+package struct CertificateInfo: Sendable, Hashable {
     /// SAN dNSName entries, in certificate order.
-    public var dnsNames: [String]
-    public var notBefore: Date
-    public var notAfter: Date
+    package var dnsNames: [String]
+    package var notBefore: Date
+    package var notAfter: Date
     /// Serial number as lowercase hex of its DER value bytes (e.g. `0087654321`).
-    public var serialHex: String
+    package var serialHex: String
     /// The subject key's type, nil for keys certkeeper does not issue (e.g. P-521, Ed25519, odd RSA sizes).
-    public var keyType: KeyType?
+    package var keyType: KeyType?
     /// The Authority Key Identifier's keyIdentifier, if present.
-    public var authorityKeyIdentifier: [UInt8]?
+    package var authorityKeyIdentifier: [UInt8]?
     /// The issuer DN as text.
-    public var issuer: String
+    package var issuer: String
 
     /// Reads the facts from `certificate`.
-    public init(certificate: Certificate) throws {
+    package init(certificate: Certificate) throws {
         do {
             let sans = try certificate.extensions.subjectAlternativeNames.map(Array.init) ?? []
             self.dnsNames = sans.compactMap { (name: GeneralName) -> String? in
@@ -50,10 +50,10 @@ public struct CertificateInfo: Sendable, Hashable {
     }
 
     /// Reads the facts from the first certificate of a PEM chain.
-    public init(pem: String) throws {
+    package init(pem: String) throws {
         try self.init(certificate: CertificateChain(pem: pem).leaf)
     }
 
     /// The lifetime, notAfter - notBefore.
-    public var lifetime: TimeInterval { notAfter.timeIntervalSince(notBefore) }
+    package var lifetime: TimeInterval { notAfter.timeIntervalSince(notBefore) }
 }

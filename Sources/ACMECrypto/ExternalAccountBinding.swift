@@ -1,11 +1,11 @@
-public import ACMEModels
+import ACMEModels
 import Crypto
 
 /// The `externalAccountBinding` member of a newAccount payload (RFC 8555 §7.3.4).
-public enum ExternalAccountBinding {
+package enum ExternalAccountBinding {
     /// Builds the inner HS256 JWS: protected `{"alg":"HS256","kid":keyID,"url":url}` (no nonce), payload = the account's
     /// public JWK, MAC with `hmacKey` (already decoded from the CA's base64url).
-    public static func make(keyID: String, hmacKey: [UInt8], accountJWK: JWK, url: String) -> JSONValue {
+    package static func make(keyID: String, hmacKey: [UInt8], accountJWK: JWK, url: String) -> JSONValue {
         let protected: JSONValue = ["alg": "HS256", "kid": .string(keyID), "url": .string(url)]
         let protectedB64 = Base64URL.encode(protected.serialized)
         let payloadB64 = Base64URL.encode(accountJWK.canonicalJSON)

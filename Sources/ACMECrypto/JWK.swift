@@ -1,22 +1,23 @@
-public import ACMEModels
+import ACMEModels
 import Crypto
 
 /// A public JSON Web Key (RFC 7517) with only the members RFC 7638 requires, so its JSON is canonical.
-public struct JWK: Sendable, Hashable, Codable {
+package struct JWK: Sendable, Hashable, Codable {
     /// `EC` or `RSA`.
-    public var kty: String
+    package var kty: String
     /// EC curve, `P-256` or `P-384`.
-    public var crv: String?
-    public var x: String?
-    public var y: String?
+    package var crv: String?
+    package var x: String?
+    package var y: String?
     /// RSA modulus (no leading zero octets).
-    public var n: String?
+    package var n: String?
     /// RSA public exponent (no leading zero octets).
-    public var e: String?
+    package var e: String?
 
     /// A JWK from already-encoded members.
-    public init(kty: String, crv: String? = nil, x: String? = nil, y: String? = nil, n: String? = nil, e: String? = nil)
-    {
+    package init(
+        kty: String, crv: String? = nil, x: String? = nil, y: String? = nil, n: String? = nil, e: String? = nil
+    ) {
         self.kty = kty
         self.crv = crv
         self.x = x
@@ -26,12 +27,12 @@ public struct JWK: Sendable, Hashable, Codable {
     }
 
     /// An EC key from full-length coordinates.
-    public static func ec(curve: String, x: [UInt8], y: [UInt8]) -> JWK {
+    package static func ec(curve: String, x: [UInt8], y: [UInt8]) -> JWK {
         JWK(kty: "EC", crv: curve, x: Base64URL.encode(x), y: Base64URL.encode(y), n: nil, e: nil)
     }
 
     /// An RSA key; leading zero octets of `n` and `e` are stripped.
-    public static func rsa(modulus: [UInt8], exponent: [UInt8]) -> JWK {
+    package static func rsa(modulus: [UInt8], exponent: [UInt8]) -> JWK {
         func strip(_ bytes: [UInt8]) -> [UInt8] {
             let trimmed = Array(bytes.drop { $0 == 0 })
             return trimmed.isEmpty ? [0] : trimmed
@@ -47,7 +48,7 @@ public struct JWK: Sendable, Hashable, Codable {
     }
 
     /// The key as a JSON object (for `jwk` headers, EAB payloads and `oldKey`).
-    public var jsonValue: JSONValue {
+    package var jsonValue: JSONValue {
         var members: [String: JSONValue] = ["kty": .string(kty)]
         if let crv { members["crv"] = .string(crv) }
         if let x { members["x"] = .string(x) }
@@ -58,10 +59,10 @@ public struct JWK: Sendable, Hashable, Codable {
     }
 
     /// The canonical JSON (sorted members, no whitespace), as hashed for the thumbprint.
-    public var canonicalJSON: [UInt8] { jsonValue.serialized }
+    package var canonicalJSON: [UInt8] { jsonValue.serialized }
 
     /// The RFC 7638 SHA-256 thumbprint, base64url.
-    public func thumbprint() -> String {
+    package func thumbprint() -> String {
         Base64URL.encode(SHA256.hash(data: canonicalJSON))
     }
 }

@@ -1,14 +1,14 @@
-public import ACMEModels
+import ACMEModels
 
 /// JWS Flattened JSON Serialization (RFC 7515 §7.2.2) as ACME requires (RFC 8555 §6.2).
-public enum JWS {
+package enum JWS {
     /// Signs `payload` with `key` and returns `{"payload":..,"protected":..,"signature":..}` as JSON bytes.
     ///
     /// - Parameters:
     ///   - protected: Header members (`nonce`, `url`, `jwk` or `kid`). `alg` is set from the key when absent.
     ///   - payload: The payload bytes; empty for POST-as-GET (encodes as `""`).
     ///   - key: The signing key.
-    public static func sign(protected: [String: JSONValue], payload: [UInt8], key: SigningKey) throws -> [UInt8] {
+    package static func sign(protected: [String: JSONValue], payload: [UInt8], key: SigningKey) throws -> [UInt8] {
         var header = protected
         if header["alg"] == nil { header["alg"] = .string(key.jwsAlgorithm) }
         let protectedB64 = Base64URL.encode(JSONValue.object(header).serialized)
@@ -19,7 +19,7 @@ public enum JWS {
     }
 
     /// The flattened JWS object from already-encoded parts.
-    public static func flattened(protected: String, payload: String, signature: String) -> JSONValue {
+    package static func flattened(protected: String, payload: String, signature: String) -> JSONValue {
         ["protected": .string(protected), "payload": .string(payload), "signature": .string(signature)]
     }
 }

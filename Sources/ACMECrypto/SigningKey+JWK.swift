@@ -5,7 +5,7 @@ import _CryptoExtras
 extension SigningKey {
     /// Loads a private JWK, e.g. certbot's `private_key.json`: RSA `n,e,d,p,q` (dp/dq/qi are recomputed) or
     /// EC `crv,x,y,d` (x/y are checked against d).
-    public init(jwkJSON: [UInt8]) throws {
+    package init(jwkJSON: [UInt8]) throws {
         guard let object = try? JSONSerialization.jsonObject(with: Data(jwkJSON)) as? [String: Any] else {
             throw ACMECryptoError.invalidJWK(reason: "not a JSON object")
         }

@@ -1,18 +1,18 @@
-public import Crypto
+import Crypto
 import Foundation
-public import X509
-public import _CryptoExtras
+import X509
+import _CryptoExtras
 
 /// A private key used to sign JWS requests (account keys) or CSRs (certificate keys).
 ///
 /// `description` never includes key material.
-public enum SigningKey: Sendable, CustomStringConvertible {
+package enum SigningKey: Sendable, CustomStringConvertible {
     case p256(P256.Signing.PrivateKey)
     case p384(P384.Signing.PrivateKey)
     case rsa(_RSA.Signing.PrivateKey)
 
     /// Generates a fresh key of `type`.
-    public static func generate(_ type: KeyType) throws -> SigningKey {
+    package static func generate(_ type: KeyType) throws -> SigningKey {
         switch type {
         case .ecdsaP256: return .p256(P256.Signing.PrivateKey())
         case .ecdsaP384: return .p384(P384.Signing.PrivateKey())
@@ -22,7 +22,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// Loads a PEM private key: PKCS#8 (`PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
-    public init(pemRepresentation pem: String) throws {
+    package init(pemRepresentation pem: String) throws {
         if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) {
             self = .p256(key)
         } else if let key = try? P384.Signing.PrivateKey(pemRepresentation: pem) {
@@ -40,7 +40,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
-    public var pemRepresentation: String {
+    package var pemRepresentation: String {
         switch self {
         case .p256(let key): return key.pemRepresentation
         case .p384(let key): return key.pemRepresentation
@@ -49,7 +49,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// The key's algorithm and size.
-    public var keyType: KeyType {
+    package var keyType: KeyType {
         switch self {
         case .p256: return .ecdsaP256
         case .p384: return .ecdsaP384
@@ -63,7 +63,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// The JWS `alg`: ES256, ES384 or RS256.
-    public var jwsAlgorithm: String {
+    package var jwsAlgorithm: String {
         switch self {
         case .p256: return "ES256"
         case .p384: return "ES384"
@@ -72,7 +72,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// The public key as a JWK.
-    public var publicJWK: JWK {
+    package var publicJWK: JWK {
         switch self {
         case .p256(let key):
             let point = Array(key.publicKey.x963Representation.dropFirst())
@@ -88,7 +88,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// Signs `bytes` for JWS: raw R‖S for ECDSA (64 or 96 bytes), RSASSA-PKCS1-v1_5 SHA-256 for RSA.
-    public func sign(_ bytes: [UInt8]) throws -> [UInt8] {
+    package func sign(_ bytes: [UInt8]) throws -> [UInt8] {
         switch self {
         case .p256(let key): return Array(try key.signature(for: bytes).rawRepresentation)
         case .p384(let key): return Array(try key.signature(for: bytes).rawRepresentation)
@@ -99,7 +99,7 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// The key for swift-certificates (CSRs, test certificates).
-    public var certificatePrivateKey: Certificate.PrivateKey {
+    package var certificatePrivateKey: Certificate.PrivateKey {
         switch self {
         case .p256(let key): return Certificate.PrivateKey(key)
         case .p384(let key): return Certificate.PrivateKey(key)
@@ -108,9 +108,9 @@ public enum SigningKey: Sendable, CustomStringConvertible {
     }
 
     /// True when `publicKey` (e.g. a certificate's) belongs to this private key.
-    public func publicKeyMatches(_ publicKey: Certificate.PublicKey) -> Bool {
+    package func publicKeyMatches(_ publicKey: Certificate.PublicKey) -> Bool {
         certificatePrivateKey.publicKey == publicKey
     }
 
-    public var description: String { "SigningKey(\(keyType.rawValue), thumbprint \(publicJWK.thumbprint()))" }
+    package var description: String { "SigningKey(\(keyType.rawValue), thumbprint \(publicJWK.thumbprint()))" }
 }

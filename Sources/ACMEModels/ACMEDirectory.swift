@@ -1,28 +1,28 @@
 /// The ACME directory resource (RFC 8555 §7.1.1, RFC 9773 §3, draft-ietf-acme-profiles §3).
 ///
 /// Unknown keys (Let's Encrypt adds a random one) are ignored.
-public struct ACMEDirectory: Sendable, Hashable, Codable {
-    public var newNonce: String
-    public var newAccount: String
-    public var newOrder: String
+package struct ACMEDirectory: Sendable, Hashable, Codable {
+    package var newNonce: String
+    package var newAccount: String
+    package var newOrder: String
     /// Absent when the server does not support pre-authorization.
-    public var newAuthz: String?
-    public var revokeCert: String
-    public var keyChange: String
+    package var newAuthz: String?
+    package var revokeCert: String
+    package var keyChange: String
     /// The ARI base URL (RFC 9773); nil when the CA does not support ARI.
-    public var renewalInfo: String?
-    public var meta: Meta?
+    package var renewalInfo: String?
+    package var meta: Meta?
 
     /// The directory `meta` object.
-    public struct Meta: Sendable, Hashable, Codable {
-        public var termsOfService: String?
-        public var website: String?
-        public var caaIdentities: [String]?
-        public var externalAccountRequired: Bool?
+    package struct Meta: Sendable, Hashable, Codable {
+        package var termsOfService: String?
+        package var website: String?
+        package var caaIdentities: [String]?
+        package var externalAccountRequired: Bool?
         /// Profile name -> description or URL.
-        public var profiles: [String: String]?
+        package var profiles: [String: String]?
 
-        public init(
+        package init(
             termsOfService: String? = nil,
             website: String? = nil,
             caaIdentities: [String]? = nil,
@@ -37,7 +37,7 @@ public struct ACMEDirectory: Sendable, Hashable, Codable {
         }
     }
 
-    public init(
+    package init(
         newNonce: String,
         newAccount: String,
         newOrder: String,

@@ -1,9 +1,9 @@
 import Foundation
 
 /// JSON decoding for ACME resources: RFC 3339 timestamps with or without fractional seconds.
-public enum ACMEJSON {
+package enum ACMEJSON {
     /// A decoder whose date strategy accepts RFC 3339 (`2026-01-20T14:09:07Z`, `...07.99Z`, `...07+02:00`).
-    public static func decoder() -> JSONDecoder {
+    package static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let container = try decoder.singleValueContainer()
@@ -20,12 +20,12 @@ public enum ACMEJSON {
     }
 
     /// Decodes `type` from `bytes` with ``decoder()``.
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try decoder().decode(type, from: Data(bytes))
     }
 
     /// Parses an RFC 3339 timestamp; fractional seconds are kept. Returns nil when malformed.
-    public static func parseRFC3339(_ text: String) -> Date? {
+    package static func parseRFC3339(_ text: String) -> Date? {
         var main = text
         var fraction = 0.0
         if let dot = text.firstIndex(of: ".") {
@@ -43,7 +43,7 @@ public enum ACMEJSON {
     }
 
     /// Formats a date as RFC 3339 in UTC without fractional seconds.
-    public static func formatRFC3339(_ date: Date) -> String {
+    package static func formatRFC3339(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)

@@ -1,27 +1,27 @@
 /// An RFC 7807 problem document from an ACME server (RFC 8555 §6.7), thrown by the client as an error.
-public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConvertible {
-    public var type: ProblemType
+package struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConvertible {
+    package var type: ProblemType
     /// Human-readable detail; show it to the user. Decoded details are ``UntrustedText/sanitized(_:maxBytes:)``
     /// to ``UntrustedText/detailLimit``.
-    public var detail: String?
+    package var detail: String?
     /// The HTTP status (from the body, or the response when the body has none).
-    public var status: Int?
+    package var status: Int?
     /// Per-identifier subproblems (RFC 8555 §6.7.1).
-    public var subproblems: [ACMEProblem]?
+    package var subproblems: [ACMEProblem]?
     /// Set on subproblems only.
-    public var identifier: Identifier?
+    package var identifier: Identifier?
     /// A URL with more information (e.g. the new terms of service for `userActionRequired`).
-    public var instance: String?
+    package var instance: String?
     /// From the response's `Retry-After` header; not part of the JSON.
-    public var retryAfter: Duration?
+    package var retryAfter: Duration?
     /// The URL of the request that failed; not part of the JSON.
-    public var requestURL: String?
+    package var requestURL: String?
 
     enum CodingKeys: String, CodingKey {
         case type, detail, status, subproblems, identifier, instance
     }
 
-    public init(
+    package init(
         type: ProblemType,
         detail: String? = nil,
         status: Int? = nil,
@@ -41,7 +41,7 @@ public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConve
         self.requestURL = requestURL
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.type =
             try container.decodeIfPresent(ProblemType.self, forKey: .type)
@@ -64,7 +64,7 @@ public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConve
         self.requestURL = nil
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(type, forKey: .type)
         try container.encodeIfPresent(detail, forKey: .detail)
@@ -78,7 +78,7 @@ public struct ACMEProblem: Error, Sendable, Hashable, Codable, CustomStringConve
     static let describedSubproblems = 3
 
     /// `<shortType>: <detail> (HTTP <status>, <url>)` plus subproblems and retry-after, on one line.
-    public var description: String {
+    package var description: String {
         var text = type.shortName
         if let identifier { text = "\(identifier.value): " + text }
         if let detail, !detail.isEmpty { text += ": \(detail)" }

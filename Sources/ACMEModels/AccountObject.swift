@@ -1,12 +1,12 @@
 /// An ACME account object (RFC 8555 §7.1.2).
-public struct AccountObject: Sendable, Hashable, Codable {
-    public var status: AccountStatus
-    public var contact: [String]?
-    public var termsOfServiceAgreed: Bool?
+package struct AccountObject: Sendable, Hashable, Codable {
+    package var status: AccountStatus
+    package var contact: [String]?
+    package var termsOfServiceAgreed: Bool?
     /// The orders list URL (POST-as-GET).
-    public var orders: String?
+    package var orders: String?
 
-    public init(
+    package init(
         status: AccountStatus, contact: [String]? = nil, termsOfServiceAgreed: Bool? = nil,
         orders: String? = nil
     ) {

@@ -1,15 +1,15 @@
-public import Foundation
+import Foundation
 
 /// An ACME authorization object (RFC 8555 §7.1.4). For a wildcard order the identifier has no `*.` and
 /// `wildcard` is true.
-public struct Authorization: Sendable, Hashable, Codable {
-    public var identifier: Identifier
-    public var status: AuthorizationStatus
-    public var expires: Date?
-    public var challenges: [Challenge]
-    public var wildcard: Bool?
+package struct Authorization: Sendable, Hashable, Codable {
+    package var identifier: Identifier
+    package var status: AuthorizationStatus
+    package var expires: Date?
+    package var challenges: [Challenge]
+    package var wildcard: Bool?
 
-    public init(
+    package init(
         identifier: Identifier,
         status: AuthorizationStatus,
         expires: Date? = nil,
@@ -24,7 +24,7 @@ public struct Authorization: Sendable, Hashable, Codable {
     }
 
     /// The first challenge of `type` (e.g. `http-01`), or nil.
-    public func challenge(ofType type: String) -> Challenge? {
+    package func challenge(ofType type: String) -> Challenge? {
         challenges.first { $0.type == type }
     }
 }

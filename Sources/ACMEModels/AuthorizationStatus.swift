@@ -1,19 +1,19 @@
 /// Authorization status (RFC 8555 §7.1.6).
 ///
 /// An open set: unknown values from a server decode and round-trip unchanged.
-public struct AuthorizationStatus: RawRepresentable, Sendable, Hashable, Codable,
+package struct AuthorizationStatus: RawRepresentable, Sendable, Hashable, Codable,
     CustomStringConvertible
 {
-    public var rawValue: String
+    package var rawValue: String
 
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
 
-    public static let pending = Self(rawValue: "pending")
-    public static let valid = Self(rawValue: "valid")
-    public static let invalid = Self(rawValue: "invalid")
-    public static let deactivated = Self(rawValue: "deactivated")
-    public static let expired = Self(rawValue: "expired")
-    public static let revoked = Self(rawValue: "revoked")
+    package static let pending = Self(rawValue: "pending")
+    package static let valid = Self(rawValue: "valid")
+    package static let invalid = Self(rawValue: "invalid")
+    package static let deactivated = Self(rawValue: "deactivated")
+    package static let expired = Self(rawValue: "expired")
+    package static let revoked = Self(rawValue: "revoked")
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

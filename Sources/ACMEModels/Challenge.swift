@@ -1,18 +1,18 @@
-public import Foundation
+import Foundation
 
 /// An ACME challenge object (RFC 8555 §7.1.5, §8).
-public struct Challenge: Sendable, Hashable, Codable {
+package struct Challenge: Sendable, Hashable, Codable {
     /// `http-01`, `dns-01`, `tls-alpn-01`, ...
-    public var type: String
+    package var type: String
     /// The challenge URL: POST `{}` here to respond.
-    public var url: String
-    public var status: ChallengeStatus
+    package var url: String
+    package var status: ChallengeStatus
     /// The token; validate it with `TokenValidation.isBase64URLToken` before using it in a path or file name.
-    public var token: String?
-    public var validated: Date?
-    public var error: ACMEProblem?
+    package var token: String?
+    package var validated: Date?
+    package var error: ACMEProblem?
 
-    public init(
+    package init(
         type: String,
         url: String,
         status: ChallengeStatus,
@@ -28,7 +28,7 @@ public struct Challenge: Sendable, Hashable, Codable {
         self.error = error
     }
 
-    public static let http01 = "http-01"
-    public static let dns01 = "dns-01"
-    public static let tlsALPN01 = "tls-alpn-01"
+    package static let http01 = "http-01"
+    package static let dns01 = "dns-01"
+    package static let tlsALPN01 = "tls-alpn-01"
 }

@@ -1,17 +1,17 @@
 /// Challenge status (RFC 8555 §7.1.6): pending -> processing -> valid | invalid.
 ///
 /// An open set: unknown values from a server decode and round-trip unchanged.
-public struct ChallengeStatus: RawRepresentable, Sendable, Hashable, Codable,
+package struct ChallengeStatus: RawRepresentable, Sendable, Hashable, Codable,
     CustomStringConvertible
 {
-    public var rawValue: String
+    package var rawValue: String
 
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
 
-    public static let pending = Self(rawValue: "pending")
-    public static let processing = Self(rawValue: "processing")
-    public static let valid = Self(rawValue: "valid")
-    public static let invalid = Self(rawValue: "invalid")
+    package static let pending = Self(rawValue: "pending")
+    package static let processing = Self(rawValue: "processing")
+    package static let valid = Self(rawValue: "valid")
+    package static let invalid = Self(rawValue: "invalid")
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -1,17 +1,17 @@
 /// An ACME identifier (RFC 8555 §7.1.3/§7.1.4), e.g. `{"type":"dns","value":"www.example.org"}`.
-public struct Identifier: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct Identifier: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The identifier type, `dns` or `ip`.
-    public var type: String
+    package var type: String
     /// The identifier value, e.g. a DNS name.
-    public var value: String
+    package var value: String
 
-    public init(type: String, value: String) {
+    package init(type: String, value: String) {
         self.type = type
         self.value = value
     }
 
     /// A `dns` identifier.
-    public static func dns(_ name: String) -> Identifier { Identifier(type: "dns", value: name) }
+    package static func dns(_ name: String) -> Identifier { Identifier(type: "dns", value: name) }
 
-    public var description: String { "\(type):\(value)" }
+    package var description: String { "\(type):\(value)" }
 }

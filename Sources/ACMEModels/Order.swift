@@ -1,23 +1,23 @@
-public import Foundation
+import Foundation
 
 /// An ACME order object (RFC 8555 §7.1.3), with `replaces` (RFC 9773 §5) and `profile` (profiles draft).
-public struct Order: Sendable, Hashable, Codable {
-    public var status: OrderStatus
-    public var expires: Date?
-    public var identifiers: [Identifier]
-    public var notBefore: Date?
-    public var notAfter: Date?
-    public var error: ACMEProblem?
+package struct Order: Sendable, Hashable, Codable {
+    package var status: OrderStatus
+    package var expires: Date?
+    package var identifiers: [Identifier]
+    package var notBefore: Date?
+    package var notAfter: Date?
+    package var error: ACMEProblem?
     /// Authorization URLs, in no particular order.
-    public var authorizations: [String]
+    package var authorizations: [String]
     /// The finalize URL.
-    public var finalize: String
+    package var finalize: String
     /// The certificate URL, set once the order is `valid`.
-    public var certificate: String?
-    public var replaces: String?
-    public var profile: String?
+    package var certificate: String?
+    package var replaces: String?
+    package var profile: String?
 
-    public init(
+    package init(
         status: OrderStatus,
         expires: Date? = nil,
         identifiers: [Identifier],

@@ -1,16 +1,16 @@
 /// Order status (RFC 8555 §7.1.6): pending -> ready -> processing -> valid, or invalid.
 ///
 /// An open set: unknown values from a server decode and round-trip unchanged.
-public struct OrderStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
-    public var rawValue: String
+package struct OrderStatus: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    package var rawValue: String
 
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
 
-    public static let pending = Self(rawValue: "pending")
-    public static let ready = Self(rawValue: "ready")
-    public static let processing = Self(rawValue: "processing")
-    public static let valid = Self(rawValue: "valid")
-    public static let invalid = Self(rawValue: "invalid")
+    package static let pending = Self(rawValue: "pending")
+    package static let ready = Self(rawValue: "ready")
+    package static let processing = Self(rawValue: "processing")
+    package static let valid = Self(rawValue: "valid")
+    package static let invalid = Self(rawValue: "invalid")
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }

@@ -1,26 +1,26 @@
-public import Foundation
+import Foundation
 
 /// An ARI renewal information response (RFC 9773 §4.2).
-public struct RenewalInfo: Sendable, Hashable, Codable {
-    public var suggestedWindow: SuggestedWindow
-    public var explanationURL: String?
+package struct RenewalInfo: Sendable, Hashable, Codable {
+    package var suggestedWindow: SuggestedWindow
+    package var explanationURL: String?
 
     /// The suggested renewal window. A window with `end <= start` is invalid (see ``isValid``).
-    public struct SuggestedWindow: Sendable, Hashable, Codable {
-        public var start: Date
-        public var end: Date
+    package struct SuggestedWindow: Sendable, Hashable, Codable {
+        package var start: Date
+        package var end: Date
 
-        public init(start: Date, end: Date) {
+        package init(start: Date, end: Date) {
             self.start = start
             self.end = end
         }
     }
 
-    public init(suggestedWindow: SuggestedWindow, explanationURL: String? = nil) {
+    package init(suggestedWindow: SuggestedWindow, explanationURL: String? = nil) {
         self.suggestedWindow = suggestedWindow
         self.explanationURL = explanationURL
     }
 
     /// False when `end <= start`; RFC 9773 says to treat such a response as absent.
-    public var isValid: Bool { suggestedWindow.end > suggestedWindow.start }
+    package var isValid: Bool { suggestedWindow.end > suggestedWindow.start }
 }

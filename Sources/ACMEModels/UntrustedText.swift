@@ -1,15 +1,15 @@
 /// Text that a CA (or anything else certkeeper does not control) wrote: problem details, error bodies, names in
 /// certificates. Made safe before it reaches a log line, `status`, the state file or a hook's environment.
-public enum UntrustedText {
+package enum UntrustedText {
     /// The longest problem `detail` kept, in UTF-8 bytes.
-    public static let detailLimit = 2048
+    package static let detailLimit = 2048
     /// The longest error message stored as a certificate's last error or passed to a hook as `CERTKEEPER_ERROR`.
-    public static let messageLimit = 4096
+    package static let messageLimit = 4096
 
     /// `text` on one line and at most `maxBytes` UTF-8 bytes: control characters (C0, DEL, C1, line and
     /// paragraph separators, bidirectional overrides) become spaces; a longer text is cut at a character
     /// boundary and ends with `…`.
-    public static func sanitized(_ text: String, maxBytes: Int) -> String {
+    package static func sanitized(_ text: String, maxBytes: Int) -> String {
         let ellipsis: Unicode.Scalar = "…"
         let room = max(maxBytes - UTF8.width(ellipsis), 0)
         var kept = String.UnicodeScalarView()

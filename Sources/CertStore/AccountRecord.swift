@@ -6,9 +6,9 @@ import SafeFiles
 ///
 /// On disk this is `account.json`: pretty-printed, sorted keys, ISO-8601 dates. The record never holds key
 /// material or EAB HMAC keys; only the EAB key id.
-public struct AccountRecord: Codable, Sendable, Hashable {
+package struct AccountRecord: Codable, Sendable, Hashable {
     /// Lifecycle of the stored account.
-    public enum Status: String, Codable, Sendable, Hashable, CaseIterable {
+    package enum Status: String, Codable, Sendable, Hashable, CaseIterable {
         /// Key stored, newAccount not yet answered (no account URL yet).
         case pending
         /// The CA returned an account URL.
@@ -20,28 +20,28 @@ public struct AccountRecord: Codable, Sendable, Hashable {
     }
 
     /// The directory name: `<ca-slug>--<name>` while active, `<ca-slug>--<name>-<UTC timestamp>` once archived.
-    public var id: String
+    package var id: String
     /// The CA's directory URL, exactly as configured.
-    public var caDirectoryURL: String
+    package var caDirectoryURL: String
     /// The account name from config; "default" for a CA's default account.
-    public var name: String
+    package var name: String
     /// The account URL (the JWS `kid`) from newAccount's Location; nil while pending.
-    public var accountURL: String?
+    package var accountURL: String?
     /// Contact URLs ("mailto:...").
-    public var contact: [String]
+    package var contact: [String]
     /// The EAB key id used or to be used with newAccount (never the HMAC key).
-    public var eabKeyID: String?
+    package var eabKeyID: String?
     /// True once a newAccount carrying the EAB was sent: the EAB may be consumed even if no answer arrived.
-    public var eabSent: Bool
+    package var eabSent: Bool
     /// The account key's algorithm.
-    public var keyType: KeyType
-    public var status: Status
-    public var created: Date
-    public var updated: Date
+    package var keyType: KeyType
+    package var status: Status
+    package var created: Date
+    package var updated: Date
     /// Free text for the operator (why it was archived, imported from where, ...).
-    public var notes: String?
+    package var notes: String?
 
-    public init(
+    package init(
         id: String, caDirectoryURL: String, name: String, accountURL: String? = nil, contact: [String] = [],
         eabKeyID: String? = nil, eabSent: Bool = false, keyType: KeyType, status: Status, created: Date,
         updated: Date, notes: String? = nil
@@ -61,7 +61,7 @@ public struct AccountRecord: Codable, Sendable, Hashable {
     }
 
     /// A new pending record with the id derived from the CA and name (see ``StateName/accountID(caDirectoryURL:name:)``).
-    public static func pending(
+    package static func pending(
         caDirectoryURL: String, name: String, contact: [String], eabKeyID: String?, keyType: KeyType, now: Date
     ) throws -> AccountRecord {
         AccountRecord(

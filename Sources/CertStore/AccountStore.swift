@@ -11,7 +11,7 @@ import Foundation
 /// - Writes are durable when the method returns. Keys are PEM strings; callers parse them.
 /// - Implementations serialise their own writes; callers still take a ``LockManager`` lock per account for
 ///   multi-step flows (create, newAccount, update).
-public protocol AccountStore: Sendable {
+package protocol AccountStore: Sendable {
     /// The active (non-archived) record for this CA and account name, whatever its status.
     func activeRecord(caDirectoryURL: String, name: String) async throws -> AccountRecord?
     /// Every active record, plus archived ones when `includeArchived`; sorted by id.

@@ -4,7 +4,7 @@ import Foundation
 /// `FileSystemError`).
 ///
 /// Every case names the path, id or name concerned; none carries key material.
-public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A system call failed on `path`.
     case io(operation: String, path: String, errno: Int32)
     /// Something is already stored where a new one was to be created.
@@ -20,7 +20,7 @@ public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Another process held the lock for longer than the bounded wait.
     case lockBusy(name: String, path: String, waited: Duration)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let operation, let path, let code):
             return "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
@@ -44,7 +44,7 @@ public enum CertStoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension CertStoreError {
     /// True for ``lockBusy(name:path:waited:)``: another process holds the lock, nothing is wrong with the store.
-    public var isLockBusy: Bool {
+    package var isLockBusy: Bool {
         if case .lockBusy = self { return true }
         return false
     }

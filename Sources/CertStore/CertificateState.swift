@@ -7,26 +7,26 @@ import Foundation
 /// files; a pending (not yet installed) key is stored separately (``CertificateStateStore/savePendingKey(name:pem:)``).
 ///
 /// Stored as `state.json` version 2 (nested groups); version 1 files (flat fields) are read and rewritten as 2.
-public struct CertificateState: Sendable, Hashable {
+package struct CertificateState: Sendable, Hashable {
     /// The certificate name from config.
-    public var name: String
+    package var name: String
     /// The order in flight, persisted as soon as newOrder answers so a restart resumes it.
-    public var order: PendingOrder?
+    package var order: PendingOrder?
     /// Failures since the last success; nil after a success.
-    public var backoff: Backoff?
+    package var backoff: Backoff?
     /// What the CA's renewalInfo (RFC 9773) said about the installed certificate.
-    public var ari: ARIAdvice?
+    package var ari: ARIAdvice?
     /// The renewal time chosen for the installed certificate, kept so a restart does not re-roll it.
-    public var schedule: RenewalSchedule?
+    package var schedule: RenewalSchedule?
     /// Who issued the installed certificate (a spec moved to another CA or account forces a renewal).
-    public var issuer: IssuerRecord?
+    package var issuer: IssuerRecord?
     /// When the daemon next looks at this certificate (shown by `status`, reused after a restart);
     /// `.distantFuture` while it waits for a reload.
-    public var nextCheck: Date?
+    package var nextCheck: Date?
     /// A digest of the spec ``nextCheck`` was computed for; a different spec means "check now".
-    public var specFingerprint: String?
+    package var specFingerprint: String?
 
-    public init(
+    package init(
         name: String, order: PendingOrder? = nil, backoff: Backoff? = nil, ari: ARIAdvice? = nil,
         schedule: RenewalSchedule? = nil, issuer: IssuerRecord? = nil, nextCheck: Date? = nil,
         specFingerprint: String? = nil
@@ -42,21 +42,21 @@ public struct CertificateState: Sendable, Hashable {
     }
 
     /// Consecutive failed attempts since the last success.
-    public var failureCount: Int { backoff?.failures ?? 0 }
+    package var failureCount: Int { backoff?.failures ?? 0 }
 }
 
 /// An order created at the CA and not yet installed.
-public struct PendingOrder: Codable, Sendable, Hashable {
+package struct PendingOrder: Codable, Sendable, Hashable {
     /// The order URL.
-    public var url: String
+    package var url: String
     /// The account that created it.
-    public var accountURL: String
+    package var accountURL: String
     /// The identifiers it was created for (a config change makes it stale).
-    public var domains: [String]
+    package var domains: [String]
     /// The key type of its pending key.
-    public var keyType: KeyType?
+    package var keyType: KeyType?
 
-    public init(url: String, accountURL: String, domains: [String], keyType: KeyType?) {
+    package init(url: String, accountURL: String, domains: [String], keyType: KeyType?) {
         self.url = url
         self.accountURL = accountURL
         self.domains = domains
@@ -65,20 +65,20 @@ public struct PendingOrder: Codable, Sendable, Hashable {
 }
 
 /// Failed attempts since the last success, and when the next may start.
-public struct Backoff: Codable, Sendable, Hashable {
+package struct Backoff: Codable, Sendable, Hashable {
     /// Consecutive failed attempts.
-    public var failures: Int
+    package var failures: Int
     /// How many of those ended with a transient fault (the short ladder); the rest were refusals (the long ladder).
-    public var transientFailures: Int
+    package var transientFailures: Int
     /// The last error as shown to the operator (one line, bounded, never secrets).
-    public var lastError: String
+    package var lastError: String
     /// The ACME problem type of the last error, if any (`urn:ietf:params:acme:error:...`).
-    public var lastErrorType: String?
-    public var lastFailure: Date
+    package var lastErrorType: String?
+    package var lastFailure: Date
     /// No attempt before this time; nil while the certificate waits for a configuration change and a reload.
-    public var retryAt: Date?
+    package var retryAt: Date?
 
-    public init(
+    package init(
         failures: Int, transientFailures: Int, lastError: String, lastErrorType: String?, lastFailure: Date,
         retryAt: Date?
     ) {
@@ -92,14 +92,14 @@ public struct Backoff: Codable, Sendable, Hashable {
 }
 
 /// The CA's renewal information for the installed certificate.
-public struct ARIAdvice: Codable, Sendable, Hashable {
+package struct ARIAdvice: Codable, Sendable, Hashable {
     /// The suggested window, when the CA gave a valid one.
-    public var windowStart: Date?
-    public var windowEnd: Date?
+    package var windowStart: Date?
+    package var windowEnd: Date?
     /// Do not ask again before this time (the CA's `Retry-After`, clamped).
-    public var askAgainAt: Date
+    package var askAgainAt: Date
 
-    public init(windowStart: Date?, windowEnd: Date?, askAgainAt: Date) {
+    package init(windowStart: Date?, windowEnd: Date?, askAgainAt: Date) {
         self.windowStart = windowStart
         self.windowEnd = windowEnd
         self.askAgainAt = askAgainAt
@@ -107,24 +107,24 @@ public struct ARIAdvice: Codable, Sendable, Hashable {
 }
 
 /// The renewal time chosen (randomly, inside the renewal or ARI window) for one installed certificate.
-public struct RenewalSchedule: Codable, Sendable, Hashable {
+package struct RenewalSchedule: Codable, Sendable, Hashable {
     /// Serial (hex) of the certificate it was chosen for; another serial re-rolls the time.
-    public var serial: String
-    public var renewAt: Date
+    package var serial: String
+    package var renewAt: Date
 
-    public init(serial: String, renewAt: Date) {
+    package init(serial: String, renewAt: Date) {
         self.serial = serial
         self.renewAt = renewAt
     }
 }
 
 /// Who issued the installed certificate, and when (nil when it was adopted rather than issued by certkeeper).
-public struct IssuerRecord: Codable, Sendable, Hashable {
-    public var directoryURL: String
-    public var accountName: String
-    public var issuedAt: Date?
+package struct IssuerRecord: Codable, Sendable, Hashable {
+    package var directoryURL: String
+    package var accountName: String
+    package var issuedAt: Date?
 
-    public init(directoryURL: String, accountName: String, issuedAt: Date?) {
+    package init(directoryURL: String, accountName: String, issuedAt: Date?) {
         self.directoryURL = directoryURL
         self.accountName = accountName
         self.issuedAt = issuedAt
@@ -133,7 +133,7 @@ public struct IssuerRecord: Codable, Sendable, Hashable {
 
 extension CertificateState: Codable {
     /// The format written today.
-    public static let formatVersion = 2
+    package static let formatVersion = 2
 
     private enum Keys: String, CodingKey {
         case version, name, order, backoff, ari, schedule, issuer, nextCheck, specFingerprint
@@ -146,7 +146,7 @@ extension CertificateState: Codable {
         case scheduledRenewal, scheduledSerial, issuerDirectoryURL, accountName
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         name = try container.decode(String.self, forKey: .name)
         nextCheck = try container.decodeIfPresent(Date.self, forKey: .nextCheck)
@@ -196,7 +196,7 @@ extension CertificateState: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(Self.formatVersion, forKey: .version)
         try container.encode(name, forKey: .name)

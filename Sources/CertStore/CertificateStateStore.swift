@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Absence is `nil`, never an error. Writes are durable when the method returns. Names must satisfy
 /// ``StateName/isValid(_:)``. Callers take a ``LockManager`` lock per certificate around read-modify-write.
-public protocol CertificateStateStore: Sendable {
+package protocol CertificateStateStore: Sendable {
     /// The stored state, or nil if none was ever saved.
     func load(name: String) async throws -> CertificateState?
     /// Replaces the state stored under `state.name`.

@@ -21,29 +21,29 @@ import SafeFiles
 /// Inside `archive/` the location is authoritative: records read from there always report status archived.
 ///
 /// Its methods run on a Dispatch thread of their own (``FileIOExecutor``), never on the cooperative pool.
-public actor FileAccountStore: AccountStore {
+package actor FileAccountStore: AccountStore {
     /// The state directory (`$STATE_DIRECTORY`, usually /var/lib/certkeeper).
-    public let stateDirectory: String
+    package let stateDirectory: String
     /// Who new files belong to: the state directory's owner when we run as root and it is another user's (so
     /// `certkeeper account ...` run as root leaves files the service user can read), nil for the process's own.
-    public let fileOwner: FileOwner?
+    package let fileOwner: FileOwner?
     private let now: @Sendable () -> Date
     private let executor = FileIOExecutor(label: "certkeeper.account-store")
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     private var accountsDirectory: String { stateDirectory + "/accounts" }
     private var archiveDirectory: String { accountsDirectory + "/archive" }
 
     /// - Parameters:
     ///   - stateDirectory: the root of certkeeper's state; `accounts/` is created inside it on first write.
     ///   - now: the wall clock, for archive and old-key timestamps.
-    public init(stateDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(stateDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) {
         self.stateDirectory = stateDirectory
         self.fileOwner = FileOwner.forFiles(in: stateDirectory)
         self.now = now
     }
 
-    public func activeRecord(caDirectoryURL: String, name: String) throws -> AccountRecord? {
+    package func activeRecord(caDirectoryURL: String, name: String) throws -> AccountRecord? {
         let id = try StateName.accountID(caDirectoryURL: caDirectoryURL, name: name)
         guard let record = try loadRecord(in: accountsDirectory + "/" + id, archived: false) else { return nil }
         guard record.caDirectoryURL == caDirectoryURL else {
@@ -52,7 +52,7 @@ public actor FileAccountStore: AccountStore {
         return record
     }
 
-    public func allRecords(includeArchived: Bool) throws -> [AccountRecord] {
+    package func allRecords(includeArchived: Bool) throws -> [AccountRecord] {
         var records: [AccountRecord] = []
         for entry in try listDirectory(accountsDirectory) where entry != "archive" && StateName.isValid(entry) {
             if let record = try loadRecord(in: accountsDirectory + "/" + entry, archived: false) {
@@ -69,19 +69,19 @@ public actor FileAccountStore: AccountStore {
         return records.sorted { $0.id < $1.id }
     }
 
-    public func record(id: String) throws -> AccountRecord? {
+    package func record(id: String) throws -> AccountRecord? {
         guard let (directory, archived) = try locate(id: id) else { return nil }
         return try loadRecord(in: directory, archived: archived)
     }
 
-    public func recordBound(toEABKeyID keyID: String, caDirectoryURL: String) throws -> AccountRecord? {
+    package func recordBound(toEABKeyID keyID: String, caDirectoryURL: String) throws -> AccountRecord? {
         let candidates = try allRecords(includeArchived: true).filter {
             $0.eabKeyID == keyID && $0.caDirectoryURL == caDirectoryURL
         }
         return AccountRecord.preferredBound(candidates)
     }
 
-    public func createPending(_ record: AccountRecord, keyPEM: String) throws {
+    package func createPending(_ record: AccountRecord, keyPEM: String) throws {
         let id = try StateName.accountID(caDirectoryURL: record.caDirectoryURL, name: record.name)
         guard record.id == id else {
             throw CertStoreError.invalidUpdate(id: record.id, reason: "a new account's id must be \(id)")
@@ -92,7 +92,7 @@ public actor FileAccountStore: AccountStore {
         try createDirectory(record: record, keyPEM: keyPEM, at: accountsDirectory + "/" + id)
     }
 
-    public func update(_ record: AccountRecord) throws {
+    package func update(_ record: AccountRecord) throws {
         guard let (directory, archived) = try locate(id: record.id),
             let stored = try loadRecord(in: directory, archived: archived)
         else { throw CertStoreError.notFound(id: record.id, stateDirectory: stateDirectory) }
@@ -101,14 +101,14 @@ public actor FileAccountStore: AccountStore {
             StateJSON.encode(record), to: directory + "/account.json", mode: 0o600, fileOwner: fileOwner)
     }
 
-    public func keyPEM(id: String) throws -> String {
+    package func keyPEM(id: String) throws -> String {
         guard let (directory, _) = try locate(id: id), let bytes = try AtomicFile.read(directory + "/key.pem") else {
             throw CertStoreError.notFound(id: id, stateDirectory: stateDirectory)
         }
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public func replaceKey(id: String, newKeyPEM: String, newKeyType: KeyType) throws {
+    package func replaceKey(id: String, newKeyPEM: String, newKeyType: KeyType) throws {
         let directory = accountsDirectory + "/" + id
         guard StateName.isValid(id), var record = try loadRecord(in: directory, archived: false) else {
             throw CertStoreError.notFound(id: id, stateDirectory: stateDirectory)
@@ -131,7 +131,7 @@ public actor FileAccountStore: AccountStore {
         }
     }
 
-    public func stageRolloverKey(id: String, pem: String) throws {
+    package func stageRolloverKey(id: String, pem: String) throws {
         let directory = accountsDirectory + "/" + id
         guard StateName.isValid(id), try loadRecord(in: directory, archived: false) != nil else {
             throw CertStoreError.notFound(id: id, stateDirectory: stateDirectory)
@@ -139,14 +139,14 @@ public actor FileAccountStore: AccountStore {
         try AtomicFile.write(Array(pem.utf8), to: directory + "/key.pem.next", mode: 0o600, fileOwner: fileOwner)
     }
 
-    public func stagedRolloverKey(id: String) throws -> String? {
+    package func stagedRolloverKey(id: String) throws -> String? {
         try StateName.validate(id, kind: "account id")
         return try AtomicFile.read(accountsDirectory + "/" + id + "/key.pem.next").map {
             String(decoding: $0, as: UTF8.self)
         }
     }
 
-    public func discardStagedRolloverKey(id: String) throws {
+    package func discardStagedRolloverKey(id: String) throws {
         try StateName.validate(id, kind: "account id")
         let path = accountsDirectory + "/" + id + "/key.pem.next"
         guard exists(path) else { return }
@@ -154,7 +154,7 @@ public actor FileAccountStore: AccountStore {
         try AtomicFile.syncDirectory(accountsDirectory + "/" + id)
     }
 
-    public func archive(id: String) throws {
+    package func archive(id: String) throws {
         try StateName.validate(id, kind: "account id")
         let source = accountsDirectory + "/" + id
         guard var record = try loadRecord(in: source, archived: false) else {
@@ -175,7 +175,7 @@ public actor FileAccountStore: AccountStore {
             StateJSON.encode(record), to: destination + "/account.json", mode: 0o600, fileOwner: fileOwner)
     }
 
-    public func importRecord(_ record: AccountRecord, keyPEM: String) throws {
+    package func importRecord(_ record: AccountRecord, keyPEM: String) throws {
         if record.status == .archived {
             try StateName.validate(record.id, kind: "account id")
             try AtomicFile.ensureDirectory(archiveDirectory, mode: 0o700, owner: fileOwner)

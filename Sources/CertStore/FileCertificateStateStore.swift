@@ -9,39 +9,39 @@ import SafeFiles
 /// `STATE_DIR/certs/<name>/state.json` and `STATE_DIR/certs/<name>/pending-key.pem`; directories 0700, files 0600.
 ///
 /// Its methods run on a Dispatch thread of their own (``FileIOExecutor``), never on the cooperative pool.
-public actor FileCertificateStateStore: CertificateStateStore {
+package actor FileCertificateStateStore: CertificateStateStore {
     /// The state directory (`$STATE_DIRECTORY`).
-    public nonisolated let stateDirectory: String
+    package nonisolated let stateDirectory: String
     private var certsDirectory: String { stateDirectory + "/certs" }
     private let executor = FileIOExecutor(label: "certkeeper.state-store")
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    public init(stateDirectory: String) {
+    package init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
     }
 
-    public func load(name: String) throws -> CertificateState? {
+    package func load(name: String) throws -> CertificateState? {
         try StateJSON.load(CertificateState.self, at: directory(for: name) + "/state.json")
     }
 
-    public func save(_ state: CertificateState) throws {
+    package func save(_ state: CertificateState) throws {
         let dir = try directory(for: state.name)
         try AtomicFile.ensureDirectory(dir, mode: 0o700)
         try AtomicFile.write(StateJSON.encode(state), to: dir + "/state.json", mode: 0o600)
     }
 
-    public func savePendingKey(name: String, pem: String) throws {
+    package func savePendingKey(name: String, pem: String) throws {
         let dir = try directory(for: name)
         try AtomicFile.ensureDirectory(dir, mode: 0o700)
         try AtomicFile.write(Array(pem.utf8), to: dir + "/pending-key.pem", mode: 0o600)
     }
 
-    public func pendingKey(name: String) throws -> String? {
+    package func pendingKey(name: String) throws -> String? {
         try AtomicFile.read(directory(for: name) + "/pending-key.pem").map { String(decoding: $0, as: UTF8.self) }
     }
 
-    public func clearPendingKey(name: String) throws {
+    package func clearPendingKey(name: String) throws {
         let dir = try directory(for: name)
         if unlink(dir + "/pending-key.pem") != 0 {
             guard errno == ENOENT else {
@@ -52,7 +52,7 @@ public actor FileCertificateStateStore: CertificateStateStore {
         try AtomicFile.syncDirectory(dir)
     }
 
-    public func allNames() throws -> [String] {
+    package func allNames() throws -> [String] {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: certsDirectory) else { return [] }
         return entries.filter { name in
             guard StateName.isValid(name) else { return false }

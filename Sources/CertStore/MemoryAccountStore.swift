@@ -3,7 +3,7 @@ import Foundation
 import SafeFiles
 
 /// The in-memory twin of ``FileAccountStore`` for tests: same ids, same rules, nothing on disk.
-public actor MemoryAccountStore: AccountStore {
+package actor MemoryAccountStore: AccountStore {
     private struct Entry {
         var record: AccountRecord
         var keyPEM: String
@@ -16,16 +16,16 @@ public actor MemoryAccountStore: AccountStore {
     private let now: @Sendable () -> Date
 
     /// - Parameter now: the wall clock, for archive timestamps.
-    public init(now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(now: @escaping @Sendable () -> Date = { Date() }) {
         self.now = now
     }
 
     /// Keys replaced by rollover for this id, oldest first (the file store's `key.pem.old-*`).
-    public func oldKeys(id: String) -> [String] {
+    package func oldKeys(id: String) -> [String] {
         (active[id] ?? archived[id])?.oldKeys ?? []
     }
 
-    public func activeRecord(caDirectoryURL: String, name: String) throws -> AccountRecord? {
+    package func activeRecord(caDirectoryURL: String, name: String) throws -> AccountRecord? {
         let id = try StateName.accountID(caDirectoryURL: caDirectoryURL, name: name)
         guard let record = active[id]?.record else { return nil }
         guard record.caDirectoryURL == caDirectoryURL else {
@@ -34,23 +34,23 @@ public actor MemoryAccountStore: AccountStore {
         return record
     }
 
-    public func allRecords(includeArchived: Bool) -> [AccountRecord] {
+    package func allRecords(includeArchived: Bool) -> [AccountRecord] {
         var records = active.values.map(\.record)
         if includeArchived { records += archived.values.map(\.record) }
         return records.sorted { $0.id < $1.id }
     }
 
-    public func record(id: String) throws -> AccountRecord? {
+    package func record(id: String) throws -> AccountRecord? {
         try StateName.validate(id, kind: "account id")
         return (active[id] ?? archived[id])?.record
     }
 
-    public func recordBound(toEABKeyID keyID: String, caDirectoryURL: String) -> AccountRecord? {
+    package func recordBound(toEABKeyID keyID: String, caDirectoryURL: String) -> AccountRecord? {
         AccountRecord.preferredBound(
             allRecords(includeArchived: true).filter { $0.eabKeyID == keyID && $0.caDirectoryURL == caDirectoryURL })
     }
 
-    public func createPending(_ record: AccountRecord, keyPEM: String) throws {
+    package func createPending(_ record: AccountRecord, keyPEM: String) throws {
         let id = try StateName.accountID(caDirectoryURL: record.caDirectoryURL, name: record.name)
         guard record.id == id else {
             throw CertStoreError.invalidUpdate(id: record.id, reason: "a new account's id must be \(id)")
@@ -61,7 +61,7 @@ public actor MemoryAccountStore: AccountStore {
         active[id] = Entry(record: record, keyPEM: keyPEM)
     }
 
-    public func update(_ record: AccountRecord) throws {
+    package func update(_ record: AccountRecord) throws {
         if let stored = active[record.id] {
             try AccountRecord.checkUpdate(from: stored.record, to: record, archived: false)
             active[record.id]?.record = record
@@ -73,14 +73,14 @@ public actor MemoryAccountStore: AccountStore {
         }
     }
 
-    public func keyPEM(id: String) throws -> String {
+    package func keyPEM(id: String) throws -> String {
         guard let entry = active[id] ?? archived[id] else {
             throw CertStoreError.notFound(id: id, stateDirectory: "memory")
         }
         return entry.keyPEM
     }
 
-    public func replaceKey(id: String, newKeyPEM: String, newKeyType: KeyType) throws {
+    package func replaceKey(id: String, newKeyPEM: String, newKeyType: KeyType) throws {
         guard var entry = active[id] else { throw CertStoreError.notFound(id: id, stateDirectory: "memory") }
         entry.oldKeys.append(entry.keyPEM)
         entry.keyPEM = newKeyPEM
@@ -90,21 +90,21 @@ public actor MemoryAccountStore: AccountStore {
         active[id] = entry
     }
 
-    public func stageRolloverKey(id: String, pem: String) throws {
+    package func stageRolloverKey(id: String, pem: String) throws {
         guard active[id] != nil else { throw CertStoreError.notFound(id: id, stateDirectory: "memory") }
         active[id]?.stagedKey = pem
     }
 
-    public func stagedRolloverKey(id: String) throws -> String? {
+    package func stagedRolloverKey(id: String) throws -> String? {
         try StateName.validate(id, kind: "account id")
         return active[id]?.stagedKey
     }
 
-    public func discardStagedRolloverKey(id: String) throws {
+    package func discardStagedRolloverKey(id: String) throws {
         active[id]?.stagedKey = nil
     }
 
-    public func archive(id: String) throws {
+    package func archive(id: String) throws {
         try StateName.validate(id, kind: "account id")
         guard var entry = active.removeValue(forKey: id) else {
             throw CertStoreError.notFound(id: id, stateDirectory: "memory")
@@ -122,7 +122,7 @@ public actor MemoryAccountStore: AccountStore {
         archived[archivedID] = entry
     }
 
-    public func importRecord(_ record: AccountRecord, keyPEM: String) throws {
+    package func importRecord(_ record: AccountRecord, keyPEM: String) throws {
         if record.status == .archived {
             try StateName.validate(record.id, kind: "account id")
             guard archived[record.id] == nil else {

@@ -1,12 +1,12 @@
 import SafeFiles
 
 /// ``LockManager`` within one process only (tests, and the PostgreSQL store's in-process half).
-public struct MemoryLockManager: LockManager {
+package struct MemoryLockManager: LockManager {
     private let mutex = NamedAsyncMutex()
 
-    public init() {}
+    package init() {}
 
-    public func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+    package func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
         try StateName.validate(name, kind: "lock name")
         await mutex.acquire(name)
         do {

@@ -12,22 +12,23 @@ import SafeFiles
 /// The flock is tried non-blocking and retried every `pollInterval` until `maxWait` has passed, then
 /// ``CertStoreError/lockBusy(name:path:waited:)`` is thrown. Lock files are left in place (removing them would
 /// race with other processes).
-public struct ProcessLockManager: LockManager {
+package struct ProcessLockManager: LockManager {
     /// The state directory; `locks/` is created inside it (0700).
-    public let stateDirectory: String
+    package let stateDirectory: String
     /// How long to wait for another process's lock before giving up.
-    public let maxWait: Duration
+    package let maxWait: Duration
     /// How often to retry the flock while another process holds it.
-    public let pollInterval: Duration
+    package let pollInterval: Duration
     private let mutex = NamedAsyncMutex()
 
-    public init(stateDirectory: String, maxWait: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200)) {
+    package init(stateDirectory: String, maxWait: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200))
+    {
         self.stateDirectory = stateDirectory
         self.maxWait = maxWait
         self.pollInterval = pollInterval
     }
 
-    public func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+    package func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
         try StateName.validate(name, kind: "lock name")
         await mutex.acquire(name)
         let fd: Int32

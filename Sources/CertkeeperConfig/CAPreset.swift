@@ -1,12 +1,12 @@
 /// A well-known ACME CA usable as `ca = "NAME"` without a `[ca.NAME]` table.
-public struct CAPreset: Sendable, Hashable {
-    public var name: String
-    public var directoryURL: String
+package struct CAPreset: Sendable, Hashable {
+    package var name: String
+    package var directoryURL: String
     /// The CA demands External Account Binding and a contact for new accounts.
-    public var requiresEAB: Bool
+    package var requiresEAB: Bool
 
     /// Every preset, in the order shown in messages.
-    public static let all: [CAPreset] = [
+    package static let all: [CAPreset] = [
         CAPreset(
             name: "letsencrypt", directoryURL: "https://acme-v02.api.letsencrypt.org/directory", requiresEAB: false),
         CAPreset(
@@ -21,7 +21,7 @@ public struct CAPreset: Sendable, Hashable {
     ]
 
     /// The preset called `name`, if any.
-    public static func named(_ name: String) -> CAPreset? {
+    package static func named(_ name: String) -> CAPreset? {
         all.first { $0.name == name }
     }
 
@@ -32,7 +32,7 @@ public struct CAPreset: Sendable, Hashable {
     ]
 
     /// The settings for this preset without EAB.
-    public var settings: CASettings {
+    package var settings: CASettings {
         CASettings(name: name, directoryURL: directoryURL, requiresEAB: requiresEAB)
     }
 }

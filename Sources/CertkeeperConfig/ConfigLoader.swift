@@ -5,16 +5,16 @@ import Foundation
 /// Every problem becomes a `ConfigDiagnostic` with file, line and column. A broken spec is left out and the others
 /// still load; errors in certkeeper.toml reject the whole configuration. Secret files (EAB HMAC keys, TSIG secrets)
 /// are never opened: the loader only records where they are.
-public struct ConfigLoader: Sendable {
+package struct ConfigLoader: Sendable {
     /// The process environment. Not consulted for secrets; kept so callers and tests can pass a fixed one.
-    public var environment: [String: String]
+    package var environment: [String: String]
 
     /// The main file's name inside the config directory.
-    public static let mainFileName = "certkeeper.toml"
+    package static let mainFileName = "certkeeper.toml"
     /// The spec directory's name inside the config directory.
-    public static let specDirectoryName = "certs.d"
+    package static let specDirectoryName = "certs.d"
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
@@ -22,7 +22,7 @@ public struct ConfigLoader: Sendable {
     ///
     /// A missing certkeeper.toml means all defaults; a missing certs.d means no certificates.
     /// Only `certs.d/*.toml` files are read; other names and subdirectories are ignored.
-    public func load(configDirectory: String) -> ConfigLoadResult {
+    package func load(configDirectory: String) -> ConfigLoadResult {
         let files = FileManager.default
         var unreadable: [ConfigDiagnostic] = []
         let mainPath = Self.join(configDirectory, Self.mainFileName)
@@ -70,7 +70,7 @@ public struct ConfigLoader: Sendable {
     ///   - mainTOML: the text of certkeeper.toml, or nil when there is none.
     ///   - specs: `certs.d` files as (file name, text); names not ending in `.toml` are ignored.
     ///   - configDirectory: used only to name files in diagnostics (`CONFIG_DIR/certs.d/www.toml`).
-    public func load(mainTOML: String?, specs: [(fileName: String, text: String)], configDirectory: String)
+    package func load(mainTOML: String?, specs: [(fileName: String, text: String)], configDirectory: String)
         -> ConfigLoadResult
     {
         let mainPath = Self.join(configDirectory, Self.mainFileName)

@@ -4,7 +4,7 @@ import ACMECrypto
 // Parsing lives in ConfigLoader; everything here is plain data.
 
 /// Where a secret (EAB HMAC key, TSIG secret) is read from. The value itself never lives in config.
-public enum SecretSource: Sendable, Hashable {
+package enum SecretSource: Sendable, Hashable {
     /// A file path (`eab_hmac_key_file`, `tsig_secret_file`).
     case file(String)
     /// A systemd credential name, read from `$CREDENTIALS_DIRECTORY/NAME` (`*_credential`).
@@ -12,26 +12,26 @@ public enum SecretSource: Sendable, Hashable {
 }
 
 /// External Account Binding settings (RFC 8555 §7.3.4).
-public struct EABSettings: Sendable, Hashable {
-    public var keyID: String
-    public var hmacKey: SecretSource
-    public init(keyID: String, hmacKey: SecretSource) {
+package struct EABSettings: Sendable, Hashable {
+    package var keyID: String
+    package var hmacKey: SecretSource
+    package init(keyID: String, hmacKey: SecretSource) {
         self.keyID = keyID
         self.hmacKey = hmacKey
     }
 }
 
 /// A certificate authority: a preset, a `[ca.NAME]` table, or a bare directory URL.
-public struct CASettings: Sendable, Hashable {
+package struct CASettings: Sendable, Hashable {
     /// The preset or table name, or the URL itself when `ca` was a URL.
-    public var name: String
-    public var directoryURL: String
+    package var name: String
+    package var directoryURL: String
     /// PEM bundle trusted for the ACME server's own TLS (in addition to the system roots).
-    public var trustRootsFile: String?
-    public var eab: EABSettings?
+    package var trustRootsFile: String?
+    package var eab: EABSettings?
     /// True for presets known to require EAB and a contact (google, zerossl, sslcom-*), or when `eab_kid` is set.
-    public var requiresEAB: Bool
-    public init(
+    package var requiresEAB: Bool
+    package init(
         name: String, directoryURL: String, trustRootsFile: String? = nil, eab: EABSettings? = nil,
         requiresEAB: Bool = false
     ) {
@@ -44,17 +44,17 @@ public struct CASettings: Sendable, Hashable {
 }
 
 /// An ACME account: a named `[account.NAME]`, or the default account of a CA.
-public struct AccountSettings: Sendable, Hashable {
+package struct AccountSettings: Sendable, Hashable {
     /// `NAME` for `[account.NAME]`; `default` for a CA's default account.
-    public var name: String
-    public var ca: CASettings
-    public var contact: String?
+    package var name: String
+    package var ca: CASettings
+    package var contact: String?
     /// EAB for this account; for default accounts this is the CA's EAB.
-    public var eab: EABSettings?
+    package var eab: EABSettings?
     /// Account key type (default ecdsa-p256).
-    public var keyType: KeyType
-    public var isDefault: Bool
-    public init(
+    package var keyType: KeyType
+    package var isDefault: Bool
+    package init(
         name: String, ca: CASettings, contact: String?, eab: EABSettings?, keyType: KeyType = .ecdsaP256,
         isDefault: Bool
     ) {
@@ -68,7 +68,7 @@ public struct AccountSettings: Sendable, Hashable {
 }
 
 /// When to renew without ARI.
-public enum RenewBefore: Sendable, Hashable {
+package enum RenewBefore: Sendable, Hashable {
     /// Renew when this many seconds of validity remain (`renew_before = "30d"`).
     case seconds(Int64)
     /// Renew when this fraction of the lifetime remains (`renew_before = 0.33`).
@@ -76,7 +76,7 @@ public enum RenewBefore: Sendable, Hashable {
 }
 
 /// TSIG algorithms accepted for RFC 2136 updates.
-public enum TSIGAlgorithmName: String, Sendable, Hashable {
+package enum TSIGAlgorithmName: String, Sendable, Hashable {
     case hmacSHA256 = "hmac-sha256"
     case hmacSHA384 = "hmac-sha384"
     case hmacSHA512 = "hmac-sha512"
@@ -84,13 +84,13 @@ public enum TSIGAlgorithmName: String, Sendable, Hashable {
 }
 
 /// `provider = "rfc2136"`.
-public struct RFC2136Settings: Sendable, Hashable {
-    public var server: String  // "host:port", default port 53
-    public var zone: String?  // nil: found via SOA lookup
-    public var tsigKeyName: String?
-    public var tsigAlgorithm: TSIGAlgorithmName
-    public var tsigSecret: SecretSource?
-    public init(
+package struct RFC2136Settings: Sendable, Hashable {
+    package var server: String  // "host:port", default port 53
+    package var zone: String?  // nil: found via SOA lookup
+    package var tsigKeyName: String?
+    package var tsigAlgorithm: TSIGAlgorithmName
+    package var tsigSecret: SecretSource?
+    package init(
         server: String, zone: String?, tsigKeyName: String?, tsigAlgorithm: TSIGAlgorithmName, tsigSecret: SecretSource?
     ) {
         self.server = server
@@ -102,19 +102,19 @@ public struct RFC2136Settings: Sendable, Hashable {
 }
 
 /// dns-01 propagation check settings.
-public struct PropagationSettings: Sendable, Hashable {
+package struct PropagationSettings: Sendable, Hashable {
     /// Replaces the zone's NS set when non-empty ("host:port").
-    public var servers: [String]
+    package var servers: [String]
     /// Seconds; 0 skips the check. Default 120.
-    public var timeoutSeconds: Int64
-    public init(servers: [String] = [], timeoutSeconds: Int64 = 120) {
+    package var timeoutSeconds: Int64
+    package init(servers: [String] = [], timeoutSeconds: Int64 = 120) {
         self.servers = servers
         self.timeoutSeconds = timeoutSeconds
     }
 }
 
 /// How one name proves control.
-public enum SolverSpec: Sendable, Hashable {
+package enum SolverSpec: Sendable, Hashable {
     case http01Webroot(path: String)
     case http01Listen(address: String)
     case dns01RFC2136(RFC2136Settings, PropagationSettings)
@@ -122,7 +122,7 @@ public enum SolverSpec: Sendable, Hashable {
     case tlsALPN01(listen: String)
 
     /// The ACME challenge type this solver answers.
-    public var challengeType: String {
+    package var challengeType: String {
         switch self {
         case .http01Webroot, .http01Listen: return "http-01"
         case .dns01RFC2136, .dns01Exec: return "dns-01"
@@ -132,30 +132,30 @@ public enum SolverSpec: Sendable, Hashable {
 }
 
 /// `[challenge]` plus `[challenge.domains."NAME"]` overrides.
-public struct ChallengeSpec: Sendable, Hashable {
-    public var defaultSolver: SolverSpec
-    public var perDomain: [String: SolverSpec]
-    public init(defaultSolver: SolverSpec, perDomain: [String: SolverSpec] = [:]) {
+package struct ChallengeSpec: Sendable, Hashable {
+    package var defaultSolver: SolverSpec
+    package var perDomain: [String: SolverSpec]
+    package init(defaultSolver: SolverSpec, perDomain: [String: SolverSpec] = [:]) {
         self.defaultSolver = defaultSolver
         self.perDomain = perDomain
     }
     /// The solver for one requested name (as written in `domains`, e.g. `*.example.com`).
-    public func solver(for domain: String) -> SolverSpec {
+    package func solver(for domain: String) -> SolverSpec {
         perDomain[domain] ?? defaultSolver
     }
 }
 
 /// `[install]`. Paths are nil for the default versioned layout under STATE_DIR/live/NAME/.
-public struct InstallSpec: Sendable, Hashable {
-    public var fullchain: String?
-    public var key: String?
-    public var cert: String?
-    public var chain: String?
-    public var owner: String?
-    public var group: String?
+package struct InstallSpec: Sendable, Hashable {
+    package var fullchain: String?
+    package var key: String?
+    package var cert: String?
+    package var chain: String?
+    package var owner: String?
+    package var group: String?
     /// The private key's mode (default 0o600). Certificates are 0o644.
-    public var keyMode: UInt16
-    public init(
+    package var keyMode: UInt16
+    package init(
         fullchain: String? = nil, key: String? = nil, cert: String? = nil, chain: String? = nil, owner: String? = nil,
         group: String? = nil, keyMode: UInt16 = 0o600
     ) {
@@ -168,20 +168,20 @@ public struct InstallSpec: Sendable, Hashable {
         self.keyMode = keyMode
     }
     /// True when no explicit paths were given.
-    public var usesDefaultLayout: Bool { fullchain == nil && key == nil }
+    package var usesDefaultLayout: Bool { fullchain == nil && key == nil }
 }
 
 /// `[hooks]`.
-public struct HooksSpec: Sendable, Hashable {
+package struct HooksSpec: Sendable, Hashable {
     /// argv lists run after install.
-    public var run: [[String]]
+    package var run: [[String]]
     /// Units reloaded once per batch of installed certificates.
-    public var reloadUnits: [String]
+    package var reloadUnits: [String]
     /// argv lists run when a renewal fails.
-    public var onFailure: [[String]]
+    package var onFailure: [[String]]
     /// Per-hook timeout in seconds (default 60).
-    public var timeoutSeconds: Int64
-    public init(
+    package var timeoutSeconds: Int64
+    package init(
         run: [[String]] = [], reloadUnits: [String] = [], onFailure: [[String]] = [], timeoutSeconds: Int64 = 60
     ) {
         self.run = run
@@ -192,24 +192,24 @@ public struct HooksSpec: Sendable, Hashable {
 }
 
 /// One `certs.d/NAME.toml`.
-public struct CertificateSpec: Sendable, Hashable {
+package struct CertificateSpec: Sendable, Hashable {
     /// The file's stem; validated as a safe path component.
-    public var name: String
+    package var name: String
     /// The spec file it came from.
-    public var file: String
+    package var file: String
     /// Requested names, in the order written, lowercased.
-    public var domains: [String]
+    package var domains: [String]
     /// The account this certificate is ordered with (resolved: named or the CA's default).
-    public var account: AccountSettings
-    public var keyType: KeyType
-    public var challenge: ChallengeSpec
-    public var install: InstallSpec
-    public var hooks: HooksSpec
-    public var renewBefore: RenewBefore?
-    public var reuseKey: Bool
-    public var profile: String?
-    public var ca: CASettings { account.ca }
-    public init(
+    package var account: AccountSettings
+    package var keyType: KeyType
+    package var challenge: ChallengeSpec
+    package var install: InstallSpec
+    package var hooks: HooksSpec
+    package var renewBefore: RenewBefore?
+    package var reuseKey: Bool
+    package var profile: String?
+    package var ca: CASettings { account.ca }
+    package init(
         name: String, file: String, domains: [String], account: AccountSettings, keyType: KeyType,
         challenge: ChallengeSpec, install: InstallSpec = InstallSpec(), hooks: HooksSpec = HooksSpec(),
         renewBefore: RenewBefore? = nil, reuseKey: Bool = false, profile: String? = nil
@@ -229,17 +229,17 @@ public struct CertificateSpec: Sendable, Hashable {
 }
 
 /// `[defaults]` of certkeeper.toml.
-public struct DaemonDefaults: Sendable, Hashable {
-    public var ca: String?
-    public var contact: String?
-    public var keyType: KeyType
-    public var maxConcurrentOrders: Int
-    public var renewBefore: RenewBefore?
-    public var hookTimeoutSeconds: Int64
+package struct DaemonDefaults: Sendable, Hashable {
+    package var ca: String?
+    package var contact: String?
+    package var keyType: KeyType
+    package var maxConcurrentOrders: Int
+    package var renewBefore: RenewBefore?
+    package var hookTimeoutSeconds: Int64
     /// How long one certificate's attempt (order, validation, install, hooks) may take before it is cancelled
     /// and counted as a failure (`job_timeout`, default 30 minutes).
-    public var jobTimeoutSeconds: Int64
-    public init(
+    package var jobTimeoutSeconds: Int64
+    package init(
         ca: String? = nil, contact: String? = nil, keyType: KeyType = .ecdsaP256, maxConcurrentOrders: Int = 8,
         renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60, jobTimeoutSeconds: Int64 = 1800
     ) {
@@ -254,31 +254,31 @@ public struct DaemonDefaults: Sendable, Hashable {
 }
 
 /// One problem in one config file, printed as `FILE:LINE:COLUMN: message`.
-public struct ConfigDiagnostic: Error, Sendable, Hashable, CustomStringConvertible {
-    public var file: String
-    public var line: Int
-    public var column: Int
-    public var message: String
-    public init(file: String, line: Int, column: Int, message: String) {
+package struct ConfigDiagnostic: Error, Sendable, Hashable, CustomStringConvertible {
+    package var file: String
+    package var line: Int
+    package var column: Int
+    package var message: String
+    package init(file: String, line: Int, column: Int, message: String) {
         self.file = file
         self.line = line
         self.column = column
         self.message = message
     }
-    public var description: String { "\(file):\(line):\(column): \(message)" }
+    package var description: String { "\(file):\(line):\(column): \(message)" }
 }
 
 /// The whole configuration directory after loading.
-public struct Configuration: Sendable, Hashable {
-    public var configDirectory: String
-    public var defaults: DaemonDefaults
+package struct Configuration: Sendable, Hashable {
+    package var configDirectory: String
+    package var defaults: DaemonDefaults
     /// Named CAs (`[ca.NAME]` and presets that were referenced), by name.
-    public var cas: [String: CASettings]
+    package var cas: [String: CASettings]
     /// Named accounts (`[account.NAME]`), by name.
-    public var accounts: [String: AccountSettings]
+    package var accounts: [String: AccountSettings]
     /// Valid certificate specs, by name. Specs with errors are absent (see `ConfigLoadResult.specDiagnostics`).
-    public var certificates: [String: CertificateSpec]
-    public init(
+    package var certificates: [String: CertificateSpec]
+    package init(
         configDirectory: String, defaults: DaemonDefaults, cas: [String: CASettings],
         accounts: [String: AccountSettings], certificates: [String: CertificateSpec]
     ) {
@@ -289,7 +289,7 @@ public struct Configuration: Sendable, Hashable {
         self.certificates = certificates
     }
     /// Every distinct account in use: named accounts plus the default account of each CA used by a spec.
-    public var accountsInUse: [AccountSettings] {
+    package var accountsInUse: [AccountSettings] {
         var seen = Set<String>()
         var out: [AccountSettings] = []
         for spec in certificates.values.sorted(by: { $0.name < $1.name }) {

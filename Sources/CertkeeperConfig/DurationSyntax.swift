@@ -1,12 +1,12 @@
 /// Durations as written in config: `"30d"`, `"12h"`, `"90m"`, `"45s"`, `"1w"` and combinations like `"1d12h"`.
-public enum DurationSyntax {
+package enum DurationSyntax {
     private static let unitSeconds: [Character: Int64] = ["w": 604_800, "d": 86_400, "h": 3_600, "m": 60, "s": 1]
 
     /// The number of seconds in `text`, or nil when it is not a duration.
     ///
     /// Units are `w`, `d`, `h`, `m`, `s`; each may appear once, largest first (`"1d12h"`, not `"12h1d"`).
     /// `"0s"` is 0. A bare number without a unit is rejected, as is anything that overflows.
-    public static func seconds(from text: String) -> Int64? {
+    package static func seconds(from text: String) -> Int64? {
         let order: [Character] = ["w", "d", "h", "m", "s"]
         var total: Int64 = 0
         var digits = ""
@@ -32,7 +32,7 @@ public enum DurationSyntax {
     }
 
     /// Formats seconds back into the largest units (`129600` -> `"1d12h"`), for messages.
-    public static func format(seconds: Int64) -> String {
+    package static func format(seconds: Int64) -> String {
         if seconds == 0 { return "0s" }
         var rest = seconds
         var out = ""

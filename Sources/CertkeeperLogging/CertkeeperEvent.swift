@@ -1,7 +1,7 @@
 import Logging
 
 /// The kinds of events that get a journal `MESSAGE_ID` and a catalog entry (systemd/certkeeper.catalog).
-public enum CertkeeperEvent: String, Sendable, CaseIterable {
+package enum CertkeeperEvent: String, Sendable, CaseIterable {
     case issued = "37bf690deaa14d4ab11dd1f138647f19"
     case renewed = "5ca944382831439cb962a460bbe32497"
     case renewalFailed = "13123b71feef45199ce11659a47a3efe"
@@ -11,5 +11,5 @@ public enum CertkeeperEvent: String, Sendable, CaseIterable {
     case eabRefused = "a29784a5ac12444eabd634901270f312"
 
     /// Metadata that makes a log line this event (the journal handler maps `message_id` to `MESSAGE_ID`).
-    public var metadata: Logger.Metadata { ["message_id": .string(rawValue)] }
+    package var metadata: Logger.Metadata { ["message_id": .string(rawValue)] }
 }

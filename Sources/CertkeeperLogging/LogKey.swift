@@ -1,13 +1,13 @@
 /// Log metadata keys, defined once. The journal handler turns `cert` into `CERTKEEPER_CERT` and so on.
-public enum LogKey {
-    public static let cert = "cert"
-    public static let domains = "domains"
-    public static let ca = "ca"
-    public static let account = "account"
-    public static let notAfter = "not_after"
-    public static let orderURL = "order_url"
-    public static let problemType = "problem_type"
-    public static let hook = "hook"
-    public static let unit = "unit"
-    public static let status = "status"
+package enum LogKey {
+    package static let cert = "cert"
+    package static let domains = "domains"
+    package static let ca = "ca"
+    package static let account = "account"
+    package static let notAfter = "not_after"
+    package static let orderURL = "order_url"
+    package static let problemType = "problem_type"
+    package static let hook = "hook"
+    package static let unit = "unit"
+    package static let status = "status"
 }

@@ -3,12 +3,12 @@
 /// Tokens come from the CA and are therefore untrusted. RFC 8555 §8.1 makes them base64url;
 /// this type accepts exactly `^[A-Za-z0-9_-]{1,256}$` (no `.`, `/`, `=` or control characters),
 /// so a valid token can never escape `.well-known/acme-challenge/`.
-public struct ChallengeToken: Sendable, Hashable, CustomStringConvertible {
+package struct ChallengeToken: Sendable, Hashable, CustomStringConvertible {
     /// The longest token accepted.
-    public static let maximumLength = 256
+    package static let maximumLength = 256
 
     /// The validated token text.
-    public let value: String
+    package let value: String
 
     /// Validates `value`.
     ///
@@ -16,7 +16,7 @@ public struct ChallengeToken: Sendable, Hashable, CustomStringConvertible {
     ///   - value: The token as the CA sent it.
     ///   - domain: The identifier the challenge is for; only used in the error.
     /// - Throws: ``InvalidChallengeTokenError`` when the token is empty, too long or not base64url.
-    public init(_ value: String, domain: String) throws {
+    package init(_ value: String, domain: String) throws {
         let bytes = Array(value.utf8)
         guard !bytes.isEmpty, bytes.count <= Self.maximumLength, bytes.allSatisfy(Self.isBase64URL) else {
             throw InvalidChallengeTokenError(domain: domain, token: value)
@@ -25,7 +25,7 @@ public struct ChallengeToken: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The token text.
-    public var description: String { self.value }
+    package var description: String { self.value }
 
     private static func isBase64URL(_ byte: UInt8) -> Bool {
         switch byte {
@@ -39,13 +39,13 @@ public struct ChallengeToken: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The CA sent a challenge token that is not 1 to 256 base64url characters.
-public struct InvalidChallengeTokenError: Error, Hashable, CustomStringConvertible {
+package struct InvalidChallengeTokenError: Error, Hashable, CustomStringConvertible {
     /// The identifier whose challenge carried the token.
-    public var domain: String
+    package var domain: String
     /// An escaped, shortened rendering of the token, safe to log.
-    public var tokenExcerpt: String
+    package var tokenExcerpt: String
     /// The token's length in UTF-8 bytes.
-    public var tokenLength: Int
+    package var tokenLength: Int
 
     init(domain: String, token: String) {
         self.domain = domain
@@ -54,7 +54,7 @@ public struct InvalidChallengeTokenError: Error, Hashable, CustomStringConvertib
         self.tokenExcerpt = head.debugDescription + (token.unicodeScalars.count > 40 ? "..." : "")
     }
 
-    public var description: String {
+    package var description: String {
         "challenge for \(self.domain): the CA sent a token \(self.tokenExcerpt) (\(self.tokenLength) bytes) that is not "
             + "1 to \(ChallengeToken.maximumLength) base64url characters [A-Za-z0-9_-]; refusing to use it. "
             + "Check that the directory URL points at a genuine ACME server; the order will be retried."

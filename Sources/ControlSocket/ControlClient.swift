@@ -8,9 +8,9 @@ import UnixSockets
 
 /// Sends one request to a running daemon's control socket and waits for the answer (e.g. for
 /// `ExecReload=/usr/bin/certkeeper reload`, which makes `systemctl reload` synchronous and fail when the reload fails).
-public enum ControlClient {
+package enum ControlClient {
     /// Why a request could not be completed.
-    public enum Failure: Error, CustomStringConvertible, Equatable {
+    package enum Failure: Error, CustomStringConvertible, Equatable {
         /// No socket file: the daemon is not running (or uses another path).
         case notRunning(daemon: String, path: String)
         /// A socket file exists but nobody accepts connections on it (stale after a crash).
@@ -25,7 +25,7 @@ public enum ControlClient {
         case systemError(path: String, detail: String)
 
         /// A one-line explanation that names the path and what to do.
-        public var description: String {
+        package var description: String {
             switch self {
             case .notRunning(let daemon, let path):
                 "\(daemon) is not running: no control socket at \(path)"
@@ -51,7 +51,7 @@ public enum ControlClient {
     ///   - timeout: how long to wait for the whole exchange; default 90 seconds (systemd's default reload timeout).
     ///   - daemonName: used in error messages.
     /// - Throws: ``Failure``.
-    public static func send(
+    package static func send(
         _ request: ControlCommand,
         to path: String = ControlSocketPath.default(),
         timeout: Duration = .seconds(90),

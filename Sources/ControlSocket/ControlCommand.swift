@@ -8,7 +8,7 @@
 ///
 /// On the wire it is one JSON line: `{"command":"reload"}`, `{"command":"status"}`,
 /// `{"command":"renew","name":"www","force":true}`.
-public enum ControlCommand: Sendable, Hashable {
+package enum ControlCommand: Sendable, Hashable {
     /// Re-read the configuration directory and report the outcome.
     case reload
     /// Check (or, with `force`, renew) one certificate now.
@@ -17,7 +17,7 @@ public enum ControlCommand: Sendable, Hashable {
     case status
 
     /// The command's name on the wire.
-    public var verb: String {
+    package var verb: String {
         switch self {
         case .reload: "reload"
         case .renew: "renew"
@@ -29,7 +29,7 @@ public enum ControlCommand: Sendable, Hashable {
 extension ControlCommand: Codable {
     private enum Keys: String, CodingKey { case command, name, force }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         let verb = try container.decode(String.self, forKey: .command)
         switch verb {
@@ -45,7 +45,7 @@ extension ControlCommand: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: Keys.self)
         try container.encode(verb, forKey: .command)
         if case .renew(let name, let force) = self {
@@ -56,11 +56,11 @@ extension ControlCommand: Codable {
 }
 
 /// A well-formed request line that names no command the daemon knows.
-public enum ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum ControlCommandError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknown(String)
     case missingName(command: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknown(let verb):
             let shown = verb.count > 40 ? String(verb.prefix(40)) + "…" : verb
@@ -72,7 +72,7 @@ public enum ControlCommandError: Error, Sendable, Hashable, CustomStringConverti
 
 extension ControlCommand {
     /// The certificate a `renew` names; nil for the other commands.
-    public var renewedName: String? {
+    package var renewedName: String? {
         if case .renew(let name, _) = self { return name }
         return nil
     }

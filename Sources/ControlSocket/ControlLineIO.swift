@@ -58,20 +58,20 @@ enum ControlLineIO {
 
 /// Cuts the first line out of the bytes a control connection delivers, chunk by chunk. No I/O: the server, the
 /// client, tests and the fuzzer (`Fuzz/FuzzControlRequest`) share it.
-public struct ControlLineFramer: Sendable {
+package struct ControlLineFramer: Sendable {
     /// How many bytes may arrive without a newline before the line is refused.
-    public let limit: Int
+    package let limit: Int
     private var collected: [UInt8] = []
 
     /// Creates a framer that refuses more than `limit` bytes without a newline.
-    public init(limit: Int) {
+    package init(limit: Int) {
         self.limit = limit
     }
 
     /// Adds one chunk; returns the line (without its newline) once a newline has arrived. Bytes after it are dropped.
     ///
     /// - Throws: a "too long" error when more than ``limit`` bytes arrived without a newline.
-    public mutating func append(_ chunk: some Sequence<UInt8>) throws -> [UInt8]? {
+    package mutating func append(_ chunk: some Sequence<UInt8>) throws -> [UInt8]? {
         let start = collected.count
         collected.append(contentsOf: chunk)
         if let newline = collected[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -82,7 +82,7 @@ public struct ControlLineFramer: Sendable {
     }
 
     /// At end of input: the bytes that arrived without a newline, or nil when nothing arrived.
-    public func finish() -> [UInt8]? {
+    package func finish() -> [UInt8]? {
         collected.isEmpty ? nil : collected
     }
 }
@@ -92,7 +92,7 @@ extension ControlCommand {
     ///
     /// - Throws: `DecodingError` when the line is not a JSON request object, ``ControlCommandError`` when it names
     ///   no known command.
-    public init(line: [UInt8]) throws {
+    package init(line: [UInt8]) throws {
         self = try ControlLineIO.decode(ControlCommand.self, from: line)
     }
 }

@@ -13,23 +13,23 @@ import UnixSockets
 /// stale socket left by a crashed instance (a live one makes ``run(onListening:)`` fail instead). Every connection's
 /// peer is checked with `SO_PEERCRED`: only the uids in ``Configuration/allowedPeerUIDs`` (root and the daemon's own
 /// uid by default) are served; others get a refusal and are logged. The module knows nothing about the commands.
-public struct ControlServer: Sendable {
+package struct ControlServer: Sendable {
     /// Handles one request; the response is sent back as is.
-    public typealias Handler = @Sendable (ControlCommand) async -> ControlResponse
+    package typealias Handler = @Sendable (ControlCommand) async -> ControlResponse
 
     /// Settings of the control socket.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// The socket path. Default: ``ControlSocketPath/default(daemonName:environment:)``.
-        public var path: String
+        package var path: String
         /// Peers allowed to talk. Default: uid 0 and the process's own uid.
-        public var allowedPeerUIDs: Set<UInt32>
+        package var allowedPeerUIDs: Set<UInt32>
         /// How long a client may take to send its request line. Default: 10 seconds.
-        public var requestTimeout: Duration
+        package var requestTimeout: Duration
         /// Longest accepted request line in bytes. Default: 64 KiB.
-        public var maxRequestBytes: Int
+        package var maxRequestBytes: Int
 
         /// Creates a configuration with documented defaults.
-        public init(
+        package init(
             path: String = ControlSocketPath.default(),
             allowedPeerUIDs: Set<UInt32> = [0, getuid()],
             requestTimeout: Duration = .seconds(10),
@@ -43,12 +43,12 @@ public struct ControlServer: Sendable {
     }
 
     /// The settings in use.
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let logger: Logger
     private let handler: Handler
 
     /// Creates a server; nothing is bound until ``run(onListening:)``.
-    public init(configuration: Configuration = Configuration(), logger: Logger, handler: @escaping Handler) {
+    package init(configuration: Configuration = Configuration(), logger: Logger, handler: @escaping Handler) {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
@@ -58,7 +58,7 @@ public struct ControlServer: Sendable {
     ///
     /// - Parameter onListening: called once the socket accepts connections (e.g. to send `READY=1`).
     /// - Throws: ``ControlServerError`` when the socket cannot be set up.
-    public func run(onListening: (@Sendable () -> Void)? = nil) async throws {
+    package func run(onListening: (@Sendable () -> Void)? = nil) async throws {
         let path = configuration.path
         try Self.checkExistingPath(path)
         let temporaryPath = Self.temporaryPath(for: path)

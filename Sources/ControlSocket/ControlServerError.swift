@@ -1,7 +1,7 @@
 import UnixSockets
 
 /// Why the control socket could not be set up.
-public enum ControlServerError: Error, CustomStringConvertible, Equatable {
+package enum ControlServerError: Error, CustomStringConvertible, Equatable {
     /// The socket's directory does not exist.
     case directoryMissing(path: String)
     /// Something that is not a socket occupies the path; it is never deleted automatically.
@@ -14,7 +14,7 @@ public enum ControlServerError: Error, CustomStringConvertible, Equatable {
     case systemCall(String, path: String, errno: Int32)
 
     /// A one-line explanation that names the path and what to do.
-    public var description: String {
+    package var description: String {
         switch self {
         case .directoryMissing(let path):
             "control socket \(path): directory does not exist; set RuntimeDirectory= in the unit or create it"

@@ -4,16 +4,16 @@
 
 /// Where the control socket lives: `$RUNTIME_DIRECTORY/control.sock` (set by `RuntimeDirectory=`),
 /// else `/run/<daemon>/control.sock`.
-public enum ControlSocketPath {
+package enum ControlSocketPath {
     /// The socket's file name inside the runtime directory.
-    public static let fileName = "control.sock"
+    package static let fileName = "control.sock"
 
     /// The default control socket path.
     ///
     /// - Parameters:
     ///   - daemonName: the daemon's runtime directory name under /run when `$RUNTIME_DIRECTORY` is unset.
     ///   - environment: the environment to read; `nil` reads the process environment.
-    public static func `default`(daemonName: String = "certkeeper", environment: [String: String]? = nil) -> String {
+    package static func `default`(daemonName: String = "certkeeper", environment: [String: String]? = nil) -> String {
         let value: String?
         if let environment {
             value = environment["RUNTIME_DIRECTORY"]

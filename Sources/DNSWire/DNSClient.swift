@@ -7,13 +7,13 @@ import Foundation
 /// A minimal stub client: one request, one response, over UDP with a TCP retry when the answer is truncated.
 ///
 /// Blocking socket work runs on a Dispatch thread, never on the Swift concurrency pool.
-public struct DNSClient: Sendable {
+package struct DNSClient: Sendable {
     /// How long to wait for each attempt. Defaults to 3 s.
-    public var timeout: Duration
+    package var timeout: Duration
     /// How many UDP attempts (including the first) before giving up. Defaults to 3.
-    public var attempts: Int
+    package var attempts: Int
 
-    public init(timeout: Duration = .seconds(3), attempts: Int = 3) {
+    package init(timeout: Duration = .seconds(3), attempts: Int = 3) {
         self.timeout = timeout
         self.attempts = max(1, attempts)
     }
@@ -21,7 +21,7 @@ public struct DNSClient: Sendable {
     /// Sends `wire` and returns the raw response with the same ID (needed for TSIG verification).
     ///
     /// Uses UDP; if the response has TC set, repeats the request once over TCP.
-    public func exchange(_ wire: [UInt8], with server: DNSServerAddress) async throws -> [UInt8] {
+    package func exchange(_ wire: [UInt8], with server: DNSServerAddress) async throws -> [UInt8] {
         let timeout = self.timeout
         let attempts = self.attempts
         return try await withCheckedThrowingContinuation { continuation in
@@ -39,7 +39,7 @@ public struct DNSClient: Sendable {
     ///
     /// - Parameters:
     ///   - recursionDesired: false (RD=0) to ask an authoritative server about its own data only.
-    public func query(
+    package func query(
         _ name: DNSName,
         type: DNSRecordType,
         server: DNSServerAddress,

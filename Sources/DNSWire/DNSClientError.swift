@@ -1,5 +1,5 @@
 /// Transport failures talking to a DNS server; each names the server.
-public enum DNSClientError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum DNSClientError: Error, Sendable, Hashable, CustomStringConvertible {
     case badServerAddress(text: String, reason: String)
     case cannotResolve(server: DNSServerAddress, reason: String)
     /// No matching response after `attempts` tries of `timeout` each.
@@ -8,7 +8,7 @@ public enum DNSClientError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The response is not a valid answer to the query (ID, question or format mismatch).
     case badResponse(server: DNSServerAddress, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .badServerAddress(let text, let reason): return "bad DNS server address \"\(text)\": \(reason)"
         case .cannotResolve(let server, let reason): return "cannot resolve DNS server \(server): \(reason)"

@@ -3,24 +3,24 @@
 /// For UPDATE messages (RFC 2136 §2) the same sections hold the zone, prerequisite, update and additional
 /// entries; see ``zone``, ``prerequisites`` and ``updates``. Encoding writes names uncompressed; decoding
 /// follows compression pointers.
-public struct DNSMessage: Sendable, Hashable {
-    public var id: UInt16
+package struct DNSMessage: Sendable, Hashable {
+    package var id: UInt16
     /// QR: true in responses.
-    public var isResponse: Bool
-    public var opcode: DNSOpcode
-    public var authoritativeAnswer: Bool
+    package var isResponse: Bool
+    package var opcode: DNSOpcode
+    package var authoritativeAnswer: Bool
     /// TC: the UDP response was cut; repeat the query over TCP.
-    public var truncated: Bool
-    public var recursionDesired: Bool
-    public var recursionAvailable: Bool
+    package var truncated: Bool
+    package var recursionDesired: Bool
+    package var recursionAvailable: Bool
     /// The 4-bit header RCODE.
-    public var rcode: DNSResponseCode
-    public var questions: [DNSQuestion]
-    public var answers: [DNSResourceRecord]
-    public var authorities: [DNSResourceRecord]
-    public var additionals: [DNSResourceRecord]
+    package var rcode: DNSResponseCode
+    package var questions: [DNSQuestion]
+    package var answers: [DNSResourceRecord]
+    package var authorities: [DNSResourceRecord]
+    package var additionals: [DNSResourceRecord]
 
-    public init(
+    package init(
         id: UInt16,
         isResponse: Bool = false,
         opcode: DNSOpcode = .query,
@@ -49,7 +49,7 @@ public struct DNSMessage: Sendable, Hashable {
     }
 
     /// A standard query for one name and type.
-    public static func query(
+    package static func query(
         id: UInt16,
         name: DNSName,
         type: DNSRecordType,
@@ -59,25 +59,25 @@ public struct DNSMessage: Sendable, Hashable {
     }
 
     /// An UPDATE (RFC 2136) for `zone` carrying `updates`.
-    public static func update(id: UInt16, zone: DNSName, updates: [DNSResourceRecord]) -> DNSMessage {
+    package static func update(id: UInt16, zone: DNSName, updates: [DNSResourceRecord]) -> DNSMessage {
         DNSMessage(id: id, opcode: .update, questions: [DNSQuestion(name: zone, type: .soa)], authorities: updates)
     }
 
     /// UPDATE zone section (RFC 2136 §2.3): the question section.
-    public var zone: DNSQuestion? { questions.first }
+    package var zone: DNSQuestion? { questions.first }
     /// UPDATE prerequisite section (RFC 2136 §2.4): the answer section.
-    public var prerequisites: [DNSResourceRecord] { answers }
+    package var prerequisites: [DNSResourceRecord] { answers }
     /// UPDATE update section (RFC 2136 §2.5): the authority section.
-    public var updates: [DNSResourceRecord] { authorities }
+    package var updates: [DNSResourceRecord] { authorities }
 
     /// The TSIG record when it is the last additional record (RFC 8945 §4.2).
-    public var tsig: TSIGRecord? {
+    package var tsig: TSIGRecord? {
         guard let last = additionals.last, last.type == .tsig, case .tsig(let record) = last.rdata else { return nil }
         return record
     }
 
     /// Wire form without compression.
-    public func encode() throws -> [UInt8] {
+    package func encode() throws -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)
         out.appendU16(id)
@@ -104,7 +104,7 @@ public struct DNSMessage: Sendable, Hashable {
     }
 
     /// Parses a whole message; trailing bytes are rejected.
-    public init(decoding bytes: [UInt8]) throws {
+    package init(decoding bytes: [UInt8]) throws {
         self = try Self.decodeLocatingLastRecord(bytes).message
     }
 

@@ -3,19 +3,19 @@
 /// Names compare case-insensitively (ASCII), and ``canonicalWire`` is the lowercase, uncompressed wire form
 /// that TSIG (RFC 8945 §4.3.3) requires. Text parsing tolerates a trailing dot: `example.test` and
 /// `example.test.` are the same name.
-public struct DNSName: Sendable, Hashable, CustomStringConvertible {
+package struct DNSName: Sendable, Hashable, CustomStringConvertible {
     /// The labels, leftmost first, as raw bytes; the root name has none.
-    public let labels: [[UInt8]]
+    package let labels: [[UInt8]]
 
     /// The root name `.`.
-    public static let root = DNSName(uncheckedLabels: [])
+    package static let root = DNSName(uncheckedLabels: [])
 
     init(uncheckedLabels: [[UInt8]]) {
         self.labels = uncheckedLabels
     }
 
     /// Builds a name from raw labels, checking the RFC 1035 limits (label 1...63 bytes, name at most 255 bytes).
-    public init(labels: [[UInt8]]) throws {
+    package init(labels: [[UInt8]]) throws {
         for label in labels {
             guard !label.isEmpty else { throw DNSWireError.invalidName(reason: "empty label") }
             guard label.count <= 63 else {
@@ -32,7 +32,7 @@ public struct DNSName: Sendable, Hashable, CustomStringConvertible {
     /// Parses presentation form such as `_acme-challenge.example.test` (trailing dot optional, `.` is the root).
     ///
     /// Accepts printable ASCII without whitespace; `\.` escapes and compression are not supported.
-    public init(_ text: String) throws {
+    package init(_ text: String) throws {
         var trimmed = Substring(text)
         if trimmed == "." {
             self = .root
@@ -52,13 +52,13 @@ public struct DNSName: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The fully qualified presentation form with a trailing dot, e.g. `example.test.`.
-    public var description: String {
+    package var description: String {
         if labels.isEmpty { return "." }
         return labels.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ".") + "."
     }
 
     /// Uncompressed wire form, keeping the original case.
-    public var wire: [UInt8] {
+    package var wire: [UInt8] {
         var out: [UInt8] = []
         for label in labels {
             out.append(UInt8(label.count))
@@ -69,34 +69,34 @@ public struct DNSName: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Uncompressed wire form with ASCII letters lowercased (RFC 4034 §6.2), as TSIG MACs use.
-    public var canonicalWire: [UInt8] { lowercased().wire }
+    package var canonicalWire: [UInt8] { lowercased().wire }
 
     /// The same name with ASCII letters lowercased.
-    public func lowercased() -> DNSName {
+    package func lowercased() -> DNSName {
         DNSName(uncheckedLabels: labels.map { $0.map(Self.lower) })
     }
 
     /// The name with the leftmost label removed, or nil for the root.
-    public var parent: DNSName? {
+    package var parent: DNSName? {
         labels.isEmpty ? nil : DNSName(uncheckedLabels: Array(labels.dropFirst()))
     }
 
     /// True when `self` equals `other` or lies below it (`a.example.test` is a subdomain of `example.test`).
-    public func isSubdomain(of other: DNSName) -> Bool {
+    package func isSubdomain(of other: DNSName) -> Bool {
         guard labels.count >= other.labels.count else { return false }
         return DNSName(uncheckedLabels: Array(labels.suffix(other.labels.count))) == other
     }
 
     /// Prepends one label, e.g. `_acme-challenge`.
-    public func prepending(_ label: String) throws -> DNSName {
+    package func prepending(_ label: String) throws -> DNSName {
         try DNSName(labels: [Array(label.utf8)] + labels)
     }
 
-    public static func == (lhs: DNSName, rhs: DNSName) -> Bool {
+    package static func == (lhs: DNSName, rhs: DNSName) -> Bool {
         lhs.canonicalWire == rhs.canonicalWire
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(canonicalWire)
     }
 

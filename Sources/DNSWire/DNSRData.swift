@@ -1,5 +1,5 @@
 /// The RDATA of one resource record, decoded for the types certkeeper needs.
-public enum DNSRData: Sendable, Hashable {
+package enum DNSRData: Sendable, Hashable {
     /// An IPv4 address (4 bytes).
     case a([UInt8])
     case ns(DNSName)
@@ -11,16 +11,16 @@ public enum DNSRData: Sendable, Hashable {
     case raw([UInt8])
 
     /// The SOA fields (RFC 1035 §3.3.13).
-    public struct SOAData: Sendable, Hashable {
-        public var mname: DNSName
-        public var rname: DNSName
-        public var serial: UInt32
-        public var refresh: UInt32
-        public var retry: UInt32
-        public var expire: UInt32
-        public var minimum: UInt32
+    package struct SOAData: Sendable, Hashable {
+        package var mname: DNSName
+        package var rname: DNSName
+        package var serial: UInt32
+        package var refresh: UInt32
+        package var retry: UInt32
+        package var expire: UInt32
+        package var minimum: UInt32
 
-        public init(
+        package init(
             mname: DNSName,
             rname: DNSName,
             serial: UInt32,
@@ -40,7 +40,7 @@ public enum DNSRData: Sendable, Hashable {
     }
 
     /// Encodes the RDATA (without RDLENGTH); names are written uncompressed.
-    public func encode() throws -> [UInt8] {
+    package func encode() throws -> [UInt8] {
         var out: [UInt8] = []
         switch self {
         case .a(let address):

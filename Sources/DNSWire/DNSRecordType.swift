@@ -1,19 +1,19 @@
 /// An RR TYPE (RFC 1035 §3.2.2 and later registries); unknown values are kept as-is.
-public struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-    public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+package struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    package var rawValue: UInt16
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let a = DNSRecordType(rawValue: 1)
-    public static let ns = DNSRecordType(rawValue: 2)
-    public static let cname = DNSRecordType(rawValue: 5)
-    public static let soa = DNSRecordType(rawValue: 6)
-    public static let txt = DNSRecordType(rawValue: 16)
-    public static let aaaa = DNSRecordType(rawValue: 28)
-    public static let opt = DNSRecordType(rawValue: 41)
-    public static let tsig = DNSRecordType(rawValue: 250)
-    public static let any = DNSRecordType(rawValue: 255)
+    package static let a = DNSRecordType(rawValue: 1)
+    package static let ns = DNSRecordType(rawValue: 2)
+    package static let cname = DNSRecordType(rawValue: 5)
+    package static let soa = DNSRecordType(rawValue: 6)
+    package static let txt = DNSRecordType(rawValue: 16)
+    package static let aaaa = DNSRecordType(rawValue: 28)
+    package static let opt = DNSRecordType(rawValue: 41)
+    package static let tsig = DNSRecordType(rawValue: 250)
+    package static let any = DNSRecordType(rawValue: 255)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .a: return "A"
         case .ns: return "NS"
@@ -30,17 +30,17 @@ public struct DNSRecordType: RawRepresentable, Sendable, Hashable, CustomStringC
 }
 
 /// An RR CLASS (RFC 1035 §3.2.4; NONE from RFC 2136 §2.5.4).
-public struct DNSClass: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-    public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+package struct DNSClass: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    package var rawValue: UInt16
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let `in` = DNSClass(rawValue: 1)
+    package static let `in` = DNSClass(rawValue: 1)
     /// Used by UPDATE to delete one RR (RFC 2136 §2.5.4).
-    public static let none = DNSClass(rawValue: 254)
+    package static let none = DNSClass(rawValue: 254)
     /// Used by UPDATE to delete an RRset and by TSIG.
-    public static let any = DNSClass(rawValue: 255)
+    package static let any = DNSClass(rawValue: 255)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .in: return "IN"
         case .none: return "NONE"
@@ -51,14 +51,14 @@ public struct DNSClass: RawRepresentable, Sendable, Hashable, CustomStringConver
 }
 
 /// The header OPCODE (RFC 1035 §4.1.1, UPDATE from RFC 2136 §1).
-public struct DNSOpcode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue & 0x0F }
+package struct DNSOpcode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+    package var rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue & 0x0F }
 
-    public static let query = DNSOpcode(rawValue: 0)
-    public static let update = DNSOpcode(rawValue: 5)
+    package static let query = DNSOpcode(rawValue: 0)
+    package static let update = DNSOpcode(rawValue: 5)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .query: return "QUERY"
         case .update: return "UPDATE"

@@ -1,12 +1,12 @@
 /// One resource record (RFC 1035 §4.1.3), or an RFC 2136 update/prerequisite entry of the same shape.
-public struct DNSResourceRecord: Sendable, Hashable {
-    public var name: DNSName
-    public var type: DNSRecordType
-    public var recordClass: DNSClass
-    public var ttl: UInt32
-    public var rdata: DNSRData
+package struct DNSResourceRecord: Sendable, Hashable {
+    package var name: DNSName
+    package var type: DNSRecordType
+    package var recordClass: DNSClass
+    package var ttl: UInt32
+    package var rdata: DNSRData
 
-    public init(name: DNSName, type: DNSRecordType, recordClass: DNSClass = .in, ttl: UInt32, rdata: DNSRData) {
+    package init(name: DNSName, type: DNSRecordType, recordClass: DNSClass = .in, ttl: UInt32, rdata: DNSRData) {
         self.name = name
         self.type = type
         self.recordClass = recordClass
@@ -15,7 +15,7 @@ public struct DNSResourceRecord: Sendable, Hashable {
     }
 
     /// The TXT strings when this is a TXT record, else nil.
-    public var txtStrings: [String]? {
+    package var txtStrings: [String]? {
         if case .txt(let strings) = rdata { return strings }
         return nil
     }
@@ -43,12 +43,12 @@ public struct DNSResourceRecord: Sendable, Hashable {
 }
 
 /// A question entry (RFC 1035 §4.1.2); in an UPDATE it is the zone entry (RFC 2136 §2.3).
-public struct DNSQuestion: Sendable, Hashable {
-    public var name: DNSName
-    public var type: DNSRecordType
-    public var questionClass: DNSClass
+package struct DNSQuestion: Sendable, Hashable {
+    package var name: DNSName
+    package var type: DNSRecordType
+    package var questionClass: DNSClass
 
-    public init(name: DNSName, type: DNSRecordType, questionClass: DNSClass = .in) {
+    package init(name: DNSName, type: DNSRecordType, questionClass: DNSClass = .in) {
         self.name = name
         self.type = type
         self.questionClass = questionClass

@@ -1,17 +1,17 @@
 import Foundation
 
 /// A DNS server as `host:port`: `127.0.0.1:5353`, `[::1]:53`, `ns1.example.com` (port 53 by default).
-public struct DNSServerAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: UInt16
+package struct DNSServerAddress: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: UInt16
 
-    public init(host: String, port: UInt16 = 53) {
+    package init(host: String, port: UInt16 = 53) {
         self.host = host
         self.port = port
     }
 
     /// Parses `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 literal.
-    public init(_ text: String, defaultPort: UInt16 = 53) throws {
+    package init(_ text: String, defaultPort: UInt16 = 53) throws {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         func port(_ raw: Substring) throws -> UInt16 {
             guard let value = UInt16(raw), value != 0 else {
@@ -43,5 +43,5 @@ public struct DNSServerAddress: Sendable, Hashable, CustomStringConvertible {
         guard !host.isEmpty else { throw DNSClientError.badServerAddress(text: text, reason: "empty host") }
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

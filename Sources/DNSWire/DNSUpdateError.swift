@@ -1,17 +1,17 @@
 /// An RFC 2136 update or zone lookup that failed. Names the server, the zone and the TSIG key, never the secret.
-public struct DNSUpdateError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct DNSUpdateError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was being done, e.g. `add TXT _acme-challenge.example.test.`.
-    public var operation: String
-    public var server: DNSServerAddress
-    public var zone: DNSName?
-    public var keyName: DNSName?
+    package var operation: String
+    package var server: DNSServerAddress
+    package var zone: DNSName?
+    package var keyName: DNSName?
     /// The response RCODE when the server answered.
-    public var rcode: DNSResponseCode?
+    package var rcode: DNSResponseCode?
     /// The TSIG Error field (BADSIG, BADKEY, BADTIME) when the server rejected the signature.
-    public var tsigError: DNSResponseCode?
-    public var reason: String
+    package var tsigError: DNSResponseCode?
+    package var reason: String
 
-    public init(
+    package init(
         operation: String,
         server: DNSServerAddress,
         zone: DNSName?,
@@ -29,7 +29,7 @@ public struct DNSUpdateError: Error, Sendable, Hashable, CustomStringConvertible
         self.reason = reason
     }
 
-    public var description: String {
+    package var description: String {
         var text = "DNS update (\(operation)) at server \(server)"
         if let zone { text += ", zone \(zone)" }
         text += keyName.map { ", TSIG key \($0)" } ?? ", no TSIG key"

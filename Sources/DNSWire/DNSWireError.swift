@@ -1,5 +1,5 @@
 /// Malformed names or messages, raised while building or parsing DNS wire data.
-public enum DNSWireError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum DNSWireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A name breaks RFC 1035 limits or cannot be parsed from text.
     case invalidName(reason: String)
     /// The message ends before a field at `offset` is complete.
@@ -11,7 +11,7 @@ public enum DNSWireError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A value cannot be encoded (e.g. a TXT character-string longer than 255 bytes).
     case unencodable(reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidName(let reason): return "invalid DNS name: \(reason)"
         case .truncated(let offset): return "DNS message truncated at byte \(offset)"

@@ -1,8 +1,8 @@
 /// Host names as ACME certificates carry them: letters, digits and `-` in labels of 1...63 characters, at most
 /// 253 characters, optionally behind a leading `*.` (RFC 1123 §2.1, RFC 8555 §7.1.3).
-public enum HostnameSyntax {
+package enum HostnameSyntax {
     /// Why `text` is not such a host name, or nil when it is.
-    public static func problem(_ text: String) -> String? {
+    package static func problem(_ text: String) -> String? {
         let name = text.hasPrefix("*.") ? Substring(text.dropFirst(2)) : Substring(text)
         if name.isEmpty { return "it is empty" }
         if text.utf8.count > 253 { return "it is longer than 253 characters" }

@@ -4,24 +4,24 @@ import Foundation
 /// challenge only once the record is visible everywhere).
 ///
 /// Time is injected: `now` reads the wall clock and `sleep` waits between rounds, so tests run instantly.
-public struct PropagationChecker: Sendable {
+package struct PropagationChecker: Sendable {
     /// Which servers must serve the record.
-    public enum Servers: Sendable, Hashable {
+    package enum Servers: Sendable, Hashable {
         /// The zone's NS records, resolved to IPv4 addresses through `resolver`, queried on `port`.
         case authoritative(zone: DNSName, resolver: DNSServerAddress, port: UInt16 = 53)
         /// A fixed list, e.g. `["127.0.0.1:5353"]`.
         case explicit([DNSServerAddress])
     }
 
-    public var client: DNSClient
+    package var client: DNSClient
     /// Overall limit; `.zero` skips the check entirely.
-    public var timeout: Duration
+    package var timeout: Duration
     /// Pause between rounds.
-    public var interval: Duration
-    public var now: @Sendable () -> Date
-    public var sleep: @Sendable (Duration) async throws -> Void
+    package var interval: Duration
+    package var now: @Sendable () -> Date
+    package var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(
+    package init(
         client: DNSClient = DNSClient(timeout: .seconds(2), attempts: 2),
         timeout: Duration = .seconds(120),
         interval: Duration = .seconds(2),
@@ -41,7 +41,7 @@ public struct PropagationChecker: Sendable {
     /// - Returns: the servers that were checked (empty when the timeout is zero).
     /// - Throws: ``PropagationError`` naming the servers that never served the value.
     @discardableResult
-    public func waitUntilVisible(name: DNSName, txt: String, servers: Servers) async throws -> [DNSServerAddress] {
+    package func waitUntilVisible(name: DNSName, txt: String, servers: Servers) async throws -> [DNSServerAddress] {
         guard timeout > .zero else { return [] }
         let start = now()
         let deadline = start.addingTimeInterval(Self.seconds(timeout))
@@ -84,7 +84,7 @@ public struct PropagationChecker: Sendable {
     }
 
     /// The servers to check: the explicit list, or the zone's NS hosts resolved to IPv4.
-    public func resolve(_ servers: Servers) async throws -> [DNSServerAddress] {
+    package func resolve(_ servers: Servers) async throws -> [DNSServerAddress] {
         switch servers {
         case .explicit(let list):
             return list
@@ -144,21 +144,21 @@ public struct PropagationChecker: Sendable {
 }
 
 /// The TXT record was not visible on every server before the timeout.
-public struct PropagationError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct PropagationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A server that did not serve the value, with what it answered last.
-    public struct Pending: Sendable, Hashable {
-        public var server: DNSServerAddress
-        public var lastSeen: String
+    package struct Pending: Sendable, Hashable {
+        package var server: DNSServerAddress
+        package var lastSeen: String
     }
 
-    public var name: DNSName
-    public var value: String
-    public var timeout: Duration
-    public var pending: [Pending]
+    package var name: DNSName
+    package var value: String
+    package var timeout: Duration
+    package var pending: [Pending]
     /// Set when the authoritative servers could not be found.
-    public var resolveError: String?
+    package var resolveError: String?
 
-    public var description: String {
+    package var description: String {
         var text = "TXT \(name) \"\(value)\" not visible within \(timeout)"
         if let resolveError { text += "; cannot find the authoritative servers: \(resolveError)" }
         for item in pending { text += "; \(item.server): \(item.lastSeen)" }

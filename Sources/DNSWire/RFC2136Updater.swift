@@ -1,14 +1,14 @@
 import Foundation
 
 /// Adds and deletes single TXT records with RFC 2136 UPDATE messages, TSIG-signed when a key is given.
-public struct RFC2136Updater: Sendable {
-    public var server: DNSServerAddress
-    public var key: TSIGKey?
-    public var client: DNSClient
+package struct RFC2136Updater: Sendable {
+    package var server: DNSServerAddress
+    package var key: TSIGKey?
+    package var client: DNSClient
     /// The clock for TSIG Time Signed and response time checks.
-    public var now: @Sendable () -> Date
+    package var now: @Sendable () -> Date
 
-    public init(
+    package init(
         server: DNSServerAddress,
         key: TSIGKey?,
         client: DNSClient = DNSClient(),
@@ -21,14 +21,14 @@ public struct RFC2136Updater: Sendable {
     }
 
     /// Adds one TXT RR (RFC 2136 §2.5.1); other RRs at the same name are kept.
-    public func add(name: DNSName, txt: String, ttl: UInt32 = 60, zone: DNSName) async throws {
+    package func add(name: DNSName, txt: String, ttl: UInt32 = 60, zone: DNSName) async throws {
         let record = DNSResourceRecord(name: name, type: .txt, recordClass: .in, ttl: ttl, rdata: .txt([txt]))
         try await send(record, zone: zone, operation: "add TXT \(name)")
     }
 
     /// Deletes exactly one TXT RR (RFC 2136 §2.5.4: class NONE, TTL 0, same RDATA), never the whole RRset,
     /// so a parallel validation for the same owner (the apex and its wildcard) keeps its record.
-    public func delete(name: DNSName, txt: String, zone: DNSName) async throws {
+    package func delete(name: DNSName, txt: String, zone: DNSName) async throws {
         let record = DNSResourceRecord(name: name, type: .txt, recordClass: .none, ttl: 0, rdata: .txt([txt]))
         try await send(record, zone: zone, operation: "delete TXT \(name)")
     }
@@ -38,7 +38,7 @@ public struct RFC2136Updater: Sendable {
     ///
     /// - Parameters:
     ///   - server: the server to ask; defaults to the update server.
-    public func findZone(for name: DNSName, server: DNSServerAddress? = nil) async throws -> DNSName {
+    package func findZone(for name: DNSName, server: DNSServerAddress? = nil) async throws -> DNSName {
         let server = server ?? self.server
         var candidate: DNSName? = name
         var lastError: (any Error)? = nil

@@ -1,23 +1,23 @@
 import Foundation
 
 /// A request with its TSIG appended, plus the MAC needed to verify the response.
-public struct TSIGSignedRequest: Sendable, Hashable {
+package struct TSIGSignedRequest: Sendable, Hashable {
     /// The wire message including the TSIG RR.
-    public var wire: [UInt8]
+    package var wire: [UInt8]
     /// The request MAC; the response MAC covers it (RFC 8945 §4.3.1).
-    public var mac: [UInt8]
-    public var key: TSIGKey
+    package var mac: [UInt8]
+    package var key: TSIGKey
 }
 
 /// TSIG signing and verification (RFC 8945 §4.3 and §5.3).
-public enum TSIG {
+package enum TSIG {
     /// Signs `message` (RFC 8945 §4.3.3): MAC over the unsigned wire message plus the TSIG variables,
     /// then appends the TSIG RR as the last additional record.
     ///
     /// - Parameters:
     ///   - now: the Time Signed; injected so tests are deterministic.
     ///   - fudge: permitted skew in seconds (300 as RFC 8945 recommends).
-    public static func sign(
+    package static func sign(
         _ message: DNSMessage,
         with key: TSIGKey,
         now: Date,
@@ -44,7 +44,7 @@ public enum TSIG {
     /// - Throws: ``TSIGError``: `.unsigned` when the server sent no TSIG (then `rcode` tells why, typically
     ///   NOTAUTH or REFUSED), `.rejectedByServer` when the TSIG Error field is set (BADSIG, BADKEY, BADTIME),
     ///   `.badSignature`/`.badTime`/`.wrongKey` when this client rejects the server's signature.
-    public static func verifyResponse(_ wire: [UInt8], to request: TSIGSignedRequest, now: Date) throws -> DNSMessage {
+    package static func verifyResponse(_ wire: [UInt8], to request: TSIGSignedRequest, now: Date) throws -> DNSMessage {
         let (message, lastOffset) = try DNSMessage.decodeLocatingLastRecord(wire)
         guard let record = message.tsig, let lastOffset, let owner = message.additionals.last?.name else {
             throw TSIGError.unsigned(rcode: message.rcode)
@@ -80,7 +80,7 @@ public enum TSIG {
 
     /// Signs a response to a request whose MAC was `requestMAC` (RFC 8945 §4.3.1), as a server does;
     /// for mock servers and tests.
-    public static func signResponse(
+    package static func signResponse(
         _ message: DNSMessage,
         requestMAC: [UInt8],
         with key: TSIGKey,
@@ -108,7 +108,7 @@ public enum TSIG {
     }
 
     /// Verifies a signed request the way a server would; used by tests and mock servers.
-    public static func verifyRequest(_ wire: [UInt8], key: TSIGKey) throws -> DNSMessage {
+    package static func verifyRequest(_ wire: [UInt8], key: TSIGKey) throws -> DNSMessage {
         let (message, lastOffset) = try DNSMessage.decodeLocatingLastRecord(wire)
         guard let record = message.tsig, let lastOffset else { throw TSIGError.unsigned(rcode: message.rcode) }
         var stripped = Array(wire[..<lastOffset])
@@ -140,7 +140,7 @@ public enum TSIG {
 }
 
 /// Why a TSIG exchange failed. Never carries key material.
-public enum TSIGError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum TSIGError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The response has no TSIG record; `rcode` is the response RCODE.
     case unsigned(rcode: DNSResponseCode)
     /// The server set the TSIG Error field (BADSIG, BADKEY, BADTIME, BADTRUNC); `rcode` is usually NOTAUTH.
@@ -152,7 +152,7 @@ public enum TSIGError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The response was signed with another key name or algorithm.
     case wrongKey(name: DNSName, algorithm: DNSName)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsigned(let rcode): return "response is not TSIG-signed (RCODE \(rcode))"
         case .rejectedByServer(let error, let rcode):

@@ -1,24 +1,24 @@
 import Crypto
 
 /// A TSIG HMAC algorithm (RFC 8945 §6). HMAC-MD5 is deliberately absent ("MUST NOT be used").
-public enum TSIGAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+package enum TSIGAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case hmacSHA1 = "hmac-sha1"
     case hmacSHA256 = "hmac-sha256"
     case hmacSHA384 = "hmac-sha384"
     case hmacSHA512 = "hmac-sha512"
 
     /// Parses `hmac-sha256`, `HMAC-SHA256.` and the like (case-insensitive, trailing dot optional).
-    public init?(name: String) {
+    package init?(name: String) {
         var lowered = name.lowercased()
         if lowered.hasSuffix(".") { lowered.removeLast() }
         self.init(rawValue: lowered)
     }
 
     /// The algorithm name as carried in the TSIG RDATA, e.g. `hmac-sha256.`.
-    public var dnsName: DNSName { DNSName(uncheckedLabels: [Array(rawValue.utf8)]) }
+    package var dnsName: DNSName { DNSName(uncheckedLabels: [Array(rawValue.utf8)]) }
 
     /// The full MAC length in bytes.
-    public var macLength: Int {
+    package var macLength: Int {
         switch self {
         case .hmacSHA1: return Insecure.SHA1.byteCount
         case .hmacSHA256: return SHA256.byteCount
@@ -27,7 +27,7 @@ public enum TSIGAlgorithm: String, Sendable, Hashable, CaseIterable, CustomStrin
         }
     }
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 
     /// HMAC of `data` under `secret`.
     func mac(_ data: [UInt8], secret: [UInt8]) -> [UInt8] {

@@ -2,7 +2,8 @@ import Foundation
 
 extension TSIGKey {
     /// Reads a key file: see ``parse(keyFile:name:algorithm:source:)``.
-    public static func load(path: String, name: String? = nil, algorithm: TSIGAlgorithm = .hmacSHA256) throws -> TSIGKey
+    package static func load(path: String, name: String? = nil, algorithm: TSIGAlgorithm = .hmacSHA256) throws
+        -> TSIGKey
     {
         let text: String
         do {
@@ -23,7 +24,7 @@ extension TSIGKey {
     ///
     /// - Parameters:
     ///   - source: the file path or config location named in errors.
-    public static func parse(
+    package static func parse(
         keyFile text: String,
         name: String? = nil,
         algorithm: TSIGAlgorithm = .hmacSHA256,
@@ -208,7 +209,7 @@ enum KeyFileTokenizer {
 extension TSIGKey {
     /// Like ``parse(keyFile:name:algorithm:source:)`` with the algorithm given by name (`hmac-sha256`, ...),
     /// as configuration files spell it.
-    public static func parse(
+    package static func parse(
         keyFile text: String,
         name: String?,
         algorithm: String,

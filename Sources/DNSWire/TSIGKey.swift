@@ -1,21 +1,21 @@
 import Foundation
 
 /// A TSIG shared secret with its key name and algorithm. The secret never appears in descriptions.
-public struct TSIGKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct TSIGKey: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The key name as configured on the server, e.g. `acme-key.`.
-    public var name: DNSName
-    public var algorithm: TSIGAlgorithm
+    package var name: DNSName
+    package var algorithm: TSIGAlgorithm
     /// The decoded secret bytes.
-    public var secret: [UInt8]
+    package var secret: [UInt8]
 
-    public init(name: DNSName, algorithm: TSIGAlgorithm = .hmacSHA256, secret: [UInt8]) {
+    package init(name: DNSName, algorithm: TSIGAlgorithm = .hmacSHA256, secret: [UInt8]) {
         self.name = name
         self.algorithm = algorithm
         self.secret = secret
     }
 
     /// Builds a key from a name and a standard base64 secret (whitespace ignored), as `tsig-keygen` prints it.
-    public init(name: String, algorithm: TSIGAlgorithm = .hmacSHA256, base64Secret: String) throws {
+    package init(name: String, algorithm: TSIGAlgorithm = .hmacSHA256, base64Secret: String) throws {
         let keyName: DNSName
         do {
             keyName = try DNSName(name)
@@ -29,8 +29,8 @@ public struct TSIGKey: Sendable, Hashable, CustomStringConvertible, CustomDebugS
         )
     }
 
-    public var description: String { "TSIGKey(\(name), \(algorithm), secret: <redacted>)" }
-    public var debugDescription: String { description }
+    package var description: String { "TSIGKey(\(name), \(algorithm), secret: <redacted>)" }
+    package var debugDescription: String { description }
 
     static func decodeBase64(_ text: String, source: String) throws -> [UInt8] {
         var compact = String(text.unicodeScalars.filter { !CharacterSet.whitespacesAndNewlines.contains($0) })
@@ -50,15 +50,15 @@ public struct TSIGKey: Sendable, Hashable, CustomStringConvertible, CustomDebugS
 }
 
 /// A TSIG key file or key value that cannot be used; says where and why, never the secret.
-public struct TSIGKeyError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct TSIGKeyError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The file path or configuration location.
-    public var source: String
-    public var reason: String
+    package var source: String
+    package var reason: String
 
-    public init(source: String, reason: String) {
+    package init(source: String, reason: String) {
         self.source = source
         self.reason = reason
     }
 
-    public var description: String { "\(source): \(reason)" }
+    package var description: String { "\(source): \(reason)" }
 }

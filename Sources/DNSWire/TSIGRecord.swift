@@ -1,19 +1,19 @@
 /// The RDATA of a TSIG RR (RFC 8945 §4.2).
-public struct TSIGRecord: Sendable, Hashable, CustomStringConvertible {
+package struct TSIGRecord: Sendable, Hashable, CustomStringConvertible {
     /// Algorithm name, e.g. `hmac-sha256.`.
-    public var algorithm: DNSName
+    package var algorithm: DNSName
     /// Seconds since the Unix epoch (48 bits).
-    public var timeSigned: UInt64
+    package var timeSigned: UInt64
     /// Permitted clock skew in seconds (300 is customary).
-    public var fudge: UInt16
-    public var mac: [UInt8]
+    package var fudge: UInt16
+    package var mac: [UInt8]
     /// The message ID of the message as originally signed.
-    public var originalID: UInt16
+    package var originalID: UInt16
     /// The TSIG Error field: NOERROR, BADSIG, BADKEY, BADTIME, BADTRUNC.
-    public var error: DNSResponseCode
-    public var otherData: [UInt8]
+    package var error: DNSResponseCode
+    package var otherData: [UInt8]
 
-    public init(
+    package init(
         algorithm: DNSName,
         timeSigned: UInt64,
         fudge: UInt16,
@@ -32,7 +32,7 @@ public struct TSIGRecord: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Shows the fields but only the MAC length (a MAC is not secret, but it is noise in logs).
-    public var description: String {
+    package var description: String {
         "TSIG(\(algorithm) time=\(timeSigned) fudge=\(fudge) mac=\(mac.count) bytes id=\(originalID) error=\(error))"
     }
 

@@ -1,30 +1,30 @@
 import CertkeeperConfig
 
 /// What a reload did, computed from the previous configuration and a fresh load.
-public struct ReloadOutcome: Sendable {
+package struct ReloadOutcome: Sendable {
     /// The configuration now in force.
-    public var configuration: Configuration
+    package var configuration: Configuration
     /// True when anything was rejected (the reload "failed", though good parts were applied).
-    public var failed: Bool
+    package var failed: Bool
     /// Every problem found, in file order.
-    public var diagnostics: [ConfigDiagnostic]
-    public var added: [String]
-    public var removed: [String]
-    public var changed: [String]
+    package var diagnostics: [ConfigDiagnostic]
+    package var added: [String]
+    package var removed: [String]
+    package var changed: [String]
     /// Specs whose new version has errors and whose last good version stays in force.
-    public var keptLastGood: [String]
+    package var keptLastGood: [String]
     /// New specs that have errors and therefore did not start.
-    public var rejectedNew: [String]
+    package var rejectedNew: [String]
 }
 
 /// Reload semantics: a broken spec keeps its last good version; a broken certkeeper.toml keeps everything.
-public enum ConfigMerge {
+package enum ConfigMerge {
     /// Merges a fresh load into the configuration in force.
     ///
     /// - An error in certkeeper.toml keeps the whole previous configuration.
     /// - A spec with errors keeps its last good version; a new spec with errors does not start.
     /// - A spec whose file is gone is dropped (its certificate files stay on disk).
-    public static func merge(previous: Configuration?, result: ConfigLoadResult) -> ReloadOutcome? {
+    package static func merge(previous: Configuration?, result: ConfigLoadResult) -> ReloadOutcome? {
         let diagnostics = result.allDiagnostics
         guard var next = result.configuration else {
             guard let previous else { return nil }
@@ -56,7 +56,7 @@ public enum ConfigMerge {
 
     /// Rejects specs after loading (e.g. a profile the CA does not offer): each keeps its last good version from
     /// `previous` when there is one, otherwise it does not start. The outcome counts as failed.
-    public static func rejecting(
+    package static func rejecting(
         _ rejections: [String: ConfigDiagnostic], in outcome: ReloadOutcome, previous: Configuration?
     ) -> ReloadOutcome {
         guard !rejections.isEmpty else { return outcome }
@@ -86,7 +86,7 @@ public enum ConfigMerge {
     }
 
     /// The outcome of the first load at start-up (nothing to merge with), so start-up checks can use ``rejecting``.
-    public static func initial(_ configuration: Configuration) -> ReloadOutcome {
+    package static func initial(_ configuration: Configuration) -> ReloadOutcome {
         ReloadOutcome(
             configuration: configuration, failed: false, diagnostics: [],
             added: configuration.certificates.keys.sorted(), removed: [], changed: [], keptLastGood: [],

@@ -1,4 +1,4 @@
-public import ACMEClient
+import ACMEClient
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
@@ -17,19 +17,19 @@ import NIOSSL
 /// never meets the connection the server just dropped, nor another pooled one it closed meanwhile.
 ///
 /// Call ``shutdown()`` before dropping the transport.
-public final class AsyncHTTPClientTransport: HTTPTransport {
+package final class AsyncHTTPClientTransport: HTTPTransport {
     private let client: HTTPClient
     private let freshClient: HTTPClient
     private let timeout: Duration
     /// The largest response body accepted (certificate chains and JSON are far smaller).
-    public static let maxBodyBytes = 4 * 1024 * 1024
+    package static let maxBodyBytes = 4 * 1024 * 1024
 
     /// - Parameters:
     ///   - trustRootsPEMFile: A PEM file of CA certificates trusted in addition to the system roots (e.g. a test CA).
     ///     When the system has no CA bundle (a bare container), these are the only roots.
     ///   - timeout: Per-request deadline, also used as the connect timeout.
     /// - Throws: ``TrustRootsFileError`` at once when `trustRootsPEMFile` cannot be read or holds no PEM certificate.
-    public init(trustRootsPEMFile: String? = nil, timeout: Duration = .seconds(30)) throws {
+    package init(trustRootsPEMFile: String? = nil, timeout: Duration = .seconds(30)) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let trustRootsPEMFile {
             let roots = try Self.loadTrustRoots(pemFile: trustRootsPEMFile)
@@ -54,7 +54,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         self.timeout = timeout
     }
 
-    public func send(_ request: HTTPRequestData) async throws -> HTTPResponseData {
+    package func send(_ request: HTTPRequestData) async throws -> HTTPResponseData {
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
@@ -78,7 +78,7 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     }
 
     /// Shuts the underlying HTTP client down.
-    public func shutdown() async throws {
+    package func shutdown() async throws {
         // Both, even when the first fails (an HTTPClient not shut down traps in deinit in debug builds).
         var firstError: (any Error)?
         do { try await client.shutdown() } catch { firstError = error }

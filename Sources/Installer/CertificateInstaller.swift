@@ -23,13 +23,13 @@ import SafeFiles
 /// with the old certificate; a crash exactly there leaves that mismatch until the next run, which re-installs
 /// (the daemon compares the installed key and certificate on start). A failure before the key rename leaves all
 /// previous files untouched.
-public struct CertificateInstaller: Sendable {
+package struct CertificateInstaller: Sendable {
     /// Versions kept under `archive/<name>/` in the default layout (the live one included).
-    public var keepVersions: Int
+    package var keepVersions: Int
     /// Test seam: called at each ``InstallStep``; throwing aborts the install there like a crash would.
-    public var faultHook: (@Sendable (InstallStep) throws -> Void)?
+    package var faultHook: (@Sendable (InstallStep) throws -> Void)?
 
-    public init(keepVersions: Int = 3, faultHook: (@Sendable (InstallStep) throws -> Void)? = nil) {
+    package init(keepVersions: Int = 3, faultHook: (@Sendable (InstallStep) throws -> Void)? = nil) {
         self.keepVersions = max(1, keepVersions)
         self.faultHook = faultHook
     }
@@ -45,7 +45,7 @@ public struct CertificateInstaller: Sendable {
     ///   - spec: where to install and with which owner, group and key mode.
     ///   - stateDirectory: certkeeper's state directory (for the default layout).
     /// - Returns: the paths to hand to deploy hooks.
-    public func install(
+    package func install(
         name: String, keyPEM: String, fullchainPEM: String, certPEM: String, chainPEM: String, spec: InstallTarget,
         stateDirectory: String
     ) throws -> InstalledPaths {
@@ -70,7 +70,7 @@ public struct CertificateInstaller: Sendable {
     ///
     /// Read as ``SafePath/readFile(_:maxSize:)`` does: a FIFO or device never blocks, a link another user planted is
     /// not followed.
-    public static func readInstalled(name: String, target: InstallTarget, stateDirectory: String)
+    package static func readInstalled(name: String, target: InstallTarget, stateDirectory: String)
         -> (fullchainPEM: String, keyPEM: String)?
     {
         let fullchainPath: String

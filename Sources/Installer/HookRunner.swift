@@ -8,10 +8,10 @@ import Subprocess
 ///
 /// stdout lines are logged at info, stderr lines at warning, a non-zero exit or launch failure at error, and a
 /// timeout at error. A failing hook does not stop the next one.
-public struct HookRunner: Sendable {
+package struct HookRunner: Sendable {
     private let runner: ProcessRunner
 
-    public init(runner: ProcessRunner = ProcessRunner()) {
+    package init(runner: ProcessRunner = ProcessRunner()) {
         self.runner = runner
     }
 
@@ -19,7 +19,7 @@ public struct HookRunner: Sendable {
     ///
     /// Environment: `CERTKEEPER_NAME`, `CERTKEEPER_DOMAINS` (space-separated), `CERTKEEPER_FULLCHAIN`,
     /// `CERTKEEPER_KEY`, `CERTKEEPER_CERT`, `CERTKEEPER_CHAIN` (the last two empty when not installed).
-    public func runDeployHooks(
+    package func runDeployHooks(
         _ argvs: [[String]], certificate: String, domains: [String], paths: InstalledPaths, timeout: Duration,
         logger: Logger
     ) async -> [HookOutcome] {
@@ -37,7 +37,7 @@ public struct HookRunner: Sendable {
     }
 
     /// Runs hooks after a failed renewal; `CERTKEEPER_ERROR` carries `error` (which must hold no secrets).
-    public func runFailureHooks(
+    package func runFailureHooks(
         _ argvs: [[String]], certificate: String, domains: [String], error: String, timeout: Duration, logger: Logger
     ) async -> [HookOutcome] {
         let environment = [

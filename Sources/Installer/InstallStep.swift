@@ -1,6 +1,6 @@
 /// Points inside ``CertificateInstaller/install(name:keyPEM:fullchainPEM:certPEM:chainPEM:spec:stateDirectory:)``
 /// where a test can inject a failure (a throwing ``CertificateInstaller/faultHook``) to simulate a crash.
-public enum InstallStep: Sendable, Hashable {
+package enum InstallStep: Sendable, Hashable {
     /// Default layout: the new version directory is complete and fsynced; `live/<name>` still points at the old one.
     case versionWritten(directory: String)
     /// Default layout: `live/<name>` now points at the new version.

@@ -1,22 +1,22 @@
 /// Where and how to install one certificate: the Installer's copy of CertkeeperConfig's `InstallSpec`
 /// (the caller converts, so Installer does not depend on the config module).
-public struct InstallTarget: Sendable, Hashable {
+package struct InstallTarget: Sendable, Hashable {
     /// Full chain (leaf first) path; nil together with ``key`` selects the default layout under the state directory.
-    public var fullchain: String?
+    package var fullchain: String?
     /// Private key path.
-    public var key: String?
+    package var key: String?
     /// Leaf-only certificate path (optional).
-    public var cert: String?
+    package var cert: String?
     /// Intermediates-only path (optional).
-    public var chain: String?
+    package var chain: String?
     /// Owner of the installed files: a user name or numeric uid; nil keeps the daemon's.
-    public var owner: String?
+    package var owner: String?
     /// Group of the installed files: a group name or numeric gid; nil keeps the daemon's.
-    public var group: String?
+    package var group: String?
     /// The private key's mode; any "other" bit is refused. Certificates are always 0644.
-    public var keyMode: UInt16
+    package var keyMode: UInt16
 
-    public init(
+    package init(
         fullchain: String? = nil, key: String? = nil, cert: String? = nil, chain: String? = nil, owner: String? = nil,
         group: String? = nil, keyMode: UInt16 = 0o600
     ) {
@@ -30,5 +30,5 @@ public struct InstallTarget: Sendable, Hashable {
     }
 
     /// True when no explicit paths were given: files go to `STATE_DIR/live/<name>/`.
-    public var usesDefaultLayout: Bool { fullchain == nil && key == nil }
+    package var usesDefaultLayout: Bool { fullchain == nil && key == nil }
 }

@@ -1,13 +1,13 @@
 /// Where an installed certificate can be read (and what deploy hooks receive in `CERTKEEPER_*`).
-public struct InstalledPaths: Sendable, Hashable {
-    public var fullchain: String
-    public var key: String
+package struct InstalledPaths: Sendable, Hashable {
+    package var fullchain: String
+    package var key: String
     /// Leaf-only certificate, when installed.
-    public var cert: String?
+    package var cert: String?
     /// Intermediates only, when installed.
-    public var chain: String?
+    package var chain: String?
 
-    public init(fullchain: String, key: String, cert: String? = nil, chain: String? = nil) {
+    package init(fullchain: String, key: String, cert: String? = nil, chain: String? = nil) {
         self.fullchain = fullchain
         self.key = key
         self.cert = cert

@@ -1,5 +1,5 @@
 /// Why an installation or a reload was refused or failed.
-public enum InstallerError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum InstallerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The key mode grants access to "other" or has bits outside 0o777.
     case unsafeKeyMode(certificate: String, mode: UInt16)
     /// Only one of fullchain/key was given.
@@ -11,7 +11,7 @@ public enum InstallerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A unit name that could be mistaken for an option or is not a systemd unit name.
     case invalidUnitName(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unsafeKeyMode(let certificate, let mode):
             return

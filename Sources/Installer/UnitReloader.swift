@@ -5,14 +5,14 @@ import Subprocess
 /// Reloads (or restarts) systemd units that use the installed certificates: `systemctl reload-or-restart UNIT`,
 /// once per unit, argv only, each with a timeout. The daemon collects units across one batch of installations and
 /// calls ``reload(units:logger:)`` once.
-public struct UnitReloader: Sendable {
+package struct UnitReloader: Sendable {
     private let runner: ProcessRunner
     /// The systemctl binary (tests point it at a fake).
-    public let systemctl: String
+    package let systemctl: String
     /// Per-unit timeout.
-    public let timeout: Duration
+    package let timeout: Duration
 
-    public init(
+    package init(
         runner: ProcessRunner = ProcessRunner(), systemctl: String = "systemctl", timeout: Duration = .seconds(60)
     ) {
         self.runner = runner
@@ -23,7 +23,7 @@ public struct UnitReloader: Sendable {
     /// Runs `systemctl reload-or-restart UNIT` for each unit (sorted), logging every outcome.
     /// - Returns: per unit, whether the reload succeeded.
     @discardableResult
-    public func reload(units: Set<String>, logger: Logger) async -> [String: Bool] {
+    package func reload(units: Set<String>, logger: Logger) async -> [String: Bool] {
         var outcomes: [String: Bool] = [:]
         for unit in units.sorted() {
             let metadata: Logger.Metadata = [LogKey.unit: .string(unit)]

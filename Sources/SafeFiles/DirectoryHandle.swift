@@ -7,11 +7,11 @@
 /// redirect a write, a chmod or a chown elsewhere once it is open.
 ///
 /// Obtain one with ``SafePath/openDirectory(_:create:)``, which applies the symlink policy to every component.
-public final class DirectoryHandle: Sendable {
+package final class DirectoryHandle: Sendable {
     /// The open descriptor (`O_DIRECTORY | O_CLOEXEC`), closed when the handle goes away.
-    public let descriptor: Int32
+    package let descriptor: Int32
     /// The path it was reached by, for messages only.
-    public let path: String
+    package let path: String
 
     init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
@@ -21,7 +21,7 @@ public final class DirectoryHandle: Sendable {
     deinit { close(descriptor) }
 
     /// The path of an entry, for messages.
-    public func pathOf(_ name: String) -> String {
+    package func pathOf(_ name: String) -> String {
         path.hasSuffix("/") ? path + name : path + "/" + name
     }
 
@@ -29,7 +29,7 @@ public final class DirectoryHandle: Sendable {
     /// writable by no one else (a group-writable directory counts only when its group is root's).
     ///
     /// Symbolic links are followed only in trusted directories.
-    public var isTrusted: Bool {
+    package var isTrusted: Bool {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return false }
         return Self.isTrusted(info)
@@ -42,7 +42,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// The directory's own `stat`.
-    public func status() throws -> stat {
+    package func status() throws -> stat {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             throw FileSystemError.io(operation: "stat", path: path, errno: errno)
@@ -51,7 +51,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// What `name` is, without following a symbolic link.
-    public func kind(of name: String) throws -> EntryKind {
+    package func kind(of name: String) throws -> EntryKind {
         var info = stat()
         guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
             if errno == ENOENT { return .missing }
@@ -62,7 +62,7 @@ public final class DirectoryHandle: Sendable {
 
     /// Opens the subdirectory `name` (one component, never following a symbolic link), creating it when missing and
     /// `create` is given.
-    public func openSubdirectory(_ name: String, create: DirectoryCreation? = nil) throws -> DirectoryHandle {
+    package func openSubdirectory(_ name: String, create: DirectoryCreation? = nil) throws -> DirectoryHandle {
         let full = pathOf(name)
         var fd = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         if fd >= 0 { return DirectoryHandle(descriptor: fd, path: full) }
@@ -117,7 +117,7 @@ public final class DirectoryHandle: Sendable {
     ///
     /// Opened with `O_NOFOLLOW | O_NONBLOCK` (a FIFO cannot block the read), insisted on being a regular file with
     /// `fstat`, and refused when larger than `maxSize`.
-    public func readFile(_ name: String, maxSize: Int) throws -> [UInt8]? {
+    package func readFile(_ name: String, maxSize: Int) throws -> [UInt8]? {
         let full = pathOf(name)
         let fd = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
         if fd < 0 {
@@ -150,7 +150,7 @@ public final class DirectoryHandle: Sendable {
 
     /// Throws unless `name` is missing or a regular file, or a symbolic link in a trusted directory (which a rename
     /// replaces without touching what it points to).
-    public func checkReplaceable(_ name: String) throws {
+    package func checkReplaceable(_ name: String) throws {
         switch try kind(of: name) {
         case .missing, .regular: return
         case .symlink:
@@ -162,7 +162,7 @@ public final class DirectoryHandle: Sendable {
 
     /// Writes a complete, fsynced temp file next to `name` (created `O_EXCL | O_NOFOLLOW`, chowned and chmodded
     /// through its descriptor) without touching `name` yet.
-    public func stage(
+    package func stage(
         _ bytes: some Sequence<UInt8>, as name: String, mode: mode_t, owner: uid_t? = nil, group: gid_t? = nil
     ) throws -> StagedFile {
         let tempName = ".\(name).tmp-\(Self.randomSuffix())"
@@ -194,7 +194,7 @@ public final class DirectoryHandle: Sendable {
     ///
     /// `beforeRename` is a test seam called after the temp file is complete; throwing from it behaves like a crash
     /// there (the temp file is removed, the old file kept).
-    public func write(
+    package func write(
         _ bytes: some Sequence<UInt8>, as name: String, mode: mode_t, owner: uid_t? = nil, group: gid_t? = nil,
         beforeRename: (() throws -> Void)? = nil
     ) throws {
@@ -210,21 +210,21 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// `renameat` within this directory.
-    public func rename(_ from: String, to: String) throws {
+    package func rename(_ from: String, to: String) throws {
         guard renameat(descriptor, from, descriptor, to) == 0 else {
             throw FileSystemError.io(operation: "rename \(pathOf(from)) to", path: pathOf(to), errno: errno)
         }
     }
 
     /// Creates the symbolic link `name` pointing at `target`.
-    public func symlink(_ target: String, as name: String) throws {
+    package func symlink(_ target: String, as name: String) throws {
         guard symlinkat(target, descriptor, name) == 0 else {
             throw FileSystemError.io(operation: "symlink", path: pathOf(name), errno: errno)
         }
     }
 
     /// The target of the symbolic link `name`, nil when it is not one.
-    public func linkTarget(_ name: String) -> String? {
+    package func linkTarget(_ name: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlinkat(descriptor, name, &buffer, buffer.count - 1)
         guard count >= 0 else { return nil }
@@ -232,7 +232,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// Removes the entry `name` (not a directory); a missing one is not an error.
-    public func remove(_ name: String) throws {
+    package func remove(_ name: String) throws {
         guard unlinkat(descriptor, name, 0) == 0 || errno == ENOENT else {
             throw FileSystemError.io(operation: "remove", path: pathOf(name), errno: errno)
         }
@@ -240,7 +240,7 @@ public final class DirectoryHandle: Sendable {
 
     /// Removes the directory `name` and the files directly in it; a symbolic link or file there is removed itself,
     /// never followed. Best effort.
-    public func removeFlatDirectory(_ name: String) {
+    package func removeFlatDirectory(_ name: String) {
         if let child = try? openSubdirectory(name) {
             for entry in (try? child.entries()) ?? [] { unlinkat(child.descriptor, entry, 0) }
             unlinkat(descriptor, name, AT_REMOVEDIR)
@@ -250,7 +250,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// Creates the subdirectory `name` as `create` says and opens it; throws `EEXIST` as an io error when it exists.
-    public func makeSubdirectory(_ name: String, _ create: DirectoryCreation) throws -> DirectoryHandle {
+    package func makeSubdirectory(_ name: String, _ create: DirectoryCreation) throws -> DirectoryHandle {
         guard mkdirat(descriptor, name, 0o700) == 0 else {
             throw FileSystemError.io(operation: "create directory", path: pathOf(name), errno: errno)
         }
@@ -260,7 +260,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// The names in the directory, without `.` and `..`.
-    public func entries() throws -> [String] {
+    package func entries() throws -> [String] {
         let copy = openat(descriptor, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { close(copy) }
@@ -278,7 +278,7 @@ public final class DirectoryHandle: Sendable {
     }
 
     /// Flushes the directory's entries (new names, renames) to disk.
-    public func sync() throws {
+    package func sync() throws {
         guard fsync(descriptor) == 0 else {
             throw FileSystemError.io(operation: "fsync directory", path: path, errno: errno)
         }

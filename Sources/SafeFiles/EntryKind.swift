@@ -3,7 +3,7 @@
 #endif
 
 /// What a directory entry is, read with `fstatat(AT_SYMLINK_NOFOLLOW)`.
-public enum EntryKind: Sendable, Hashable {
+package enum EntryKind: Sendable, Hashable {
     case missing
     case regular
     case directory
@@ -25,7 +25,7 @@ public enum EntryKind: Sendable, Hashable {
     }
 
     /// A word for messages.
-    public var description: String {
+    package var description: String {
         switch self {
         case .missing: return "missing file"
         case .regular: return "regular file"

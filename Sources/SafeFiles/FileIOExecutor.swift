@@ -6,22 +6,22 @@ import Dispatch
 /// Swift's cooperative pool (one thread per core): a state directory on a hung file system then stalls only that
 /// actor's callers, while the control socket, the scheduler and signal handling keep running. Isolation is unchanged:
 /// the queue is serial, so the actor's methods still run one at a time.
-public final class FileIOExecutor: SerialExecutor, @unchecked Sendable {
+package final class FileIOExecutor: SerialExecutor, @unchecked Sendable {
     /// Serial; immutable after init.
     private let queue: DispatchQueue
 
     /// - Parameter label: names the queue in debuggers and thread listings.
-    public init(label: String) {
+    package init(label: String) {
         queue = DispatchQueue(label: label)
     }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         let executor = asUnownedSerialExecutor()
         queue.async { unowned.runSynchronously(on: executor) }
     }
 
-    public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+    package func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
 }

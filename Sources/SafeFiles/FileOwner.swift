@@ -3,11 +3,11 @@
 #endif
 
 /// A user and group to give new files and directories.
-public struct FileOwner: Sendable, Hashable {
-    public var uid: uid_t
-    public var gid: gid_t
+package struct FileOwner: Sendable, Hashable {
+    package var uid: uid_t
+    package var gid: gid_t
 
-    public init(uid: uid_t, gid: gid_t) {
+    package init(uid: uid_t, gid: gid_t) {
         self.uid = uid
         self.gid = gid
     }
@@ -17,7 +17,7 @@ public struct FileOwner: Sendable, Hashable {
     /// new files are the process's own anyway.
     ///
     /// A store that gives its new files this owner stays readable by the daemon whoever wrote to it.
-    public static func forFiles(in path: String) -> FileOwner? {
+    package static func forFiles(in path: String) -> FileOwner? {
         guard geteuid() == 0 else { return nil }
         var info = stat()
         guard stat(path, &info) == 0, info.st_uid != 0 else { return nil }

@@ -5,7 +5,7 @@
 /// Why a file operation of ``DirectoryHandle`` or ``SafePath`` was refused or failed.
 ///
 /// Every case names the path concerned and says what to do; none carries file content.
-public enum FileSystemError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum FileSystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A system call failed on `path`.
     case io(operation: String, path: String, errno: Int32)
     /// `path` is a symbolic link in `directory`, which a user other than root and certkeeper's own can change.
@@ -23,7 +23,7 @@ public enum FileSystemError: Error, Sendable, Hashable, CustomStringConvertible 
     /// A group name that is neither a known group nor a numeric gid.
     case unknownGroup(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .io(let operation, let path, let code):
             return "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))"
@@ -46,7 +46,7 @@ public enum FileSystemError: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// The `errno` behind an ``io(operation:path:errno:)`` failure, nil for the other cases.
-    public var errno: Int32? {
+    package var errno: Int32? {
         if case .io(_, _, let code) = self { return code }
         return nil
     }

@@ -12,20 +12,20 @@
 ///   administrator made under `/etc` work, and a link a site owner planted in their webroot or install directory is
 ///   refused with ``FileSystemError/symlinkRefused(path:directory:)``;
 /// - a missing directory is created with `mkdirat` and given its exact mode through its descriptor.
-public enum SafePath {
+package enum SafePath {
     /// Symbolic links followed while resolving one path, as Linux's own limit.
     static let maxSymlinks = 40
 
     /// Opens the directory at `path` (absolute, or relative to the working directory), creating missing components
     /// when `create` is given.
-    public static func openDirectory(_ path: String, create: DirectoryCreation? = nil) throws -> DirectoryHandle {
+    package static func openDirectory(_ path: String, create: DirectoryCreation? = nil) throws -> DirectoryHandle {
         var hops = 0
         return try walk(path, create: create, hops: &hops)
     }
 
     /// The directory holding `path`'s last component, opened as ``openDirectory(_:create:)`` does, and that
     /// component's name.
-    public static func parent(of path: String, create: DirectoryCreation? = nil) throws -> (
+    package static func parent(of path: String, create: DirectoryCreation? = nil) throws -> (
         directory: DirectoryHandle, name: String
     ) {
         let (directoryPath, name) = split(path)
@@ -37,7 +37,7 @@ public enum SafePath {
 
     /// Reads the regular file at `path` (nil when it does not exist), following a symbolic link at any component only
     /// in a trusted directory; never blocks on a FIFO, refuses anything but a regular file and anything over `maxSize`.
-    public static func readFile(_ path: String, maxSize: Int) throws -> [UInt8]? {
+    package static func readFile(_ path: String, maxSize: Int) throws -> [UInt8]? {
         var current = path
         for _ in 0...maxSymlinks {
             let (directory, name): (DirectoryHandle, String)

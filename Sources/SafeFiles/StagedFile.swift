@@ -4,19 +4,19 @@
 
 /// A complete, fsynced temp file waiting to be renamed over its final name in the same directory (see
 /// ``DirectoryHandle/stage(_:as:mode:owner:group:)``).
-public struct StagedFile: Sendable {
+package struct StagedFile: Sendable {
     /// The directory both names are in, held open.
-    public let directory: DirectoryHandle
-    public let tempName: String
-    public let finalName: String
+    package let directory: DirectoryHandle
+    package let tempName: String
+    package let finalName: String
 
     /// The temp file's path, for messages.
-    public var tempPath: String { directory.pathOf(tempName) }
+    package var tempPath: String { directory.pathOf(tempName) }
     /// Where ``commit()`` puts it.
-    public var finalPath: String { directory.pathOf(finalName) }
+    package var finalPath: String { directory.pathOf(finalName) }
 
     /// Renames the temp file over the final name (`renameat`) and fsyncs the directory.
-    public func commit() throws {
+    package func commit() throws {
         guard renameat(directory.descriptor, tempName, directory.descriptor, finalName) == 0 else {
             let code = errno
             discard()
@@ -26,7 +26,7 @@ public struct StagedFile: Sendable {
     }
 
     /// Removes the temp file; the final name is untouched.
-    public func discard() {
+    package func discard() {
         unlinkat(directory.descriptor, tempName, 0)
     }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Validation and slugging for everything that becomes a path component in the state directory.
-public enum StateName {
+package enum StateName {
     /// True when `name` matches `^[A-Za-z0-9][A-Za-z0-9._-]*$` and is at most 200 characters.
-    public static func isValid(_ name: String) -> Bool {
+    package static func isValid(_ name: String) -> Bool {
         guard let first = name.utf8.first, name.utf8.count <= 200, isAlnum(first) else { return false }
         return name.utf8.allSatisfy {
             isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
@@ -11,13 +11,13 @@ public enum StateName {
     }
 
     /// Throws ``StateNameError/invalidName(_:kind:)`` unless `name` ``isValid(_:)``.
-    public static func validate(_ name: String, kind: String) throws {
+    package static func validate(_ name: String, kind: String) throws {
         guard isValid(name) else { throw StateNameError.invalidName(name, kind: kind) }
     }
 
     /// The CA part of an account id: `host[_port][_path]`, lowercased, each character outside `[a-z0-9.-]`
     /// replaced by '-' ("https://127.0.0.1:14000/dir" -> "127.0.0.1_14000_dir").
-    public static func caSlug(_ caDirectoryURL: String) throws -> String {
+    package static func caSlug(_ caDirectoryURL: String) throws -> String {
         guard let components = URLComponents(string: caDirectoryURL), let host = components.host, !host.isEmpty,
             let scheme = components.scheme?.lowercased(), scheme == "https" || scheme == "http"
         else { throw StateNameError.invalidCADirectoryURL(caDirectoryURL) }
@@ -29,7 +29,7 @@ public enum StateName {
     }
 
     /// The account id `<ca-slug>--<name>`, validated.
-    public static func accountID(caDirectoryURL: String, name: String) throws -> String {
+    package static func accountID(caDirectoryURL: String, name: String) throws -> String {
         try validate(name, kind: "account name")
         let id = try caSlug(caDirectoryURL) + "--" + name
         try validate(id, kind: "account id")

@@ -1,11 +1,11 @@
 /// A name from configuration or a CA that may not become a path component.
-public enum StateNameError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum StateNameError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A name or id that may not become a path component (`kind` is "account name", "certificate name", ...).
     case invalidName(String, kind: String)
     /// A CA directory URL without a usable host.
     case invalidCADirectoryURL(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidName(let name, let kind):
             return "invalid \(kind) \"\(name)\": use letters, digits, '.', '_' and '-', starting with a letter or digit"

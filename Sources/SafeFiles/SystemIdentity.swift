@@ -5,9 +5,9 @@ import Foundation
 #endif
 
 /// Resolves `owner`/`group` settings (names or numeric ids) to uid/gid with `getpwnam_r`/`getgrnam_r`.
-public enum SystemIdentity {
+package enum SystemIdentity {
     /// The uid for a user name or a decimal uid ("www-data", "33").
-    public static func uid(forUser user: String) throws -> uid_t {
+    package static func uid(forUser user: String) throws -> uid_t {
         if let numeric = uid_t(user) { return numeric }
         guard !user.isEmpty else { throw FileSystemError.unknownUser(user) }
         var entry = passwd()
@@ -27,7 +27,7 @@ public enum SystemIdentity {
     }
 
     /// The gid for a group name or a decimal gid ("ssl-cert", "110").
-    public static func gid(forGroup group: String) throws -> gid_t {
+    package static func gid(forGroup group: String) throws -> gid_t {
         if let numeric = gid_t(group) { return numeric }
         guard !group.isEmpty else { throw FileSystemError.unknownGroup(group) }
         var entry = Glibc.group()
@@ -47,7 +47,7 @@ public enum SystemIdentity {
     }
 
     /// The name of the group `gid`, or nil when it has none.
-    public static func groupName(_ gid: gid_t) -> String? {
+    package static func groupName(_ gid: gid_t) -> String? {
         var entry = Glibc.group()
         var result: UnsafeMutablePointer<Glibc.group>? = nil
         var buffer = [CChar](repeating: 0, count: 16384)

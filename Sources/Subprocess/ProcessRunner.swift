@@ -1,24 +1,25 @@
 import CSpawn
 import Foundation
+import Synchronization
 
 /// The outcome of one child process.
-public struct ProcessResult: Sendable, Hashable {
+package struct ProcessResult: Sendable, Hashable {
     /// Exit status, or the signal number when `signaled` is true.
-    public var status: Int32
-    public var signaled: Bool
+    package var status: Int32
+    package var signaled: Bool
     /// True when the child was killed because it ran past its timeout.
-    public var timedOut: Bool
-    public var stdout: String
-    public var stderr: String
-    public var succeeded: Bool { !signaled && !timedOut && status == 0 }
+    package var timedOut: Bool
+    package var stdout: String
+    package var stderr: String
+    package var succeeded: Bool { !signaled && !timedOut && status == 0 }
 }
 
 /// Errors starting a child.
-public enum ProcessRunnerError: Error, Sendable, CustomStringConvertible {
+package enum ProcessRunnerError: Error, Sendable, CustomStringConvertible {
     case emptyArgv
     case launchFailed(executable: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .emptyArgv: return "hook has an empty argv list"
         case .launchFailed(let executable, let reason): return "cannot run \(executable): \(reason)"
@@ -36,13 +37,13 @@ public enum ProcessRunnerError: Error, Sendable, CustomStringConvertible {
 /// Output is read without a thread of its own (dispatch read sources). A background process the hook leaves holding
 /// its stdout or stderr (`sleep 300 &`) holds nothing of ours: once the child has exited, output is collected for at
 /// most ``outputGrace`` more, then the pipes are closed and ``run(_:environment:timeout:)`` returns.
-public struct ProcessRunner: Sendable {
+package struct ProcessRunner: Sendable {
     /// Time between SIGTERM and SIGKILL for a child past its timeout.
-    public var killGrace: Duration
+    package var killGrace: Duration
     /// How long after the child's exit its output pipes are still read while something else holds them open.
-    public var outputGrace: Duration
+    package var outputGrace: Duration
 
-    public init(killGrace: Duration = .seconds(5), outputGrace: Duration = .seconds(1)) {
+    package init(killGrace: Duration = .seconds(5), outputGrace: Duration = .seconds(1)) {
         self.killGrace = killGrace
         self.outputGrace = outputGrace
     }
@@ -54,7 +55,7 @@ public struct ProcessRunner: Sendable {
     ///   - environment: variables added to (and overriding) the daemon's environment;
     ///     `JOURNAL_STREAM` is removed so children never log to the journal under their own attribution.
     ///   - timeout: the child's process group gets SIGTERM at the timeout and SIGKILL ``killGrace`` later.
-    public func run(_ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
+    package func run(_ argv: [String], environment: [String: String] = [:], timeout: Duration = .seconds(60))
         async throws -> ProcessResult
     {
         guard let first = argv.first else { throw ProcessRunnerError.emptyArgv }
@@ -175,20 +176,18 @@ public struct ProcessRunner: Sendable {
 }
 
 /// The raw wait status, written once by the reaper thread.
-private final class StatusBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var status: Int32 = 0
-    func set(_ value: Int32) { lock.withLock { status = value } }
-    var value: Int32 { lock.withLock { status } }
+private final class StatusBox: Sendable {
+    private let status = Mutex<Int32>(0)
+    func set(_ value: Int32) { status.withLock { $0 = value } }
+    var value: Int32 { status.withLock { $0 } }
 }
 
 /// Reads a pipe from a dispatch read source until EOF, or until ``finish(grace:)`` gives up on it; either way the
 /// descriptor is closed exactly once, by the source's cancel handler (after the source has let go of it).
-private final class OutputCollector: @unchecked Sendable {
+private final class OutputCollector: @unchecked Sendable {  // `source` is thread-safe; the rest is Mutex or let
     private let fd: Int32
     private let source: any DispatchSourceRead
-    private var data = Data()
-    private let lock = NSLock()
+    private let data = Mutex(Data())
     private let closed = ExitSignal()
     /// Captured output is bounded so a chatty hook cannot exhaust memory (the rest is read and dropped).
     private let limit = 1 << 20
@@ -215,9 +214,9 @@ private final class OutputCollector: @unchecked Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { read(self.fd, $0.baseAddress, $0.count) }
             if count > 0 {
-                self.lock.withLock {
-                    if self.data.count < self.limit {
-                        self.data.append(contentsOf: buffer[..<min(count, self.limit - self.data.count)])
+                self.data.withLock { data in
+                    if data.count < self.limit {
+                        data.append(contentsOf: buffer[..<min(count, self.limit - data.count)])
                     }
                 }
                 continue
@@ -233,47 +232,47 @@ private final class OutputCollector: @unchecked Sendable {
             self.source.cancel()
             _ = await self.closed.wait(timeout: .seconds(10))
         }
-        return self.lock.withLock { String(decoding: self.data, as: UTF8.self) }
+        return self.data.withLock { String(decoding: $0, as: UTF8.self) }
     }
 }
 
 /// A one-shot event that async code can wait on with a timeout.
-private final class ExitSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var fired = false
-    private var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
-    private var nextID = 0
+private final class ExitSignal: Sendable {
+    private struct State {
+        var fired = false
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var nextID = 0
+    }
+    private let state = Mutex(State())
 
     func fire() {
-        lock.lock()
-        fired = true
-        let pending = waiters.values
-        waiters = [:]
-        lock.unlock()
+        let pending = state.withLock { state in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return state.waiters.values
+        }
         for waiter in pending { waiter.resume(returning: false) }
     }
 
     /// Returns true when the timeout passed before the event fired.
     func wait(timeout: Duration) async -> Bool {
         await withCheckedContinuation { continuation in
-            lock.lock()
-            if fired {
-                lock.unlock()
+            let id: Int? = state.withLock { state in
+                if state.fired { return nil }
+                let id = state.nextID
+                state.nextID += 1
+                state.waiters[id] = continuation
+                return id
+            }
+            guard let id else {
                 continuation.resume(returning: false)
                 return
             }
-            let id = nextID
-            nextID += 1
-            waiters[id] = continuation
-            lock.unlock()
             // Clamped to about a century: an absurd timeout must not overflow the nanosecond count.
             let (seconds, attoseconds) = timeout.components
             let nanos = Int(min(max(seconds, 0), 3_155_760_000)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [self] in
-                lock.lock()
-                let waiter = waiters.removeValue(forKey: id)
-                lock.unlock()
-                waiter?.resume(returning: true)
+                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: true)
             }
         }
     }

@@ -2,36 +2,36 @@
 ///
 /// Encoding follows systemd's JOURNAL_NATIVE_PROTOCOL: `KEY=value\n` for single-line values and
 /// `KEY\n<64-bit little-endian length><bytes>\n` for values that contain a newline.
-public struct JournalEntry: Sendable, Equatable {
+package struct JournalEntry: Sendable, Equatable {
     /// A field name and its value.
-    public struct Field: Sendable, Equatable {
+    package struct Field: Sendable, Equatable {
         /// The field name, e.g. `MESSAGE` (uppercase letters, digits and `_`, not starting with `_`).
-        public var name: String
+        package var name: String
         /// The value bytes (usually UTF-8 text).
-        public var value: [UInt8]
+        package var value: [UInt8]
 
         /// Creates a field from a text value.
-        public init(_ name: String, _ value: String) {
+        package init(_ name: String, _ value: String) {
             self.name = name
             self.value = Array(value.utf8)
         }
     }
 
     /// The fields in the order they are sent.
-    public var fields: [Field]
+    package var fields: [Field]
 
     /// Creates an entry from fields.
-    public init(fields: [Field] = []) {
+    package init(fields: [Field] = []) {
         self.fields = fields
     }
 
     /// Appends a field.
-    public mutating func append(_ name: String, _ value: String) {
+    package mutating func append(_ name: String, _ value: String) {
         fields.append(Field(name, value))
     }
 
     /// The datagram payload in the native protocol.
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.count + 10 })
         for field in fields {
@@ -50,7 +50,7 @@ public struct JournalEntry: Sendable, Equatable {
     }
 
     /// Parses a native-protocol payload (the inverse of ``encoded()``); `nil` if it is malformed.
-    public static func decode(_ bytes: [UInt8]) -> JournalEntry? {
+    package static func decode(_ bytes: [UInt8]) -> JournalEntry? {
         var entry = JournalEntry()
         var index = 0
         while index < bytes.count {
@@ -80,13 +80,13 @@ public struct JournalEntry: Sendable, Equatable {
     }
 
     /// The first value of the named field as text, if present.
-    public subscript(name: String) -> String? {
+    package subscript(name: String) -> String? {
         fields.first { $0.name == name }.map { String(decoding: $0.value, as: UTF8.self) }
     }
 
     /// Maps a free-form key (e.g. swift-log metadata `not_after` or `cert-id`) to a valid journal field name:
     /// `prefix` + the key uppercased, with every character outside `[A-Z0-9_]` replaced by `_`, at most 64 bytes.
-    public static func fieldName(for key: String, prefix: String) -> String {
+    package static func fieldName(for key: String, prefix: String) -> String {
         let mapped = key.uppercased().unicodeScalars.map { scalar -> Character in
             switch scalar {
             case "A"..."Z", "0"..."9", "_": Character(scalar)
@@ -98,7 +98,7 @@ public struct JournalEntry: Sendable, Equatable {
 
     /// Normalises a message id to 32 lowercase hex characters (accepts UUID spelling with dashes);
     /// `nil` if it is not a 128-bit id.
-    public static func normalizedMessageID(_ text: String) -> String? {
+    package static func normalizedMessageID(_ text: String) -> String? {
         let hex = text.lowercased().filter { $0 != "-" }
         guard hex.utf8.count == 32, hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
         else { return nil }
@@ -108,7 +108,7 @@ public struct JournalEntry: Sendable, Equatable {
 
 extension JournalEntry.Field {
     /// Creates a field from raw bytes.
-    public init(name: String, value: [UInt8]) {
+    package init(name: String, value: [UInt8]) {
         self.name = name
         self.value = value
     }

@@ -10,23 +10,23 @@ import Logging
 ///
 /// Entries too large for a datagram are sent through a sealed memfd; if that fails they are truncated.
 /// If journald cannot be reached at all, the entry is written to stderr in ``StderrLogHandler``'s format instead.
-public struct JournalLogHandler: LogHandler {
+package struct JournalLogHandler: LogHandler {
     /// The default journald native socket.
-    public static let defaultSocketPath = "/run/systemd/journal/socket"
+    package static let defaultSocketPath = "/run/systemd/journal/socket"
 
     /// Values longer than this are cut when an entry has to be truncated.
     static let truncatedValueLimit = 32 * 1024
 
     /// The minimum level that is logged.
-    public var logLevel: Logger.Level
+    package var logLevel: Logger.Level
     /// Metadata attached to every entry.
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
     /// Metadata provider consulted for every entry.
-    public var metadataProvider: Logger.MetadataProvider?
+    package var metadataProvider: Logger.MetadataProvider?
     /// The `SYSLOG_IDENTIFIER=` value.
-    public let identifier: String
+    package let identifier: String
     /// Prefix of metadata-derived field names, e.g. `CERTKEEPER_`.
-    public let fieldPrefix: String
+    package let fieldPrefix: String
 
     private var socket: JournalSocket?
     private let fallback: StderrLogHandler
@@ -39,7 +39,7 @@ public struct JournalLogHandler: LogHandler {
     ///   - logLevel: minimum level; defaults to `.info`.
     ///   - socketPath: journald's native socket; injectable for tests.
     ///   - metadataProvider: optional provider for contextual metadata.
-    public init(
+    package init(
         label: String,
         identifier: String = "certkeeper",
         logLevel: Logger.Level = .info,
@@ -62,16 +62,16 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Whether a socket could be created (it says nothing about journald listening).
-    public var hasSocket: Bool { socket != nil }
+    package var hasSocket: Bool { socket != nil }
 
     /// Gets or sets one handler metadata value.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     /// The syslog priority journald uses for a swift-log level.
-    public static func priority(for level: Logger.Level) -> Int {
+    package static func priority(for level: Logger.Level) -> Int {
         switch level {
         case .trace, .debug: 7
         case .info: 6
@@ -83,7 +83,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Builds the journal entry for a log event (exposed for tests and tools).
-    public func entry(for event: LogEvent) -> JournalEntry {
+    package func entry(for event: LogEvent) -> JournalEntry {
         var entry = JournalEntry()
         entry.append("MESSAGE", event.message.description)
         entry.append("PRIORITY", String(Self.priority(for: event.level)))
@@ -111,7 +111,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// Sends one event to journald.
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let entry = entry(for: event)
         guard let socket else {
             fallback.log(event: event)

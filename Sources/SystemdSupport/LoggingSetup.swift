@@ -6,9 +6,9 @@ import Logging
 
 /// Chooses and installs the process-wide log handler: native journal when stderr is connected to journald,
 /// otherwise `<N>`-prefixed lines on stderr.
-public enum LoggingSetup {
+package enum LoggingSetup {
     /// The destination ``bootstrap(identifier:level:)`` picked.
-    public enum Destination: Sendable, Equatable {
+    package enum Destination: Sendable, Equatable {
         /// Native journal protocol (``JournalLogHandler``).
         case journal
         /// Prefixed lines on stderr (``StderrLogHandler``).
@@ -22,7 +22,7 @@ public enum LoggingSetup {
     ///   - level: minimum log level.
     /// - Returns: the destination in use.
     @discardableResult
-    public static func bootstrap(identifier: String, level: Logger.Level) -> Destination {
+    package static func bootstrap(identifier: String, level: Logger.Level) -> Destination {
         let destination = destination()
         LoggingSystem.bootstrap { label in
             makeHandler(label: label, identifier: identifier, level: level, destination: destination)
@@ -31,7 +31,7 @@ public enum LoggingSetup {
     }
 
     /// Makes a handler for `destination` (falls back to stderr if no journal socket can be created).
-    public static func makeHandler(
+    package static func makeHandler(
         label: String,
         identifier: String,
         level: Logger.Level,
@@ -54,7 +54,7 @@ public enum LoggingSetup {
 
     /// `.journal` when `$JOURNAL_STREAM` names the device and inode of `stderrDescriptor` (systemd.exec(5):
     /// merely being set is not enough, since children inherit it with a different stderr), else `.stderr`.
-    public static func destination(
+    package static func destination(
         environment: [String: String]? = nil,
         stderrDescriptor: Int32 = 2
     ) -> Destination {
@@ -71,7 +71,7 @@ public enum LoggingSetup {
     }
 
     /// Parses `$JOURNAL_STREAM` (`<device>:<inode>`, both decimal).
-    public static func parseJournalStream(_ value: String) -> (device: UInt64, inode: UInt64)? {
+    package static func parseJournalStream(_ value: String) -> (device: UInt64, inode: UInt64)? {
         let parts = value.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return nil }
         return (device, inode)

@@ -10,13 +10,13 @@ import Logging
 /// keeps the priority when stderr is connected to it. The first line holds the message followed by metadata as
 /// sorted `key=value` pairs (values with spaces, quotes or `=` are double-quoted); every further line of a
 /// multi-line message gets its own prefix. Each entry is written with a single `write(2)`.
-public struct StderrLogHandler: LogHandler {
+package struct StderrLogHandler: LogHandler {
     /// The minimum level that is logged.
-    public var logLevel: Logger.Level
+    package var logLevel: Logger.Level
     /// Metadata attached to every line.
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
     /// Metadata provider consulted for every line.
-    public var metadataProvider: Logger.MetadataProvider?
+    package var metadataProvider: Logger.MetadataProvider?
 
     private let fileDescriptor: Int32
 
@@ -27,7 +27,7 @@ public struct StderrLogHandler: LogHandler {
     ///   - logLevel: minimum level; defaults to `.info`.
     ///   - fileDescriptor: where lines go; defaults to 2 (stderr), injectable for tests.
     ///   - metadataProvider: optional provider for contextual metadata.
-    public init(
+    package init(
         label: String,
         logLevel: Logger.Level = .info,
         fileDescriptor: Int32 = 2,
@@ -39,13 +39,13 @@ public struct StderrLogHandler: LogHandler {
     }
 
     /// Gets or sets one handler metadata value.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     /// Formats an event as the text that ``log(event:)`` writes (ending with a newline).
-    public func format(_ event: LogEvent) -> String {
+    package func format(_ event: LogEvent) -> String {
         let prefix = "<\(JournalLogHandler.priority(for: event.level))>"
         var pairs = LogMetadataFlattening.merged(handler: metadata, provider: metadataProvider, message: event.metadata)
             .map { "\($0.key)=\(Self.quoted(LogMetadataFlattening.string($0.value)))" }
@@ -61,7 +61,7 @@ public struct StderrLogHandler: LogHandler {
     }
 
     /// Writes one event to the file descriptor.
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let bytes = Array(format(event).utf8)
         var written = 0
         while written < bytes.count {

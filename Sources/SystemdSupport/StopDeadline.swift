@@ -10,7 +10,7 @@ import Dispatch
 ///
 /// Graceful shutdown runs as usual meanwhile; this only bounds it, below the unit's `TimeoutStopSec=`, so a stop never
 /// ends in SIGKILL and a `failed` unit. Orders and installs are crash-safe, so leaving one mid-way is harmless.
-public final class StopDeadline: @unchecked Sendable {
+package final class StopDeadline: @unchecked Sendable {
     /// Immutable after init; the sources themselves are thread-safe.
     private let sources: [any DispatchSourceSignal]
 
@@ -21,7 +21,7 @@ public final class StopDeadline: @unchecked Sendable {
     ///   - signals: the stop signals (SIGTERM and SIGINT; tests use another).
     ///   - onExpiry: called on a Dispatch thread just before the exit (log a line; must not block).
     ///   - terminate: ends the process with the status (`exit`; tests record the call instead).
-    public init(
+    package init(
         grace: Duration, status: Int32 = 0, signals: [Int32] = [SIGTERM, SIGINT],
         onExpiry: @escaping @Sendable () -> Void = {},
         terminate: @escaping @Sendable (Int32) -> Void = { exit($0) }

@@ -18,19 +18,19 @@ import CSystemd
 /// notifier.ready()                      // a reload ends with READY=1, too
 /// notifier.stopping()                   // STOPPING=1
 /// ```
-public struct SystemdNotifier: Sendable {
+package struct SystemdNotifier: Sendable {
     /// Creates a notifier for the current process.
-    public init() {}
+    package init() {}
 
     /// Whether `$NOTIFY_SOCKET` is set (and non-empty), i.e. the service manager listens for notifications.
-    public var isEnabled: Bool {
+    package var isEnabled: Bool {
         guard let value = getenv("NOTIFY_SOCKET") else { return false }
         return value.pointee != 0
     }
 
     /// The watchdog timeout configured by `WatchdogSec=` (`$WATCHDOG_USEC`), or `nil` when the watchdog is off
     /// or meant for another process (`$WATCHDOG_PID` differs). See sd_watchdog_enabled(3).
-    public var watchdogTimeout: Duration? {
+    package var watchdogTimeout: Duration? {
         var usec: UInt64 = 0
         guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
         return .microseconds(Int64(clamping: usec))
@@ -38,45 +38,45 @@ public struct SystemdNotifier: Sendable {
 
     /// How often to call ``watchdog()``: half of ``watchdogTimeout`` as sd_watchdog_enabled(3) recommends,
     /// or `nil` when the watchdog is off.
-    public var watchdogInterval: Duration? {
+    package var watchdogInterval: Duration? {
         watchdogTimeout.map { $0 / 2 }
     }
 
     /// Tells the service manager that start-up, or a reload, has finished (`READY=1`).
     @discardableResult
-    public func ready(status: String? = nil) -> Bool {
+    package func ready(status: String? = nil) -> Bool {
         send(["READY=1"] + Self.statusAssignment(status))
     }
 
     /// Tells the service manager that a reload has begun: `RELOADING=1` plus `MONOTONIC_USEC=` (CLOCK_MONOTONIC now,
     /// in microseconds), which `Type=notify-reload` requires on systemd 253+. Must be followed by ``ready(status:)``.
     @discardableResult
-    public func reloading(status: String? = nil) -> Bool {
+    package func reloading(status: String? = nil) -> Bool {
         send(["RELOADING=1", "MONOTONIC_USEC=\(Self.monotonicMicroseconds())"] + Self.statusAssignment(status))
     }
 
     /// Tells the service manager that shutdown has begun (`STOPPING=1`).
     @discardableResult
-    public func stopping(status: String? = nil) -> Bool {
+    package func stopping(status: String? = nil) -> Bool {
         send(["STOPPING=1"] + Self.statusAssignment(status))
     }
 
     /// Sets the one-line status text shown by `systemctl status` (`STATUS=`). Line breaks become spaces.
     @discardableResult
-    public func status(_ line: String) -> Bool {
+    package func status(_ line: String) -> Bool {
         send(Self.statusAssignment(line))
     }
 
     /// Sends a watchdog keep-alive ping (`WATCHDOG=1`). Call it every ``watchdogInterval`` from code that proves
     /// progress, not from an unrelated timer.
     @discardableResult
-    public func watchdog() -> Bool {
+    package func watchdog() -> Bool {
         send(["WATCHDOG=1"])
     }
 
     /// Asks the service manager to extend the current start, reload or stop timeout (`EXTEND_TIMEOUT_USEC=`).
     @discardableResult
-    public func extendTimeout(by duration: Duration) -> Bool {
+    package func extendTimeout(by duration: Duration) -> Bool {
         send(["EXTEND_TIMEOUT_USEC=\(Self.microseconds(duration))"])
     }
 
@@ -85,14 +85,14 @@ public struct SystemdNotifier: Sendable {
     /// - Parameter assignments: assignments such as `"READY=1"`; each must be a single line.
     /// - Returns: `true` when the message was sent, `false` when notifications are disabled or sending failed.
     @discardableResult
-    public func send(_ assignments: [String]) -> Bool {
+    package func send(_ assignments: [String]) -> Bool {
         guard isEnabled, !assignments.isEmpty else { return false }
         let state = assignments.map(Self.singleLine).joined(separator: "\n")
         return sd_notify(0, state) > 0
     }
 
     /// CLOCK_MONOTONIC now, in microseconds (the unit of `MONOTONIC_USEC=`).
-    public static func monotonicMicroseconds() -> UInt64 {
+    package static func monotonicMicroseconds() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000

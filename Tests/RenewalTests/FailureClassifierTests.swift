@@ -80,10 +80,12 @@ import Testing
     }
 
     @Test func everyRenewalErrorHasOneDisposition() {
-        let ca = CASettings(name: "test", directoryURL: "https://ca.test/dir")
         let table: [(any Error, FailureDisposition)] = [
             (IssueError.noSolver(domain: "a", offered: ["dns-01"], wanted: "http-01"), .waitForReload),
-            (IssueError.profileNotOffered(spec: "f", profile: "p", ca: ca, offered: []), .waitForReload),
+            (
+                IssueError.profileNotOffered(ConfigDiagnostic(file: "f", line: 1, column: 1, message: "m")),
+                .waitForReload
+            ),
             (IssueError.orderStalled(url: "u", status: "processing"), .retryAttemptSoon),
             (IssueError.authorizationFailed(domain: "a", challenge: "http-01", problem: nil), .backOff),
             (IssueError.orderInvalid(url: "u", problem: nil), .backOff),

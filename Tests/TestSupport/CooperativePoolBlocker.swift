@@ -4,10 +4,10 @@ import SafeFiles
 
 /// A global actor on a Dispatch thread of its own, so a test can keep running while the cooperative pool is blocked.
 @globalActor
-public actor OffPoolActor {
-    public static let shared = OffPoolActor()
+package actor OffPoolActor {
+    package static let shared = OffPoolActor()
     private let executor = FileIOExecutor(label: "certkeeper.tests.off-pool")
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 }
 
 /// Runs work while every thread of Swift's cooperative pool is blocked, as a hung file system or a stuck library
@@ -15,9 +15,9 @@ public actor OffPoolActor {
 ///
 /// Blocking the pool stalls every other test of the process meanwhile and upsets the timing-sensitive ones, so the
 /// suites that use it are ``IsolatedTests``.
-public enum CooperativePoolBlocker {
+package enum CooperativePoolBlocker {
     /// What happened to the work.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case finished
         case failed(String)
         /// Still not done after the timeout: it waited for a pool thread.
@@ -28,7 +28,7 @@ public enum CooperativePoolBlocker {
 
     /// Blocks one pool thread per core, runs `work` isolated to ``OffPoolActor``, waits for it at most `timeout`,
     /// then releases the pool. The caller's task is suspended meanwhile, so its thread is among those blocked.
-    public static func run(
+    package static func run(
         timeout: DispatchTimeInterval = .seconds(10), _ work: @escaping @OffPoolActor @Sendable () async throws -> Void
     ) async -> Outcome {
         await withCheckedContinuation { continuation in

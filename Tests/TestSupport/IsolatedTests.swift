@@ -5,9 +5,9 @@ import Foundation
 /// `IsolatedTests` and they run only in a `swift test` of their own, one test at a time: scripts/test.sh runs
 /// `CERTKEEPER_ISOLATED_TESTS=1 swift test --no-parallel --filter IsolatedTests` after the main run. Elsewhere they
 /// are skipped (`.enabled(if: IsolatedTests.enabled, Comment(rawValue: IsolatedTests.reason))`).
-public enum IsolatedTests {
+package enum IsolatedTests {
     /// Whether this `swift test` run is the isolated one.
-    public static let enabled = ProcessInfo.processInfo.environment["CERTKEEPER_ISOLATED_TESTS"] == "1"
+    package static let enabled = ProcessInfo.processInfo.environment["CERTKEEPER_ISOLATED_TESTS"] == "1"
     /// Why the suite is skipped in other runs.
-    public static let reason = "changes process-wide state: runs alone (CERTKEEPER_ISOLATED_TESTS=1, scripts/test.sh)"
+    package static let reason = "changes process-wide state: runs alone (CERTKEEPER_ISOLATED_TESTS=1, scripts/test.sh)"
 }

@@ -8,26 +8,26 @@ import HTTPTransportAHC
 /// `DIR/env` (export them, or point `CERTKEEPER_TEST_PEBBLE_ENV` at the file).
 ///
 /// Integration tests use `.enabled(if: PebbleEnvironment.isAvailable)`.
-public struct PebbleEnvironment: Sendable {
-    public var directoryURL: String
+package struct PebbleEnvironment: Sendable {
+    package var directoryURL: String
     /// PEM CA file for Pebble's HTTPS listener (pass to ``makeTransport(timeout:)``).
-    public var tlsRootsPEMFile: String
-    public var managementURL: String
+    package var tlsRootsPEMFile: String
+    package var managementURL: String
     /// Pebble's issuing root + intermediate, for `openssl verify -CAfile`.
-    public var rootsPEMFile: String?
+    package var rootsPEMFile: String?
     /// pebble-challtestsrv management API (`/add-a`, `/set-txt`, ...), nil when not started.
-    public var challTestSrvURL: String?
-    public var eabKeyID: String?
-    public var eabHMACFile: String?
+    package var challTestSrvURL: String?
+    package var eabKeyID: String?
+    package var eabHMACFile: String?
     /// Where Pebble's VA connects for http-01 (and tls-alpn-01), on 127.0.0.1 unless DNS says otherwise.
-    public var httpPort: Int
-    public var tlsPort: Int
+    package var httpPort: Int
+    package var tlsPort: Int
 
     /// The variable that enables integration tests.
-    public static let directoryVariable = "CERTKEEPER_TEST_ACME_DIRECTORY"
+    package static let directoryVariable = "CERTKEEPER_TEST_ACME_DIRECTORY"
 
     /// The environment from the process (or the file named by `CERTKEEPER_TEST_PEBBLE_ENV`), or nil when unset.
-    public static var current: PebbleEnvironment? {
+    package static var current: PebbleEnvironment? {
         var env = ProcessInfo.processInfo.environment
         if env[directoryVariable] == nil, let file = env["CERTKEEPER_TEST_PEBBLE_ENV"],
             let text = try? String(contentsOfFile: file, encoding: .utf8)
@@ -38,10 +38,10 @@ public struct PebbleEnvironment: Sendable {
     }
 
     /// True when ``current`` is non-nil.
-    public static var isAvailable: Bool { current != nil }
+    package static var isAvailable: Bool { current != nil }
 
     /// Reads the `CERTKEEPER_TEST_*` variables; nil when the directory or TLS roots are missing.
-    public init?(environment env: [String: String]) {
+    package init?(environment env: [String: String]) {
         guard let directory = env[Self.directoryVariable], let roots = env["CERTKEEPER_TEST_ACME_TLS_ROOTS"] else {
             return nil
         }
@@ -57,7 +57,7 @@ public struct PebbleEnvironment: Sendable {
     }
 
     /// Parses `export NAME=value` lines.
-    public static func parseEnvFile(_ text: String) -> [String: String] {
+    package static func parseEnvFile(_ text: String) -> [String: String] {
         var result: [String: String] = [:]
         for line in text.split(separator: "\n") {
             var entry = line.trimmingCharacters(in: .whitespaces)
@@ -70,12 +70,12 @@ public struct PebbleEnvironment: Sendable {
     }
 
     /// A transport trusting Pebble's TLS CA. Call `shutdown()` when done.
-    public func makeTransport(timeout: Duration = .seconds(20)) throws -> AsyncHTTPClientTransport {
+    package func makeTransport(timeout: Duration = .seconds(20)) throws -> AsyncHTTPClientTransport {
         try AsyncHTTPClientTransport(trustRootsPEMFile: tlsRootsPEMFile, timeout: timeout)
     }
 
     /// The EAB key id and decoded MAC key for `kid-1` (pebble.sh writes kid-1...kid-5).
-    public func eab(kid: String? = nil) throws -> (keyID: String, hmacKey: [UInt8]) {
+    package func eab(kid: String? = nil) throws -> (keyID: String, hmacKey: [UInt8]) {
         guard let file = eabHMACFile, let defaultKID = eabKeyID else {
             throw PebbleEnvironmentError(message: "CERTKEEPER_TEST_EAB_KID / CERTKEEPER_TEST_EAB_HMAC_FILE not set")
         }
@@ -89,7 +89,7 @@ public struct PebbleEnvironment: Sendable {
     }
 
     /// Makes pebble-challtestsrv answer A queries for `host` with `addresses` (e.g. another loopback IP).
-    public func addARecord(host: String, addresses: [String], transport: any HTTPTransport) async throws {
+    package func addARecord(host: String, addresses: [String], transport: any HTTPTransport) async throws {
         try await challTestSrv(
             "/add-a",
             ["host": .string(host), "addresses": .array(addresses.map { .string($0) })],
@@ -98,12 +98,12 @@ public struct PebbleEnvironment: Sendable {
     }
 
     /// Sets a TXT record on pebble-challtestsrv's mock DNS (for dns-01).
-    public func setTXT(host: String, value: String, transport: any HTTPTransport) async throws {
+    package func setTXT(host: String, value: String, transport: any HTTPTransport) async throws {
         try await challTestSrv("/set-txt", ["host": .string(host), "value": .string(value)], transport)
     }
 
     /// Clears the TXT records of `host`.
-    public func clearTXT(host: String, transport: any HTTPTransport) async throws {
+    package func clearTXT(host: String, transport: any HTTPTransport) async throws {
         try await challTestSrv("/clear-txt", ["host": .string(host)], transport)
     }
 
@@ -127,7 +127,7 @@ public struct PebbleEnvironment: Sendable {
 }
 
 /// A misconfigured test environment.
-public struct PebbleEnvironmentError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
+package struct PebbleEnvironmentError: Error, CustomStringConvertible {
+    package var message: String
+    package var description: String { message }
 }

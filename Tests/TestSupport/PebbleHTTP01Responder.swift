@@ -6,12 +6,12 @@ import NIOPosix
 
 /// A tiny HTTP server for Pebble's http-01 validation in tests: serves
 /// `/.well-known/acme-challenge/<token>` -> key authorization from a table, 404 otherwise.
-public final class PebbleHTTP01Responder: Sendable {
+package final class PebbleHTTP01Responder: Sendable {
     private let tokens: NIOLockedValueBox<[String: String]>
     private let channel: any Channel
 
     /// Binds `host:port` (always a loopback address in tests).
-    public static func start(host: String = "127.0.0.1", port: Int) async throws -> PebbleHTTP01Responder {
+    package static func start(host: String = "127.0.0.1", port: Int) async throws -> PebbleHTTP01Responder {
         let tokens = NIOLockedValueBox<[String: String]>([:])
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
@@ -32,17 +32,17 @@ public final class PebbleHTTP01Responder: Sendable {
     }
 
     /// Serves `keyAuthorization` for `token`.
-    public func set(token: String, keyAuthorization: String) {
+    package func set(token: String, keyAuthorization: String) {
         tokens.withLockedValue { $0[token] = keyAuthorization }
     }
 
     /// Stops serving `token`.
-    public func remove(token: String) {
+    package func remove(token: String) {
         tokens.withLockedValue { _ = $0.removeValue(forKey: token) }
     }
 
     /// Closes the listening socket.
-    public func stop() async throws {
+    package func stop() async throws {
         try await channel.close()
     }
 

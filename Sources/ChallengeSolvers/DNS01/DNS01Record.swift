@@ -2,31 +2,31 @@ import ACMECrypto
 import DNSWire
 
 /// The TXT record a dns-01 challenge needs (RFC 8555 §8.4).
-public enum DNS01Record {
+package enum DNS01Record {
     /// `_acme-challenge.<domain>` (a leading `*.` is dropped: a wildcard is validated at its base name).
-    public static func name(for domain: String) throws -> DNSName {
+    package static func name(for domain: String) throws -> DNSName {
         let base = domain.hasPrefix("*.") ? String(domain.dropFirst(2)) : domain
         return try DNSName(base).prepending("_acme-challenge")
     }
 
     /// base64url(SHA-256(keyAuthorization)) without padding: 43 characters.
-    public static func value(keyAuthorization: String) -> String {
+    package static func value(keyAuthorization: String) -> String {
         KeyAuthorization.dns01Value(keyAuthorization)
     }
 }
 
 /// A dns-01 solver failed; says which solver, which domain and what to do.
-public struct DNS01SolverError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct DNS01SolverError: Error, Sendable, Hashable, CustomStringConvertible {
     /// `rfc2136` or `exec`.
-    public var solver: String
-    public var domain: String
-    public var reason: String
+    package var solver: String
+    package var domain: String
+    package var reason: String
 
-    public init(solver: String, domain: String, reason: String) {
+    package init(solver: String, domain: String, reason: String) {
         self.solver = solver
         self.domain = domain
         self.reason = reason
     }
 
-    public var description: String { "dns-01 (\(solver)) for \(domain): \(reason)" }
+    package var description: String { "dns-01 (\(solver)) for \(domain): \(reason)" }
 }

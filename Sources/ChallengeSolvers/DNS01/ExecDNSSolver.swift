@@ -5,27 +5,27 @@ import Subprocess
 /// Answers dns-01 through an external program, like lego's `exec` provider:
 /// `COMMAND present FQDN VALUE` and `COMMAND cleanup FQDN VALUE`, where FQDN is `_acme-challenge.<domain>.`
 /// (with the trailing dot) and VALUE the TXT value. A non-zero exit fails with the status and stderr.
-public struct ExecDNSSolver: ChallengeSolver {
+package struct ExecDNSSolver: ChallengeSolver {
     /// The program and its leading arguments (argv, never run through a shell).
-    public var command: [String]
+    package var command: [String]
     /// Servers that must serve the record (`host:port`); empty means the zone's NS hosts, found through
     /// `resolver`.
-    public var propagationServers: [String]
+    package var propagationServers: [String]
     /// How long `waitUntilVisible` waits; `.zero` skips the check.
-    public var propagationTimeout: Duration
-    public var propagationInterval: Duration
+    package var propagationTimeout: Duration
+    package var propagationInterval: Duration
     /// The recursive resolver used to find the zone and its NS hosts; nil reads `/etc/resolv.conf`.
-    public var resolver: String?
+    package var resolver: String?
     /// Limit for each run of the command. Defaults to 60 s.
-    public var commandTimeout: Duration
+    package var commandTimeout: Duration
     /// Extra environment for the command.
-    public var environment: [String: String]
-    public var runner: ProcessRunner
-    public var client: DNSClient
-    public var now: @Sendable () -> Date
-    public var sleep: @Sendable (Duration) async throws -> Void
+    package var environment: [String: String]
+    package var runner: ProcessRunner
+    package var client: DNSClient
+    package var now: @Sendable () -> Date
+    package var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(
+    package init(
         command: [String],
         propagationServers: [String] = [],
         propagationTimeout: Duration = .seconds(120),
@@ -51,15 +51,15 @@ public struct ExecDNSSolver: ChallengeSolver {
         self.sleep = sleep
     }
 
-    public func present(_ task: ChallengeTask) async throws {
+    package func present(_ task: ChallengeTask) async throws {
         try await run("present", task)
     }
 
-    public func cleanUp(_ task: ChallengeTask) async throws {
+    package func cleanUp(_ task: ChallengeTask) async throws {
         try await run("cleanup", task)
     }
 
-    public func waitUntilVisible(_ task: ChallengeTask) async throws {
+    package func waitUntilVisible(_ task: ChallengeTask) async throws {
         guard propagationTimeout > .zero else { return }
         do {
             let name = try DNS01Record.name(for: task.domain)
@@ -91,7 +91,7 @@ public struct ExecDNSSolver: ChallengeSolver {
 
     /// The argv for one action: `command + [action, FQDN, VALUE]`. A domain that is not a plain host name
     /// (letters, digits, `-`; optional leading `*.`) is refused, so the program never sees anything else.
-    public func arguments(_ action: String, _ task: ChallengeTask) throws -> [String] {
+    package func arguments(_ action: String, _ task: ChallengeTask) throws -> [String] {
         if let problem = HostnameSyntax.problem(task.domain) {
             throw DNS01SolverError(
                 solver: "exec", domain: String(reflecting: task.domain),
@@ -138,19 +138,19 @@ public struct ExecDNSSolver: ChallengeSolver {
 }
 
 /// The exec DNS command failed; carries its exit status and stderr.
-public struct ExecDNSSolverError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var command: String
+package struct ExecDNSSolverError: Error, Sendable, Hashable, CustomStringConvertible {
+    package var command: String
     /// `present` or `cleanup`.
-    public var action: String
-    public var domain: String
+    package var action: String
+    package var domain: String
     /// Exit status, or the signal number when `signaled`.
-    public var status: Int32
-    public var signaled: Bool
-    public var timedOut: Bool
+    package var status: Int32
+    package var signaled: Bool
+    package var timedOut: Bool
     /// The last 2000 characters of the command's stderr.
-    public var stderr: String
+    package var stderr: String
 
-    public var description: String {
+    package var description: String {
         let how =
             timedOut ? "timed out" : signaled ? "was killed by signal \(status)" : "exited with status \(status)"
         let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -6,25 +6,25 @@ import Foundation
 /// `present` adds one TXT RR, `waitUntilVisible` waits until every authoritative server (or each of
 /// `propagationServers`) serves it, and `cleanUp` deletes exactly that RR (RFC 2136 §2.5.4), so the records
 /// of a wildcard and its base name, which share one owner name, never remove each other.
-public struct RFC2136Solver: ChallengeSolver {
+package struct RFC2136Solver: ChallengeSolver {
     /// The primary server that accepts updates, `host:port` (port 53 by default).
-    public var server: String
+    package var server: String
     /// The zone to update; nil finds it with SOA queries to `server`.
-    public var zone: String?
+    package var zone: String?
     /// The TSIG key; nil sends unsigned updates.
-    public var key: TSIGKey?
+    package var key: TSIGKey?
     /// Servers that must serve the record (`host:port`); empty means the zone's NS hosts on port 53.
-    public var propagationServers: [String]
+    package var propagationServers: [String]
     /// How long `waitUntilVisible` waits; `.zero` skips the check.
-    public var propagationTimeout: Duration
-    public var propagationInterval: Duration
+    package var propagationTimeout: Duration
+    package var propagationInterval: Duration
     /// TTL of the added record, in seconds. Defaults to 60.
-    public var ttl: UInt32
-    public var client: DNSClient
-    public var now: @Sendable () -> Date
-    public var sleep: @Sendable (Duration) async throws -> Void
+    package var ttl: UInt32
+    package var client: DNSClient
+    package var now: @Sendable () -> Date
+    package var sleep: @Sendable (Duration) async throws -> Void
 
-    public init(
+    package init(
         server: String,
         zone: String? = nil,
         key: TSIGKey?,
@@ -48,13 +48,13 @@ public struct RFC2136Solver: ChallengeSolver {
         self.sleep = sleep
     }
 
-    public func present(_ task: ChallengeTask) async throws {
+    package func present(_ task: ChallengeTask) async throws {
         try await withContext(task) { updater, name, zone, value in
             try await updater.add(name: name, txt: value, ttl: ttl, zone: zone)
         }
     }
 
-    public func waitUntilVisible(_ task: ChallengeTask) async throws {
+    package func waitUntilVisible(_ task: ChallengeTask) async throws {
         guard propagationTimeout > .zero else { return }
         try await withContext(task) { updater, name, zone, value in
             let checker = PropagationChecker(
@@ -72,7 +72,7 @@ public struct RFC2136Solver: ChallengeSolver {
         }
     }
 
-    public func cleanUp(_ task: ChallengeTask) async throws {
+    package func cleanUp(_ task: ChallengeTask) async throws {
         try await withContext(task) { updater, name, zone, value in
             try await updater.delete(name: name, txt: value, zone: zone)
         }

@@ -1,5 +1,5 @@
-import Foundation
 import NIOCore
+import Synchronization
 
 /// Enforces ``ResponderLimits`` on a listener: sits on the server channel, so it sees every accepted connection
 /// before the connection is registered or reads anything.
@@ -8,26 +8,28 @@ import NIOCore
 /// rather than refusing the newcomer: a flood of idle connections then only displaces the flood's own oldest
 /// members, while a CA's request, which arrives whole moments after its connect, is answered long before
 /// ``ResponderLimits/maxConnections`` newer connections could push it out.
-final class ConnectionLimitHandler: ChannelInboundHandler, @unchecked Sendable {
+final class ConnectionLimitHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = any Channel
     typealias InboundOut = any Channel
 
     private let limits: ResponderLimits
-    private let lock = NSLock()
-    private var open: [ObjectIdentifier: (serial: UInt64, channel: any Channel)] = [:]
-    private var nextSerial: UInt64 = 0
-    private var highWater = 0
-    private var accepted = 0
-    private var evicted = 0
+    private struct State {
+        var open: [ObjectIdentifier: (serial: UInt64, channel: any Channel)] = [:]
+        var nextSerial: UInt64 = 0
+        var highWater = 0
+        var accepted = 0
+        var evicted = 0
+    }
+    private let state = Mutex(State())
 
     init(limits: ResponderLimits) {
         self.limits = limits
     }
 
     var statistics: ResponderConnectionStatistics {
-        self.lock.withLock {
+        state.withLock { state in
             ResponderConnectionStatistics(
-                open: self.open.count, highWater: self.highWater, accepted: self.accepted, evicted: self.evicted)
+                open: state.open.count, highWater: state.highWater, accepted: state.accepted, evicted: state.evicted)
         }
     }
 
@@ -39,19 +41,20 @@ final class ConnectionLimitHandler: ChannelInboundHandler, @unchecked Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let channel = self.unwrapInboundIn(data)
         let id = ObjectIdentifier(channel)
-        let displaced: (any Channel)? = self.lock.withLock {
+        let maxConnections = limits.maxConnections
+        let displaced: (any Channel)? = state.withLock { state in
             var oldest: (key: ObjectIdentifier, value: (serial: UInt64, channel: any Channel))?
-            if self.open.count >= self.limits.maxConnections {
-                oldest = self.open.min { $0.value.serial < $1.value.serial }
+            if state.open.count >= maxConnections {
+                oldest = state.open.min { $0.value.serial < $1.value.serial }
                 if let oldest {
-                    self.open[oldest.key] = nil
-                    self.evicted += 1
+                    state.open[oldest.key] = nil
+                    state.evicted += 1
                 }
             }
-            self.open[id] = (self.nextSerial, channel)
-            self.nextSerial += 1
-            self.accepted += 1
-            self.highWater = max(self.highWater, self.open.count)
+            state.open[id] = (state.nextSerial, channel)
+            state.nextSerial += 1
+            state.accepted += 1
+            state.highWater = max(state.highWater, state.open.count)
             return oldest?.value.channel
         }
         displaced?.close(promise: nil)
@@ -60,8 +63,8 @@ final class ConnectionLimitHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         channel.closeFuture.whenComplete { _ in
             deadline.cancel()
-            self.lock.withLock {
-                if self.open[id]?.channel === channel { self.open[id] = nil }
+            self.state.withLock { state in
+                if state.open[id]?.channel === channel { state.open[id] = nil }
             }
         }
         context.fireChannelRead(data)

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// The handlers the built-in http-01 responder puts on each accepted connection: the HTTP/1.1 server codec (with
 /// its error handler, which answers 400 to malformed requests) and ``HTTP01RequestHandler``.
-public enum HTTP01Connection {
+package enum HTTP01Connection {
     /// Adds the codec and the responder serving `table`; ``HTTP01ResponderPool`` calls this for every connection.
     static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations,
@@ -15,7 +15,7 @@ public enum HTTP01Connection {
 
     /// The same handlers serving fixed tokens (token -> key authorization), for driving the responder without a
     /// socket, e.g. through an `EmbeddedChannel` (tests, `Fuzz/FuzzHTTP01`).
-    public static func configure(
+    package static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations,
         keyAuthorizations: [String: String]
     ) throws {

@@ -10,16 +10,16 @@ import NIOPosix
 ///
 /// Each listener holds at most ``ResponderLimits/maxConnections`` connections, closes each at its deadline, and
 /// answers as soon as a request head has arrived (a body is never waited for).
-public actor HTTP01ResponderPool {
+package actor HTTP01ResponderPool {
     /// The pool the daemon uses.
-    public static let shared = HTTP01ResponderPool()
+    package static let shared = HTTP01ResponderPool()
 
     private let registry: ListenerRegistry<HTTP01Response>
 
     /// - Parameters:
     ///   - group: The event loop group for the listeners; defaults to the process-wide singleton.
     ///   - limits: Connection cap and per-connection deadline of each listener.
-    public init(
+    package init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, limits: ResponderLimits = ResponderLimits()
     ) {
         self.registry = ListenerRegistry { address, table in
@@ -36,7 +36,7 @@ public actor HTTP01ResponderPool {
     ///   - address: Where to listen, e.g. `0.0.0.0:80`, `[::]:80`, `127.0.0.1:5002`.
     /// - Throws: ``InvalidChallengeTokenError``, or ``ResponderError`` when the address is malformed or cannot
     ///   be bound (the message names the address, and for ports below 1024 mentions CAP_NET_BIND_SERVICE).
-    public func register(token: String, keyAuthorization: String, domain: String, on address: String) async throws {
+    package func register(token: String, keyAuthorization: String, domain: String, on address: String) async throws {
         let token = try ChallengeToken(token, domain: domain)
         let address = try ListenAddress(address)
         let response = HTTP01Response(keyAuthorization: keyAuthorization, domain: domain)
@@ -51,25 +51,25 @@ public actor HTTP01ResponderPool {
     }
 
     /// Stops answering `token` on `address`; closes the listener when it was the last token there.
-    public func unregister(token: String, on address: String) async throws {
+    package func unregister(token: String, on address: String) async throws {
         let token = try ChallengeToken(token, domain: "")
         let address = try ListenAddress(address)
         await self.registry.unregister(token.value, on: address) { _ in true }
     }
 
     /// The port actually bound on `address` (useful with port 0), or nil when nothing listens there.
-    public func boundPort(on address: String) async throws -> Int? {
+    package func boundPort(on address: String) async throws -> Int? {
         await self.registry.boundPort(on: try ListenAddress(address))
     }
 
     /// The connection counters of the listener on `address`, or nil when nothing listens there.
-    public func connectionStatistics(on address: String) async throws -> ResponderConnectionStatistics? {
+    package func connectionStatistics(on address: String) async throws -> ResponderConnectionStatistics? {
         guard let listener = await self.registry.listener(on: try ListenAddress(address)) else { return nil }
         return await ConnectionLimitHandler.statistics(of: listener)
     }
 
     /// Closes every listener and forgets every token (daemon shutdown).
-    public func shutdown() async {
+    package func shutdown() async {
         await self.registry.closeAll()
     }
 

@@ -1,16 +1,16 @@
 /// An IP address and port a built-in responder listens on: `127.0.0.1:5002`, `[::1]:80`, `0.0.0.0:80`, `[::]:443`.
 ///
 /// Port 0 asks the kernel for an ephemeral port (tests); the pools report the port actually bound.
-public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+package struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// The IP address literal, without brackets.
-    public var host: String
+    package var host: String
     /// The TCP port.
-    public var port: Int
+    package var port: Int
 
     /// Parses `HOST:PORT` (IPv4) or `[HOST]:PORT` (IPv6).
     ///
     /// - Throws: ``ResponderError`` when the text is not of that form.
-    public init(_ text: String) throws {
+    package init(_ text: String) throws {
         let host: Substring
         let portText: Substring
         if text.hasPrefix("[") {
@@ -35,7 +35,7 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `host:port`, with brackets around IPv6 hosts.
-    public var description: String {
+    package var description: String {
         self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)"
     }
 }

@@ -7,9 +7,9 @@
 #endif
 
 /// A built-in challenge responder (http-01 or tls-alpn-01) could not do what was asked.
-public struct ResponderError: Error, Hashable, CustomStringConvertible {
+package struct ResponderError: Error, Hashable, CustomStringConvertible {
     /// A short, stable classification.
-    public enum Kind: String, Sendable, Hashable {
+    package enum Kind: String, Sendable, Hashable {
         case badAddress
         case bindFailed
         case conflictingChallenge
@@ -18,9 +18,9 @@ public struct ResponderError: Error, Hashable, CustomStringConvertible {
     }
 
     /// The classification.
-    public var kind: Kind
+    package var kind: Kind
     /// The complete message: where, what and what to do.
-    public var description: String
+    package var description: String
 
     static func badAddress(_ text: String) -> Self {
         Self(

@@ -1,29 +1,29 @@
 /// Bounds on the connections of a built-in responder's listener, so a flood of slow or idle clients can neither
 /// exhaust the daemon's file descriptors nor keep the CA's validation request out.
-public struct ResponderLimits: Sendable, Hashable {
+package struct ResponderLimits: Sendable, Hashable {
     /// Connections open at once per listener. At the cap, the oldest connection is closed to admit the new one.
-    public var maxConnections: Int
+    package var maxConnections: Int
     /// Total lifetime of a connection, from accept to close, whatever the client sends (or does not send).
-    public var connectionDeadline: Duration
+    package var connectionDeadline: Duration
 
     /// - Parameters:
     ///   - maxConnections: Open connections per listener (at least 1); default 256.
     ///   - connectionDeadline: How long a connection may stay open in all; default 10 s, ample for a CA that
     ///     sends its request (http-01) or hello (tls-alpn-01) as soon as it has connected.
-    public init(maxConnections: Int = 256, connectionDeadline: Duration = .seconds(10)) {
+    package init(maxConnections: Int = 256, connectionDeadline: Duration = .seconds(10)) {
         self.maxConnections = max(1, maxConnections)
         self.connectionDeadline = connectionDeadline
     }
 }
 
 /// Counters of one listener's connections, for tests and diagnostics.
-public struct ResponderConnectionStatistics: Sendable, Hashable {
+package struct ResponderConnectionStatistics: Sendable, Hashable {
     /// Connections admitted and not yet closed or evicted.
-    public var open: Int
+    package var open: Int
     /// The largest `open` seen since the listener was bound; never above ``ResponderLimits/maxConnections``.
-    public var highWater: Int
+    package var highWater: Int
     /// Connections accepted since the listener was bound.
-    public var accepted: Int
+    package var accepted: Int
     /// Connections closed early to make room for a newer one.
-    public var evicted: Int
+    package var evicted: Int
 }

@@ -20,27 +20,27 @@ import SafeFiles
 /// (``SafePath``): a symbolic link is followed only in a directory that only root or certkeeper's user can change,
 /// so a site owner who swaps `.well-known` or `acme-challenge` for a link gets a refusal naming the path, never a
 /// directory or file created elsewhere.
-public struct WebrootHTTP01Solver: ChallengeSolver {
+package struct WebrootHTTP01Solver: ChallengeSolver {
     /// The directory the web server serves as `/` for the domain, e.g. `/var/www/html`.
-    public var webroot: String
+    package var webroot: String
 
     /// - Parameter webroot: The document root of the web server that answers `http://<domain>/` on port 80.
-    public init(webroot: String) {
+    package init(webroot: String) {
         self.webroot = webroot
     }
 
     /// The directory the token files go into.
-    public var challengeDirectory: String {
+    package var challengeDirectory: String {
         let base = self.webroot.hasSuffix("/") ? String(self.webroot.dropLast()) : self.webroot
         return base + "/.well-known/acme-challenge"
     }
 
     /// The file `present` writes for `token`.
-    public func path(for token: ChallengeToken) -> String {
+    package func path(for token: ChallengeToken) -> String {
         self.challengeDirectory + "/" + token.value
     }
 
-    public func present(_ task: ChallengeTask) async throws {
+    package func present(_ task: ChallengeTask) async throws {
         let token = try ChallengeToken(task.token, domain: task.domain)
         do {
             let directory = try SafePath.openDirectory(
@@ -52,7 +52,7 @@ public struct WebrootHTTP01Solver: ChallengeSolver {
         }
     }
 
-    public func cleanUp(_ task: ChallengeTask) async throws {
+    package func cleanUp(_ task: ChallengeTask) async throws {
         let token = try ChallengeToken(task.token, domain: task.domain)
         do {
             let directory = try SafePath.openDirectory(challengeDirectory)
@@ -65,18 +65,18 @@ public struct WebrootHTTP01Solver: ChallengeSolver {
 }
 
 /// A file operation of ``WebrootHTTP01Solver`` failed or was refused.
-public struct WebrootHTTP01Error: Error, Hashable, CustomStringConvertible {
+package struct WebrootHTTP01Error: Error, Hashable, CustomStringConvertible {
     /// The identifier being validated.
-    public var domain: String
+    package var domain: String
     /// What failed, naming the path.
-    public var failure: FileSystemError
+    package var failure: FileSystemError
 
-    public init(domain: String, failure: FileSystemError) {
+    package init(domain: String, failure: FileSystemError) {
         self.domain = domain
         self.failure = failure
     }
 
-    public var description: String {
+    package var description: String {
         guard let code = failure.errno else { return "http-01 webroot for \(domain): \(failure)" }
         let hint: String
         switch code {

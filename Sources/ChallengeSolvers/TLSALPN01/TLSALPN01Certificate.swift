@@ -8,14 +8,14 @@ import X509
 /// It has a fresh P-256 key, a subjectAltName with exactly one dNSName (the identifier), and the critical
 /// id-pe-acmeIdentifier extension (1.3.6.1.5.5.7.1.31) whose extnValue is the DER
 /// `OCTET STRING (SIZE (32))` of SHA-256(keyAuthorization), i.e. `04 20 <32 bytes>`.
-public struct TLSALPN01Certificate: Sendable {
+package struct TLSALPN01Certificate: Sendable {
     /// id-pe-acmeIdentifier, `{id-pe 31}` (RFC 8737 §6.1). Not the draft-era `{id-pe 30}`.
-    public static let acmeIdentifierOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 1, 31]
+    package static let acmeIdentifierOID: ASN1ObjectIdentifier = [1, 3, 6, 1, 5, 5, 7, 1, 31]
 
     /// The certificate.
-    public var certificate: Certificate
+    package var certificate: Certificate
     /// Its private key (fresh for every challenge).
-    public var privateKey: P256.Signing.PrivateKey
+    package var privateKey: P256.Signing.PrivateKey
 
     /// Builds the validation certificate.
     ///
@@ -24,7 +24,7 @@ public struct TLSALPN01Certificate: Sendable {
     ///   - keyAuthorization: `token + "." + thumbprint`.
     ///   - now: The current time; the certificate is valid from an hour before to seven days after.
     /// - Throws: ``ResponderError`` when the certificate cannot be built.
-    public init(domain: String, keyAuthorization: String, now: Date = Date()) throws {
+    package init(domain: String, keyAuthorization: String, now: Date = Date()) throws {
         let key = P256.Signing.PrivateKey()
         do {
             let name = try DistinguishedName { CommonName("certkeeper tls-alpn-01 challenge") }
@@ -54,14 +54,14 @@ public struct TLSALPN01Certificate: Sendable {
     }
 
     /// The critical acmeIdentifier extension carrying SHA-256(keyAuthorization) as a DER OCTET STRING.
-    public static func acmeIdentifierExtension(keyAuthorization: String) -> Certificate.Extension {
+    package static func acmeIdentifierExtension(keyAuthorization: String) -> Certificate.Extension {
         let digest = SHA256.hash(data: Array(keyAuthorization.utf8))
         let value: [UInt8] = [0x04, 0x20] + Array(digest)
         return Certificate.Extension(oid: Self.acmeIdentifierOID, critical: true, value: value[...])
     }
 
     /// The certificate in DER.
-    public func derBytes() throws -> [UInt8] {
+    package func derBytes() throws -> [UInt8] {
         var serializer = DER.Serializer()
         try serializer.serialize(self.certificate)
         return serializer.serializedBytes

@@ -22,19 +22,19 @@ struct TLSALPN01Response: Sendable, Equatable {
 /// at most ``ResponderLimits/maxConnections`` connections and closes each at its deadline (the handshake included).
 /// Note: NIOSSL does not let the server refuse clients that offer no ALPN at all; such clients also get the
 /// validation certificate (which holds only a digest of the public key authorization) and no application data.
-public actor TLSALPN01ResponderPool {
+package actor TLSALPN01ResponderPool {
     /// The ALPN protocol ID of RFC 8737 §6.2.
-    public static let alpnProtocol = "acme-tls/1"
+    package static let alpnProtocol = "acme-tls/1"
 
     /// The pool the daemon uses.
-    public static let shared = TLSALPN01ResponderPool()
+    package static let shared = TLSALPN01ResponderPool()
 
     private let registry: ListenerRegistry<TLSALPN01Response>
 
     /// - Parameters:
     ///   - group: The event loop group for the listeners; defaults to the process-wide singleton.
     ///   - limits: Connection cap and per-connection deadline (handshake included) of each listener.
-    public init(
+    package init(
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, limits: ResponderLimits = ResponderLimits()
     ) {
         self.registry = ListenerRegistry { address, table in
@@ -46,7 +46,7 @@ public actor TLSALPN01ResponderPool {
     ///
     /// - Throws: ``ResponderError`` for an IP or wildcard identifier, a different challenge for the same name
     ///   already in flight on that address, or a bind failure (naming the address; CAP_NET_BIND_SERVICE below 1024).
-    public func register(domain: String, keyAuthorization: String, on address: String, now: Date = Date()) async throws
+    package func register(domain: String, keyAuthorization: String, on address: String, now: Date = Date()) async throws
     {
         let address = try ListenAddress(address)
         let name = try Self.normalizedName(domain)
@@ -75,25 +75,25 @@ public actor TLSALPN01ResponderPool {
 
     /// Stops presenting the certificate for `domain` registered with `keyAuthorization`;
     /// closes the listener when it was the last.
-    public func unregister(domain: String, keyAuthorization: String, on address: String) async throws {
+    package func unregister(domain: String, keyAuthorization: String, on address: String) async throws {
         let address = try ListenAddress(address)
         let name = try Self.normalizedName(domain)
         await self.registry.unregister(name, on: address) { $0.keyAuthorization == keyAuthorization }
     }
 
     /// The port actually bound on `address` (useful with port 0), or nil when nothing listens there.
-    public func boundPort(on address: String) async throws -> Int? {
+    package func boundPort(on address: String) async throws -> Int? {
         await self.registry.boundPort(on: try ListenAddress(address))
     }
 
     /// The connection counters of the listener on `address`, or nil when nothing listens there.
-    public func connectionStatistics(on address: String) async throws -> ResponderConnectionStatistics? {
+    package func connectionStatistics(on address: String) async throws -> ResponderConnectionStatistics? {
         guard let listener = await self.registry.listener(on: try ListenAddress(address)) else { return nil }
         return await ConnectionLimitHandler.statistics(of: listener)
     }
 
     /// Closes every listener and forgets every challenge (daemon shutdown).
-    public func shutdown() async {
+    package func shutdown() async {
         await self.registry.closeAll()
     }
 

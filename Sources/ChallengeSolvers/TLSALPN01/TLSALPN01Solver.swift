@@ -2,21 +2,21 @@
 ///
 /// The CA connects to port 443 of the domain, so `address` is normally `0.0.0.0:443` or `[::]:443`
 /// (needs CAP_NET_BIND_SERVICE and a free port 443), or a port that port 443 is forwarded to.
-public struct TLSALPN01Solver: ChallengeSolver {
+package struct TLSALPN01Solver: ChallengeSolver {
     /// Where the listener binds, e.g. `0.0.0.0:443`.
-    public var address: String
+    package var address: String
     /// The pool that owns the listener.
-    public var pool: TLSALPN01ResponderPool
+    package var pool: TLSALPN01ResponderPool
 
     /// - Parameters:
     ///   - address: `IPV4:PORT` or `[IPV6]:PORT`.
     ///   - pool: The daemon-wide pool; defaults to ``TLSALPN01ResponderPool/shared``.
-    public init(address: String, pool: TLSALPN01ResponderPool = .shared) {
+    package init(address: String, pool: TLSALPN01ResponderPool = .shared) {
         self.address = address
         self.pool = pool
     }
 
-    public func present(_ task: ChallengeTask) async throws {
+    package func present(_ task: ChallengeTask) async throws {
         if task.wildcard {
             throw ResponderError(
                 kind: .unsupportedIdentifier,
@@ -26,7 +26,7 @@ public struct TLSALPN01Solver: ChallengeSolver {
         try await self.pool.register(domain: task.domain, keyAuthorization: task.keyAuthorization, on: self.address)
     }
 
-    public func cleanUp(_ task: ChallengeTask) async throws {
+    package func cleanUp(_ task: ChallengeTask) async throws {
         if task.wildcard { return }
         try await self.pool.unregister(domain: task.domain, keyAuthorization: task.keyAuthorization, on: self.address)
     }

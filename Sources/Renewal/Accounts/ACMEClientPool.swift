@@ -3,16 +3,16 @@ import CertkeeperConfig
 import Logging
 
 /// One ``ACMEClient`` per CA directory URL (so nonces and the cached directory are shared by every certificate).
-public actor ACMEClientPool {
+package actor ACMEClientPool {
     /// Builds the HTTP transport for a CA (its extra trust roots); the daemon passes the AsyncHTTPClient one.
-    public typealias TransportFactory = @Sendable (CASettings) throws -> any HTTPTransport
+    package typealias TransportFactory = @Sendable (CASettings) throws -> any HTTPTransport
 
     private let makeTransport: TransportFactory
     private let logger: Logger
     private let sleeper: @Sendable (Duration) async throws -> Void
     private var clients: [String: ACMEClient] = [:]
 
-    public init(
+    package init(
         logger: Logger,
         sleeper: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         makeTransport: @escaping TransportFactory
@@ -23,12 +23,12 @@ public actor ACMEClientPool {
     }
 
     /// Makes every client fetch its CA's directory again at its next request (called on reload).
-    public func reloaded() async {
+    package func reloaded() async {
         for client in clients.values { await client.forgetDirectory() }
     }
 
     /// The client for `ca`, created on first use.
-    public func client(for ca: CASettings) throws -> ACMEClient {
+    package func client(for ca: CASettings) throws -> ACMEClient {
         let key = "\(ca.directoryURL)|\(ca.trustRootsFile ?? "")"
         if let client = clients[key] { return client }
         let client = ACMEClient(
@@ -40,6 +40,6 @@ public actor ACMEClientPool {
 }
 
 /// The version string sent in User-Agent and printed by `certkeeper --version`.
-public enum CertkeeperVersion {
-    public static let string = "0.1.0"
+package enum CertkeeperVersion {
+    package static let string = "0.1.0"
 }

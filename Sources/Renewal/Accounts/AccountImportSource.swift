@@ -2,36 +2,36 @@ import ACMECrypto
 import Foundation
 
 /// Why an account directory or key file from another ACME client cannot be imported.
-public struct AccountImportError: Error, Sendable, CustomStringConvertible, LocalizedError {
+package struct AccountImportError: Error, Sendable, CustomStringConvertible, LocalizedError {
     /// The file or directory at fault.
-    public var path: String
+    package var path: String
     /// What is wrong and what to do.
-    public var reason: String
+    package var reason: String
 
-    public init(path: String, reason: String) {
+    package init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }
 
-    public var description: String { "cannot import \(path): \(reason)" }
-    public var errorDescription: String? { description }
+    package var description: String { "cannot import \(path): \(reason)" }
+    package var errorDescription: String? { description }
 }
 
 /// An account key (and what else is known) read from another client's account directory.
 ///
 /// The key is only parsed here; `certkeeper account import` then looks it up at the CA with `onlyReturnExisting`
 /// before anything is stored.
-public struct AccountImportSource: Sendable {
+package struct AccountImportSource: Sendable {
     /// The account private key.
-    public var key: SigningKey
+    package var key: SigningKey
     /// The account URL the other client recorded, if any (the CA's answer is authoritative).
-    public var accountURL: String?
+    package var accountURL: String?
     /// Contact URLs the other client recorded ("mailto:...").
-    public var contact: [String]
+    package var contact: [String]
     /// Where it came from, for the record's notes ("certbot DIR", "lego DIR", a key file).
-    public var origin: String
+    package var origin: String
 
-    public init(key: SigningKey, accountURL: String?, contact: [String], origin: String) {
+    package init(key: SigningKey, accountURL: String?, contact: [String], origin: String) {
         self.key = key
         self.accountURL = accountURL
         self.contact = contact
@@ -39,7 +39,7 @@ public struct AccountImportSource: Sendable {
     }
 
     /// Reads exactly one of: a certbot account directory, a lego account directory, a PEM key file.
-    public static func load(certbot: String?, lego: String?, pemKey: String?) throws -> AccountImportSource {
+    package static func load(certbot: String?, lego: String?, pemKey: String?) throws -> AccountImportSource {
         switch (certbot, lego, pemKey) {
         case (let directory?, nil, nil): return try fromCertbot(directory)
         case (nil, let directory?, nil): return try fromLego(directory)
@@ -52,14 +52,14 @@ public struct AccountImportSource: Sendable {
     }
 
     /// A PEM private key file (PKCS#8 or SEC1/PKCS#1).
-    public static func fromPEM(_ file: String) throws -> AccountImportSource {
+    package static func fromPEM(_ file: String) throws -> AccountImportSource {
         AccountImportSource(
             key: try parsePEM(try readText(file), path: file), accountURL: nil, contact: [], origin: file)
     }
 
     /// certbot: `private_key.json` (a private JWK; RSA with n,e,d,p,q,dp,dq,qi), `regr.json`
     /// (`{"body": {"contact": [...]}, "uri": account URL}`) and `meta.json` (not needed).
-    public static func fromCertbot(_ directory: String) throws -> AccountImportSource {
+    package static func fromCertbot(_ directory: String) throws -> AccountImportSource {
         let keyFile = "\(directory)/private_key.json"
         let key: SigningKey
         do {
@@ -86,7 +86,7 @@ public struct AccountImportSource: Sendable {
 
     /// lego: `account.json` (`{"email", "registration": {"body": {...}, "uri": account URL}}`) and the PEM key in
     /// `keys/EMAIL.key` (or any single `*.key` next to account.json or in `keys/`).
-    public static func fromLego(_ directory: String) throws -> AccountImportSource {
+    package static func fromLego(_ directory: String) throws -> AccountImportSource {
         let accountFile = "\(directory)/account.json"
         guard let json = try? JSONSerialization.jsonObject(with: Data(try readBytes(accountFile))) as? [String: Any]
         else {

@@ -9,14 +9,14 @@ import Logging
 import SafeFiles
 
 /// A registered account, ready to sign orders.
-public struct AccountHandle: Sendable {
-    public var record: AccountRecord
-    public var url: String
-    public var key: SigningKey
+package struct AccountHandle: Sendable {
+    package var record: AccountRecord
+    package var url: String
+    package var key: SigningKey
 }
 
 /// Why an account cannot be used.
-public enum AccountError: Error, Sendable, CustomStringConvertible {
+package enum AccountError: Error, Sendable, CustomStringConvertible {
     /// The EAB key id is already bound to another account in the local store.
     case eabKeyAlreadyBound(keyID: String, ca: String, existingAccount: String, contact: [String], path: String)
     /// The CA refused the EAB key (probably spent). Not retried until a config change or reload.
@@ -33,7 +33,7 @@ public enum AccountError: Error, Sendable, CustomStringConvertible {
         return trimmed.hasSuffix(".") ? trimmed : trimmed + "."
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .eabKeyAlreadyBound(let keyID, let ca, let existing, let contact, let path):
             return
@@ -61,7 +61,7 @@ public enum AccountError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reconciles configured accounts with the store and the CA: registered once, reused forever, EAB spent once.
-public actor AccountManager {
+package actor AccountManager {
     private let store: any AccountStore
     private let clients: ACMEClientPool
     private let secrets: SecretReader
@@ -80,7 +80,7 @@ public actor AccountManager {
 
     /// - Parameter locks: held per account while it is reconciled, so two daemons sharing one store never register
     ///   the same account twice.
-    public init(
+    package init(
         store: any AccountStore, clients: ACMEClientPool, secrets: SecretReader, stateDirectory: String,
         crashPoints: any CrashPoints = NoCrashPoints(), locks: any LockManager = MemoryLockManager(), logger: Logger
     ) {
@@ -94,20 +94,20 @@ public actor AccountManager {
     }
 
     /// Forgets remembered refusals and cached handles, so the next use re-reads config and store (called on reload).
-    public func reloaded() {
+    package func reloaded() {
         refusals = [:]
         handles = [:]
         failedRebinds = [:]
     }
 
     /// The identity of an account in config: the CA's default account or a named one.
-    public static func configKey(_ settings: AccountSettings) -> String {
+    package static func configKey(_ settings: AccountSettings) -> String {
         "\(settings.ca.directoryURL)#\(settings.name)"
     }
 
     /// Returns a usable account for `settings`, registering, recovering, updating or rolling it over as needed.
     /// Concurrent callers for one account share one reconciliation.
-    public func handle(for settings: AccountSettings) async throws -> AccountHandle {
+    package func handle(for settings: AccountSettings) async throws -> AccountHandle {
         let key = Self.configKey(settings)
         if let refusal = refusals[key] { throw refusal }
         // A key replaced behind the daemon's back (`certkeeper account rollover`, a restore) is picked up here.

@@ -4,16 +4,16 @@ import Foundation
 
 /// Reads secrets named in config (files or systemd credentials) at the moment they are needed.
 /// Their contents are never logged or stored anywhere else.
-public struct SecretReader: Sendable {
+package struct SecretReader: Sendable {
     /// `$CREDENTIALS_DIRECTORY`, set by systemd when the unit has `LoadCredential=`.
-    public var credentialsDirectory: String?
+    package var credentialsDirectory: String?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.credentialsDirectory = environment["CREDENTIALS_DIRECTORY"]
     }
 
     /// The raw bytes of a secret.
-    public func read(_ source: SecretSource, what: String) throws -> [UInt8] {
+    package func read(_ source: SecretSource, what: String) throws -> [UInt8] {
         let path: String
         switch source {
         case .file(let file):
@@ -36,7 +36,7 @@ public struct SecretReader: Sendable {
     }
 
     /// An EAB HMAC key: base64url or standard base64, with or without padding, whitespace ignored.
-    public func hmacKey(_ source: SecretSource, what: String) throws -> [UInt8] {
+    package func hmacKey(_ source: SecretSource, what: String) throws -> [UInt8] {
         let raw = String(decoding: try read(source, what: what), as: UTF8.self)
         guard let key = Base64URL.decodeLenient(raw), !key.isEmpty else {
             throw AccountError.secretUnreadable(

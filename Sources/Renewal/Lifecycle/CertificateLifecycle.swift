@@ -10,25 +10,25 @@ import Foundation
 /// An attempt starts with ``Event/inspected(installed:mismatch:force:ariOffered:)``; each event returns what to do
 /// next, and the attempt ends with ``Action/waitUntil(_:)`` or ``Action/waitForReload``. The persisted
 /// ``CertificateState`` is this machine's state.
-public struct CertificateLifecycle: Sendable {
+package struct CertificateLifecycle: Sendable {
     /// What the machine knows; saved after every event.
-    public private(set) var state: CertificateState
-    public let spec: CertificateSpec
+    package private(set) var state: CertificateState
+    package let spec: CertificateSpec
 
-    public init(spec: CertificateSpec, state: CertificateState?) {
+    package init(spec: CertificateSpec, state: CertificateState?) {
         self.spec = spec
         self.state = state ?? CertificateState(name: spec.name)
     }
 
     /// The facts of an installed certificate that matter for its renewal.
-    public struct Installed: Sendable, Hashable {
-        public var serial: String
-        public var notBefore: Date
-        public var notAfter: Date
+    package struct Installed: Sendable, Hashable {
+        package var serial: String
+        package var notBefore: Date
+        package var notAfter: Date
         /// Its RFC 9773 CertID, when it has an Authority Key Identifier.
-        public var ariCertID: String?
+        package var ariCertID: String?
 
-        public init(serial: String, notBefore: Date, notAfter: Date, ariCertID: String?) {
+        package init(serial: String, notBefore: Date, notAfter: Date, ariCertID: String?) {
             self.serial = serial
             self.notBefore = notBefore
             self.notAfter = notAfter
@@ -37,15 +37,16 @@ public struct CertificateLifecycle: Sendable {
     }
 
     /// How an attempt failed, as the classifier sees it.
-    public struct Failure: Sendable, Hashable {
-        public var disposition: FailureDisposition
+    package struct Failure: Sendable, Hashable {
+        package var disposition: FailureDisposition
         /// One line, bounded, for the state file, `status`, the log and the hooks.
-        public var message: String
-        public var problemType: String?
+        package var message: String
+        package var problemType: String?
         /// The CA's Retry-After, in seconds.
-        public var retryAfter: TimeInterval?
+        package var retryAfter: TimeInterval?
 
-        public init(disposition: FailureDisposition, message: String, problemType: String?, retryAfter: TimeInterval?) {
+        package init(disposition: FailureDisposition, message: String, problemType: String?, retryAfter: TimeInterval?)
+        {
             self.disposition = disposition
             self.message = message
             self.problemType = problemType
@@ -53,7 +54,7 @@ public struct CertificateLifecycle: Sendable {
         }
     }
 
-    public enum Event: Sendable, Hashable {
+    package enum Event: Sendable, Hashable {
         /// An attempt began: what is installed (nil: nothing usable), why it does not fit the spec (nil: it fits),
         /// whether the operator forced a renewal and whether the CA offers renewalInfo.
         case inspected(installed: Installed?, mismatch: String?, force: Bool, ariOffered: Bool)
@@ -74,7 +75,7 @@ public struct CertificateLifecycle: Sendable {
         case replacementRefused
     }
 
-    public enum Action: Sendable, Hashable {
+    package enum Action: Sendable, Hashable {
         /// Ask the CA's renewalInfo about the installed certificate, then report ``Event/ariAnswered(window:retryAfter:)``
         /// or ``Event/ariFailed``.
         case fetchARI(certID: String)
@@ -92,7 +93,7 @@ public struct CertificateLifecycle: Sendable {
     }
 
     /// Consecutive transient faults after which they count as urgent (error level, `on_failure` hooks).
-    public static let transientFailuresBeforeAlert = 3
+    package static let transientFailuresBeforeAlert = 3
 
     /// The certificate the attempt found installed and fitting the spec, if any.
     private var current: Installed?
@@ -106,14 +107,14 @@ public struct CertificateLifecycle: Sendable {
 
     /// When a certificate first needs attention after a start or a reload: its persisted next check, unless the
     /// spec changed meanwhile or it waits for a reload (a reload is what it waited for).
-    public func firstDue(now: Date) -> Date {
+    package func firstDue(now: Date) -> Date {
         guard let next = state.nextCheck, state.specFingerprint == Self.fingerprint(spec), next != .distantFuture
         else { return now }
         return next
     }
 
     /// Applies `event` and returns what to do next.
-    public mutating func handle(_ event: Event, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
+    package mutating func handle(_ event: Event, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
         switch event {
         case .inspected(let installed, let mismatch, let force, let ariOffered):
             return inspected(
@@ -273,7 +274,7 @@ public struct CertificateLifecycle: Sendable {
 
     /// A failure that ended an attempt from outside it (its deadline, its lock), judged as the attempt would have
     /// judged it, against the certificate installed now.
-    public mutating func failedOutsideAnAttempt(
+    package mutating func failedOutsideAnAttempt(
         _ failure: Failure, installed: Installed?, now: Date, random: inout some RandomNumberGenerator
     ) -> [Action] {
         onDisk = installed
@@ -281,7 +282,7 @@ public struct CertificateLifecycle: Sendable {
     }
 
     /// Records where the attempt ended, for `status` and the next start.
-    public mutating func ended(nextCheck: Date) {
+    package mutating func ended(nextCheck: Date) {
         state.nextCheck = nextCheck
         state.specFingerprint = Self.fingerprint(spec)
     }
@@ -297,7 +298,7 @@ public struct CertificateLifecycle: Sendable {
     }
 
     /// Identifies the parts of a spec that decide what to order, so an edit made while stopped is noticed.
-    public static func fingerprint(_ spec: CertificateSpec) -> String {
+    package static func fingerprint(_ spec: CertificateSpec) -> String {
         "\(spec.domains.sorted().joined(separator: ","))|\(spec.keyType.rawValue)|\(spec.ca.directoryURL)|\(spec.account.name)|\(spec.renewBefore.map { "\($0)" } ?? "")|\(spec.install.fullchain ?? "")"
     }
 }

@@ -11,22 +11,22 @@ import SafeFiles
 
 /// The daemon's ``CertificateWorker``: reconciles a spec with what is installed, orders when needed,
 /// installs, runs hooks, and decides when the certificate next needs attention.
-public struct CertificateMaintainer: CertificateWorker {
-    public var stateDirectory: String
-    public var accounts: AccountManager
-    public var clients: ACMEClientPool
-    public var issuer: OrderIssuer
-    public var stateStore: any CertificateStateStore
-    public var installer: CertificateInstaller
-    public var hooks: HookRunner
-    public var reloads: ReloadCoalescer
-    public var clock: any DaemonClock
-    public var random: any RandomSource
-    public var logger: Logger
+package struct CertificateMaintainer: CertificateWorker {
+    package var stateDirectory: String
+    package var accounts: AccountManager
+    package var clients: ACMEClientPool
+    package var issuer: OrderIssuer
+    package var stateStore: any CertificateStateStore
+    package var installer: CertificateInstaller
+    package var hooks: HookRunner
+    package var reloads: ReloadCoalescer
+    package var clock: any DaemonClock
+    package var random: any RandomSource
+    package var logger: Logger
     /// How long one attempt may take (``process(_:force:)``) before it is cancelled and counted as a failure.
-    public var jobTimeout: TimeInterval
+    package var jobTimeout: TimeInterval
 
-    public init(
+    package init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
         stateStore: any CertificateStateStore, installer: CertificateInstaller, hooks: HookRunner,
         reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
@@ -47,19 +47,19 @@ public struct CertificateMaintainer: CertificateWorker {
         self.logger = logger
     }
 
-    public func firstDue(_ spec: CertificateSpec) async -> Date {
+    package func firstDue(_ spec: CertificateSpec) async -> Date {
         let state = try? await stateStore.load(name: spec.name)
         return CertificateLifecycle(spec: spec, state: state).firstDue(now: clock.now())
     }
 
-    public func batchFinished() async {
+    package func batchFinished() async {
         await reloads.flush()
     }
 
     /// Held per certificate while it is processed: another daemon on the same state directory waits its turn.
-    public var locks: any LockManager
+    package var locks: any LockManager
 
-    public func process(_ spec: CertificateSpec, force: Bool) async -> Date {
+    package func process(_ spec: CertificateSpec, force: Bool) async -> Date {
         let started = clock.now()
         let outcome = await JobDeadline.run(clock: clock, deadline: started.addingTimeInterval(jobTimeout)) {
             await processUnderLock(spec, force: force)

@@ -8,7 +8,7 @@ import SafeFiles
 // rest. FailureClassifierTests checks every case through that entry point.
 
 extension IssueError: ClassifiedFailure {
-    public var failureDisposition: FailureDisposition {
+    package var failureDisposition: FailureDisposition {
         switch self {
         // The spec asks for something this CA or this challenge set-up cannot give: change the spec.
         case .noSolver, .profileNotOffered: return .waitForReload
@@ -23,7 +23,7 @@ extension IssueError: ClassifiedFailure {
 }
 
 extension AccountError: ClassifiedFailure {
-    public var failureDisposition: FailureDisposition {
+    package var failureDisposition: FailureDisposition {
         switch self {
         // A spent or refused EAB key, or settings only the operator can fix: nothing to gain before a reload.
         case .eabRefused, .waitingForConfigChange, .eabKeyAlreadyBound, .contactRequired, .eabRequired:
@@ -37,11 +37,11 @@ extension AccountError: ClassifiedFailure {
 extension JobTimeoutError: ClassifiedFailure {
     /// A CA, DNS server or hook that hung for the whole job deadline is no blip: the long ladder, logged as an error
     /// with `on_failure` hooks (the next attempt still continues the same order).
-    public var failureDisposition: FailureDisposition { .backOff }
+    package var failureDisposition: FailureDisposition { .backOff }
 }
 
 extension CertStoreError: ClassifiedFailure {
-    public var failureDisposition: FailureDisposition {
+    package var failureDisposition: FailureDisposition {
         switch self {
         // Another process holds the lock: its turn ends soon.
         case .lockBusy: return .retryAttemptSoon
@@ -55,11 +55,11 @@ extension CertStoreError: ClassifiedFailure {
 
 extension StateNameError: ClassifiedFailure {
     /// A certificate, account or CA name the configuration gave.
-    public var failureDisposition: FailureDisposition { .waitForReload }
+    package var failureDisposition: FailureDisposition { .waitForReload }
 }
 
 extension InstallerError: ClassifiedFailure {
-    public var failureDisposition: FailureDisposition {
+    package var failureDisposition: FailureDisposition {
         switch self {
         // The spec's install settings: change the spec.
         case .unsafeKeyMode, .incompleteTarget, .relativePath, .invalidUnitName: return .waitForReload

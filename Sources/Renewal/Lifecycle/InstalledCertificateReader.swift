@@ -4,34 +4,34 @@ import Installer
 import SafeFiles
 
 /// What is installed for a spec right now, read from its install paths.
-public struct InstalledCertificate: Sendable {
-    public var info: CertificateInfo
-    public var keyPEM: String
-    public var keyType: KeyType?
+package struct InstalledCertificate: Sendable {
+    package var info: CertificateInfo
+    package var keyPEM: String
+    package var keyType: KeyType?
     /// True when the installed key is the key of the installed leaf.
-    public var keyMatches: Bool
+    package var keyMatches: Bool
     /// RFC 9773 CertID of the installed leaf (nil without an Authority Key Identifier).
-    public var ariCertID: String?
+    package var ariCertID: String?
 }
 
 extension InstallSpec {
     /// The installer's view of these settings.
-    public var target: InstallTarget {
+    package var target: InstallTarget {
         InstallTarget(
             fullchain: fullchain, key: key, cert: cert, chain: chain, owner: owner, group: group, keyMode: keyMode)
     }
 }
 
 /// Reads the installed certificate and key for a spec (nil when missing or unreadable).
-public enum InstalledCertificateReader {
+package enum InstalledCertificateReader {
     /// ``read(spec:stateDirectory:)`` on a thread of ``BlockingIO``, so a slow file system never stalls the
     /// cooperative pool (and with it status, reload and shutdown).
-    public static func load(spec: CertificateSpec, stateDirectory: String) async -> InstalledCertificate? {
+    package static func load(spec: CertificateSpec, stateDirectory: String) async -> InstalledCertificate? {
         await BlockingIO.run { read(spec: spec, stateDirectory: stateDirectory) }
     }
 
     /// Reads synchronously, on the calling thread.
-    public static func read(spec: CertificateSpec, stateDirectory: String) -> InstalledCertificate? {
+    package static func read(spec: CertificateSpec, stateDirectory: String) -> InstalledCertificate? {
         guard
             let installed = CertificateInstaller.readInstalled(
                 name: spec.name, target: spec.install.target, stateDirectory: stateDirectory),

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Runs one certificate's attempt with a deadline on the daemon's clock.
 ///
@@ -37,37 +38,34 @@ enum JobDeadline {
 }
 
 /// Resumes a continuation with the first value offered; later ones are dropped.
-private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<T, Never>?
-    private var pending: T?
-    private var done = false
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, Never>?
+        var pending: T?
+        var done = false
+    }
+    private let state = Mutex(State())
 
     func set(_ continuation: CheckedContinuation<T, Never>) {
-        lock.lock()
-        if let pending {
-            lock.unlock()
-            continuation.resume(returning: pending)
-            return
+        let pending: T? = state.withLock { state in
+            if let pending = state.pending { return pending }
+            state.continuation = continuation
+            return nil
         }
-        self.continuation = continuation
-        lock.unlock()
+        if let pending { continuation.resume(returning: pending) }
     }
 
     func resume(_ value: T) {
-        lock.lock()
-        guard !done else {
-            lock.unlock()
-            return
+        let waiting: CheckedContinuation<T, Never>? = state.withLock { state in
+            guard !state.done else { return nil }
+            state.done = true
+            guard let continuation = state.continuation else {
+                state.pending = value
+                return nil
+            }
+            state.continuation = nil
+            return continuation
         }
-        done = true
-        if let continuation {
-            self.continuation = nil
-            lock.unlock()
-            continuation.resume(returning: value)
-        } else {
-            pending = value
-            lock.unlock()
-        }
+        waiting?.resume(returning: value)
     }
 }

@@ -3,9 +3,9 @@ import CertStore
 import CertkeeperConfig
 
 /// Compares what a spec wants (names, key type, CA) with what is installed. Pure.
-public enum Reconciler {
+package enum Reconciler {
     /// Why a new order is needed regardless of timing, or nil when the installed certificate matches the spec.
-    public static func mismatch(spec: CertificateSpec, installed: InstalledCertificate?, state: CertificateState?)
+    package static func mismatch(spec: CertificateSpec, installed: InstalledCertificate?, state: CertificateState?)
         -> String?
     {
         guard let installed else { return "no certificate is installed" }

@@ -10,28 +10,28 @@ import SafeFiles
 /// ran, so a crash between installing a certificate and the end of its batch does not lose the reload: the next
 /// start finds the file and reloads those units (``recover()``). The journal is written from a Dispatch thread of its
 /// own (``FileIOExecutor``), never from the cooperative pool.
-public actor ReloadCoalescer {
+package actor ReloadCoalescer {
     private var pending: Set<String> = []
     private let reloader: @Sendable (Set<String>) async -> Void
     private let journal: String?
     private let executor = FileIOExecutor(label: "certkeeper.reload-journal")
 
-    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    public init(journal: String? = nil, reloader: @escaping @Sendable (Set<String>) async -> Void) {
+    package init(journal: String? = nil, reloader: @escaping @Sendable (Set<String>) async -> Void) {
         self.journal = journal
         self.reloader = reloader
     }
 
     /// Remembers `units` for the end of the current batch.
-    public func add(_ units: [String]) {
+    package func add(_ units: [String]) {
         let before = pending.count
         pending.formUnion(units)
         if pending.count != before { persist() }
     }
 
     /// Reloads every collected unit once and forgets them.
-    public func flush() async {
+    package func flush() async {
         guard !pending.isEmpty else { return }
         let units = pending
         await reloader(units)
@@ -40,7 +40,7 @@ public actor ReloadCoalescer {
     }
 
     /// Reloads what a previous run left pending (called once at start-up).
-    public func recover() async {
+    package func recover() async {
         guard let journal, let bytes = try? AtomicFile.read(journal),
             let units = try? JSONDecoder().decode([String].self, from: Data(bytes))
         else { return }

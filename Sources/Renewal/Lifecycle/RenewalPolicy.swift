@@ -2,22 +2,22 @@ import CertkeeperConfig
 import Foundation
 
 /// When to renew and how long to back off: pure functions of their inputs (time and randomness are parameters).
-public enum RenewalPolicy {
+package enum RenewalPolicy {
     /// The ARI suggested window (RFC 9773 §4.2).
-    public struct Window: Sendable, Hashable, Codable {
-        public var start: Date
-        public var end: Date
-        public init(start: Date, end: Date) {
+    package struct Window: Sendable, Hashable, Codable {
+        package var start: Date
+        package var end: Date
+        package init(start: Date, end: Date) {
             self.start = start
             self.end = end
         }
         /// A window whose end is not after its start is invalid and must be ignored.
-        public var isValid: Bool { end > start }
+        package var isValid: Bool { end > start }
     }
 
     /// The start of the renewal window without ARI: when `renewBefore` remains, or a third of the lifetime
     /// (half for certificates living under 10 days, as Let's Encrypt advises).
-    public static func windowStart(notBefore: Date, notAfter: Date, renewBefore: RenewBefore?) -> Date {
+    package static func windowStart(notBefore: Date, notAfter: Date, renewBefore: RenewBefore?) -> Date {
         let lifetime = max(notAfter.timeIntervalSince(notBefore), 1)
         switch renewBefore {
         case .seconds(let seconds):
@@ -33,7 +33,7 @@ public enum RenewalPolicy {
     }
 
     /// The maximum jitter applied before the window start: 1/20 of the lifetime, capped at 24 hours.
-    public static func jitterSpan(notBefore: Date, notAfter: Date) -> TimeInterval {
+    package static func jitterSpan(notBefore: Date, notAfter: Date) -> TimeInterval {
         min(max(notAfter.timeIntervalSince(notBefore), 0) / 20, 86_400)
     }
 
@@ -41,7 +41,7 @@ public enum RenewalPolicy {
     ///
     /// With a valid ARI window: a uniformly random time inside it. Otherwise the window start moved earlier by a
     /// random amount up to ``jitterSpan(notBefore:notAfter:)``, so certificates issued together do not renew together.
-    public static func renewalTime<R: RandomNumberGenerator>(
+    package static func renewalTime<R: RandomNumberGenerator>(
         notBefore: Date, notAfter: Date, renewBefore: RenewBefore?, ariWindow: Window?, random: inout R
     ) -> Date {
         if let ariWindow, ariWindow.isValid {
@@ -54,13 +54,13 @@ public enum RenewalPolicy {
     }
 
     /// First retry delay after a failure.
-    public static let backoffBase: TimeInterval = 60
+    package static let backoffBase: TimeInterval = 60
     /// No certificate waits longer than this between attempts (unless the CA's Retry-After says so).
-    public static let backoffCap: TimeInterval = 86_400
+    package static let backoffCap: TimeInterval = 86_400
 
     /// Delay before the next attempt after `failureCount` consecutive failures (1 = first failure):
     /// 1 min × 4^(n-1) with ±20 % jitter, capped at 24 h; never shorter than the CA's `retryAfter`.
-    public static func backoff<R: RandomNumberGenerator>(
+    package static func backoff<R: RandomNumberGenerator>(
         failureCount: Int, retryAfter: TimeInterval?, random: inout R
     ) -> TimeInterval {
         let exponent = Double(max(failureCount, 1) - 1)
@@ -70,17 +70,17 @@ public enum RenewalPolicy {
     }
 
     /// The longest a CA's `Retry-After` may postpone one certificate's next attempt.
-    public static let retryAfterCap: TimeInterval = 86_400
+    package static let retryAfterCap: TimeInterval = 86_400
 
     /// When a certificate enters the last tenth of its life (notAfter - lifetime/10): no `Retry-After` postpones an
     /// attempt beyond it.
-    public static func lastTenthStart(notBefore: Date, notAfter: Date) -> Date {
+    package static func lastTenthStart(notBefore: Date, notAfter: Date) -> Date {
         notAfter.addingTimeInterval(-max(notAfter.timeIntervalSince(notBefore), 0) / 10)
     }
 
     /// Delay before the next attempt after a refusal: ``backoff(failureCount:retryAfter:random:)`` with the CA's
     /// `retryAfter` honoured as ``honouredRetryAfter(_:installed:now:)`` allows.
-    public static func nextAttemptDelay<R: RandomNumberGenerator>(
+    package static func nextAttemptDelay<R: RandomNumberGenerator>(
         failureCount: Int, retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date,
         random: inout R
     ) -> TimeInterval {
@@ -91,7 +91,7 @@ public enum RenewalPolicy {
 
     /// The CA's `retryAfter` up to ``retryAfterCap`` and never past ``lastTenthStart(notBefore:notAfter:)`` of the
     /// installed certificate (`installed`, when there is one).
-    public static func honouredRetryAfter(
+    package static func honouredRetryAfter(
         _ retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date
     ) -> TimeInterval {
         var honoured = min(max(retryAfter ?? 0, 0), retryAfterCap)
@@ -103,14 +103,14 @@ public enum RenewalPolicy {
     }
 
     /// First retry after an attempt ended by a transient fault.
-    public static let transientBase: TimeInterval = 10
+    package static let transientBase: TimeInterval = 10
     /// No transient fault postpones the next attempt longer than this (unless the CA's Retry-After says so).
-    public static let transientCap: TimeInterval = 3600
+    package static let transientCap: TimeInterval = 3600
 
     /// Delay before the next attempt after a transient fault (a CA error, a dropped connection, a request budget
     /// spent): 10 s × 2^(n-1) with ±20 % jitter, capped at an hour; never shorter than the honoured `retryAfter`.
     /// The next attempt continues the same order.
-    public static func transientRetryDelay<R: RandomNumberGenerator>(
+    package static func transientRetryDelay<R: RandomNumberGenerator>(
         failureCount: Int, retryAfter: TimeInterval?, installed: (notBefore: Date, notAfter: Date)?, now: Date,
         random: inout R
     ) -> TimeInterval {
@@ -121,7 +121,7 @@ public enum RenewalPolicy {
     }
 
     /// When to poll ARI again: the server's Retry-After clamped to [1 min, 1 day], or 6 h without one (RFC 9773 §4.3).
-    public static func ariRecheckDelay(retryAfter: TimeInterval?) -> TimeInterval {
+    package static func ariRecheckDelay(retryAfter: TimeInterval?) -> TimeInterval {
         guard let retryAfter else { return 6 * 3600 }
         return min(max(retryAfter, 60), 86_400)
     }

@@ -1,7 +1,7 @@
 /// The instants a crash hurts most: a reply the CA sent and nobody stored yet. End-to-end tests kill the daemon
 /// exactly there (TestSupport's `ExitingCrashPoints`, in the `certkeeper-crashing` test binary); the product passes
 /// ``NoCrashPoints``.
-public enum CrashPoint: String, Sendable, CaseIterable {
+package enum CrashPoint: String, Sendable, CaseIterable {
     /// newAccount answered, before the account is stored.
     case afterNewAccountReply = "after-newaccount-reply"
     /// finalize answered, before the download.
@@ -9,12 +9,12 @@ public enum CrashPoint: String, Sendable, CaseIterable {
 }
 
 /// Called at each ``CrashPoint``.
-public protocol CrashPoints: Sendable {
+package protocol CrashPoints: Sendable {
     func reached(_ point: CrashPoint)
 }
 
 /// The product's crash points: nothing happens.
-public struct NoCrashPoints: CrashPoints {
-    public init() {}
-    public func reached(_ point: CrashPoint) {}
+package struct NoCrashPoints: CrashPoints {
+    package init() {}
+    package func reached(_ point: CrashPoint) {}
 }

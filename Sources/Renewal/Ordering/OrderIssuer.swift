@@ -9,31 +9,32 @@ import Foundation
 import Logging
 
 /// A certificate fresh from the CA, verified and ready to install.
-public struct IssuedCertificate: Sendable {
-    public var keyPEM: String
-    public var fullchainPEM: String
-    public var certPEM: String
-    public var chainPEM: String
-    public var info: CertificateInfo
+package struct IssuedCertificate: Sendable {
+    package var keyPEM: String
+    package var fullchainPEM: String
+    package var certPEM: String
+    package var chainPEM: String
+    package var info: CertificateInfo
     /// RFC 9773 CertID, when the leaf has an Authority Key Identifier.
-    public var ariCertID: String?
+    package var ariCertID: String?
 }
 
 /// Why an order failed, with where it happened.
-public enum IssueError: Error, Sendable, CustomStringConvertible {
+package enum IssueError: Error, Sendable, CustomStringConvertible {
     case noSolver(domain: String, offered: [String], wanted: String)
     case authorizationFailed(domain: String, challenge: String, problem: ACMEProblem?)
     case orderInvalid(url: String, problem: ACMEProblem?)
     case verificationFailed(certificate: String, reason: String)
     case orderStalled(url: String, status: String)
     /// The spec names a profile that the CA's directory does not advertise under `meta.profiles`.
-    case profileNotOffered(spec: String, profile: String, ca: CASettings, offered: [String])
+    /// The spec's profile is not advertised by its CA (``ProfileValidator/check(spec:directory:)``).
+    case profileNotOffered(ConfigDiagnostic)
     /// The CA's order lists other identifiers than the ones requested.
     case orderIdentifiersMismatch(url: String, ca: String, unexpected: [String], missing: [String])
     /// The CA asks to authorize a name the certificate did not request.
     case unrequestedAuthorization(url: String, identifier: String, ca: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noSolver(let domain, let offered, let wanted):
             return
@@ -47,8 +48,8 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
             return "the certificate downloaded for '\(certificate)' was not installed: \(reason)"
         case .orderStalled(let url, let status):
             return "order \(url) is still \(status) after polling; it will be resumed on the next attempt"
-        case .profileNotOffered(let spec, let profile, let ca, let offered):
-            return "\(spec): " + ProfileValidator.message(profile: profile, ca: ca, offered: offered)
+        case .profileNotOffered(let diagnostic):
+            return "\(diagnostic)"
         case .orderIdentifiersMismatch(let url, let ca, let unexpected, let missing):
             var differences: [String] = []
             if !unexpected.isEmpty { differences.append("not requested: \(unexpected.joined(separator: ", "))") }
@@ -63,7 +64,7 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The ACME problem behind the failure, if any.
-    public var problem: ACMEProblem? {
+    package var problem: ACMEProblem? {
         switch self {
         case .authorizationFailed(_, _, let problem), .orderInvalid(_, let problem): return problem
         default: return nil
@@ -72,15 +73,15 @@ public enum IssueError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Carries one order from newOrder (or a persisted in-flight order) to a verified certificate.
-public struct OrderIssuer: Sendable {
-    public var solvers: SolverFactory
-    public var stateStore: any CertificateStateStore
-    public var crashPoints: any CrashPoints
-    public var logger: Logger
+package struct OrderIssuer: Sendable {
+    package var solvers: SolverFactory
+    package var stateStore: any CertificateStateStore
+    package var crashPoints: any CrashPoints
+    package var logger: Logger
     /// Upper bound for polling one authorization or order.
-    public var pollTimeout: Duration = .seconds(180)
+    package var pollTimeout: Duration = .seconds(180)
 
-    public init(
+    package init(
         solvers: SolverFactory, stateStore: any CertificateStateStore, crashPoints: any CrashPoints = NoCrashPoints(),
         logger: Logger
     ) {
@@ -97,7 +98,7 @@ public struct OrderIssuer: Sendable {
     ///     answers, and abandoned when it can never complete.
     ///   - reuseKeyPEM: the installed key when `reuse_key = true`.
     ///   - replaces: the ARI CertID of the predecessor, sent only when the CA offers renewalInfo.
-    public func issue(
+    package func issue(
         spec: CertificateSpec, account: AccountHandle, client: ACMEClient, lifecycle: inout CertificateLifecycle,
         reuseKeyPEM: String?, replaces: String?, now: Date
     ) async throws -> IssuedCertificate {
@@ -139,11 +140,10 @@ public struct OrderIssuer: Sendable {
         }
         if order == nil {
             // A profile is sent only when the CA advertises it (draft-ietf-acme-profiles §3).
-            if let profile = spec.profile {
-                let offered = (try await client.directory().meta?.profiles ?? [:]).keys.sorted()
-                guard offered.contains(profile) else {
-                    throw IssueError.profileNotOffered(spec: spec.file, profile: profile, ca: spec.ca, offered: offered)
-                }
+            if spec.profile != nil,
+                let problem = ProfileValidator.check(spec: spec, directory: try await client.directory())
+            {
+                throw IssueError.profileNotOffered(problem)
             }
             let created = try await client.newOrder(
                 accountURL: account.url, key: account.key, identifiers: spec.domains, replaces: replaces,
@@ -219,7 +219,7 @@ public struct OrderIssuer: Sendable {
 
     /// How often a finalize or challenge answer lost to a transient fault is looked after and sent again within one
     /// attempt (each send has the client's own request budget; a drop ends a send at once).
-    public static let resendRounds = 3
+    package static let resendRounds = 3
 
     /// Finalizes `order`. A failed finalize is followed by a look at the order before anything is sent again: a
     /// lost reply may hide a finalize the CA carried out (poll it), a CA that had not yet seen the last

@@ -6,11 +6,11 @@ import Logging
 
 /// Checks `profile = "NAME"` in specs against the profiles each CA advertises under `meta.profiles`
 /// (draft-ietf-acme-profiles §3), at start-up and at reload.
-public struct ProfileValidator: Sendable {
-    public var clients: ACMEClientPool
-    public var logger: Logger
+package struct ProfileValidator: Sendable {
+    package var clients: ACMEClientPool
+    package var logger: Logger
 
-    public init(clients: ACMEClientPool, logger: Logger) {
+    package init(clients: ACMEClientPool, logger: Logger) {
         self.clients = clients
         self.logger = logger
     }
@@ -19,7 +19,7 @@ public struct ProfileValidator: Sendable {
     /// names the spec file, the profile and the profiles the CA offers.
     ///
     /// A CA whose directory cannot be fetched rejects nothing (a warning is logged): the order itself checks again.
-    public func rejections(for specs: [CertificateSpec]) async -> [String: ConfigDiagnostic] {
+    package func rejections(for specs: [CertificateSpec]) async -> [String: ConfigDiagnostic] {
         var result: [String: ConfigDiagnostic] = [:]
         var directories: [String: ACMEDirectory?] = [:]
         for spec in specs.sorted(by: { $0.name < $1.name }) where spec.profile != nil {
@@ -42,7 +42,7 @@ public struct ProfileValidator: Sendable {
 
     /// Nil when `spec` has no profile or its CA advertises it; otherwise the diagnostic. Pure (apart from reading
     /// the spec file to point at the `profile` line).
-    public static func check(spec: CertificateSpec, directory: ACMEDirectory) -> ConfigDiagnostic? {
+    package static func check(spec: CertificateSpec, directory: ACMEDirectory) -> ConfigDiagnostic? {
         guard let profile = spec.profile else { return nil }
         let offered = (directory.meta?.profiles ?? [:]).keys.sorted()
         if offered.contains(profile) { return nil }
@@ -52,8 +52,8 @@ public struct ProfileValidator: Sendable {
             message: message(profile: profile, ca: spec.ca, offered: offered))
     }
 
-    /// The explanation shared by reload diagnostics and order-time errors.
-    public static func message(profile: String, ca: CASettings, offered: [String]) -> String {
+    /// The explanation, for reload diagnostics and order-time errors alike.
+    static func message(profile: String, ca: CASettings, offered: [String]) -> String {
         let caText = ca.name == ca.directoryURL ? ca.directoryURL : "'\(ca.name)' (\(ca.directoryURL))"
         if offered.isEmpty {
             return

@@ -4,19 +4,19 @@ import DNSWire
 import Foundation
 
 /// Builds the solver for a spec's challenge settings, sharing the built-in responders across certificates.
-public struct SolverFactory: Sendable {
-    public let httpPool: HTTP01ResponderPool
-    public let tlsPool: TLSALPN01ResponderPool
-    public let secrets: SecretReader
+package struct SolverFactory: Sendable {
+    package let httpPool: HTTP01ResponderPool
+    package let tlsPool: TLSALPN01ResponderPool
+    package let secrets: SecretReader
 
-    public init(httpPool: HTTP01ResponderPool, tlsPool: TLSALPN01ResponderPool, secrets: SecretReader) {
+    package init(httpPool: HTTP01ResponderPool, tlsPool: TLSALPN01ResponderPool, secrets: SecretReader) {
         self.httpPool = httpPool
         self.tlsPool = tlsPool
         self.secrets = secrets
     }
 
     /// The solver for one name's challenge settings.
-    public func solver(for spec: SolverSpec) async throws -> any ChallengeSolver {
+    package func solver(for spec: SolverSpec) async throws -> any ChallengeSolver {
         switch spec {
         case .http01Webroot(let path):
             return WebrootHTTP01Solver(webroot: path)

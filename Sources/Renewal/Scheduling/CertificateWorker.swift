@@ -2,7 +2,7 @@ import CertkeeperConfig
 import Foundation
 
 /// Does the work for one certificate when it is due; the scheduler knows nothing else about certificates.
-public protocol CertificateWorker: Sendable {
+package protocol CertificateWorker: Sendable {
     /// When `spec` first needs attention, judged from what is installed and what the state store remembers.
     func firstDue(_ spec: CertificateSpec) async -> Date
     /// Does what is due now (reconcile, order, install, back off) and returns when `spec` next needs attention.
@@ -12,5 +12,5 @@ public protocol CertificateWorker: Sendable {
 }
 
 extension CertificateWorker {
-    public func batchFinished() async {}
+    package func batchFinished() async {}
 }

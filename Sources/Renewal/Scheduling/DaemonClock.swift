@@ -3,7 +3,7 @@ import Foundation
 /// Time as an input. Decisions use `now()` (certificate validity is wall time); waiting uses `sleep(until:)`.
 ///
 /// The production clock is ``SystemClock``; tests use ``ManualClock`` and move time without sleeping.
-public protocol DaemonClock: Sendable {
+package protocol DaemonClock: Sendable {
     /// The current wall-clock time.
     func now() -> Date
     /// Suspends until `deadline` (wall time) has been reached, or throws `CancellationError`.
@@ -11,10 +11,10 @@ public protocol DaemonClock: Sendable {
 }
 
 /// The real clock: `Date()` and `Task.sleep` on the continuous clock (which keeps counting across suspend).
-public struct SystemClock: DaemonClock {
-    public init() {}
-    public func now() -> Date { Date() }
-    public func sleep(until deadline: Date) async throws {
+package struct SystemClock: DaemonClock {
+    package init() {}
+    package func now() -> Date { Date() }
+    package func sleep(until deadline: Date) async throws {
         let interval = deadline.timeIntervalSinceNow
         guard interval > 0 else {
             try Task.checkCancellation()

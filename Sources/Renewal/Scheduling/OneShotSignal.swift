@@ -2,7 +2,7 @@ import Synchronization
 
 /// Fires once; every waiter (earlier or later) returns after that. A cancelled waiter returns at once, so shutdown
 /// never hangs on a signal that will not come.
-public final class OneShotSignal: Sendable {
+package final class OneShotSignal: Sendable {
     private struct State {
         var fired = false
         var nextID = 0
@@ -10,11 +10,11 @@ public final class OneShotSignal: Sendable {
     }
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
-    public var hasFired: Bool { state.withLock { $0.fired } }
+    package var hasFired: Bool { state.withLock { $0.fired } }
 
-    public func fire() {
+    package func fire() {
         let waiters = state.withLock { state in
             state.fired = true
             defer { state.waiters = [:] }
@@ -24,7 +24,7 @@ public final class OneShotSignal: Sendable {
     }
 
     /// Returns once ``fire()`` ran, or when the calling task is cancelled.
-    public func wait() async {
+    package func wait() async {
         let id = state.withLock { state in
             state.nextID += 1
             return state.nextID

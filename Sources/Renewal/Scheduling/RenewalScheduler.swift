@@ -6,8 +6,8 @@ import Logging
 /// parallel up to the limit through the ``CertificateWorker``, and sleeps on the clock until the plan's next wake.
 ///
 /// Idle means asleep: there is no periodic polling. Changes (reload, `renew NAME`, a finished attempt) wake it early.
-public actor RenewalScheduler {
-    public typealias Entry = SchedulePlan.Entry
+package actor RenewalScheduler {
+    package typealias Entry = SchedulePlan.Entry
 
     private let worker: any CertificateWorker
     private let clock: any DaemonClock
@@ -18,7 +18,7 @@ public actor RenewalScheduler {
     private var jobs: [String: Task<Void, Never>] = [:]
     private var loop: LoopState = .notStarted
     /// Timer expiries that found work due; tests assert one per distinct due time.
-    public private(set) var timerWakeups = 0
+    package private(set) var timerWakeups = 0
     private var changeCallbacks: [@Sendable () -> Void] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     /// End-of-batch work in progress (``CertificateWorker/batchFinished()``): not idle yet.
@@ -28,7 +28,7 @@ public actor RenewalScheduler {
 
     private enum LoopState { case notStarted, running, ended }
 
-    public init(worker: any CertificateWorker, clock: any DaemonClock, maxConcurrent: Int, logger: Logger) {
+    package init(worker: any CertificateWorker, clock: any DaemonClock, maxConcurrent: Int, logger: Logger) {
         self.worker = worker
         self.clock = clock
         self.plan = SchedulePlan(maxConcurrent: maxConcurrent)
@@ -36,13 +36,13 @@ public actor RenewalScheduler {
     }
 
     /// Registers a callback run after every state change (for the status line).
-    public func onChange(_ callback: @escaping @Sendable () -> Void) {
+    package func onChange(_ callback: @escaping @Sendable () -> Void) {
         changeCallbacks.append(callback)
     }
 
     /// Replaces the set of certificates (``SchedulePlan/apply(specs:maxConcurrent:replanWaiting:now:)``) and asks
     /// the worker when each new or changed one is first due.
-    public func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool = false) async {
+    package func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool = false) async {
         let toPlan = plan.apply(
             specs: specs, maxConcurrent: maxConcurrent, replanWaiting: replanWaiting, now: clock.now())
         for spec in toPlan {
@@ -53,39 +53,39 @@ public actor RenewalScheduler {
     }
 
     /// Asks for work on `name` now. Returns false when there is no such certificate.
-    public func renewNow(_ name: String, force: Bool) -> Bool {
+    package func renewNow(_ name: String, force: Bool) -> Bool {
         guard plan.renewNow(name, force: force, now: clock.now()) else { return false }
         wake()
         return true
     }
 
     /// A copy of every entry, for status output.
-    public func snapshot() -> [Entry] { plan.snapshot }
+    package func snapshot() -> [Entry] { plan.snapshot }
 
     /// The earliest due time among certificates not in flight.
-    public func nextDue() -> (name: String, due: Date)? { plan.nextDue }
+    package func nextDue() -> (name: String, due: Date)? { plan.nextDue }
 
     /// Number of certificates being worked on.
-    public var inFlightCount: Int { plan.inFlightCount }
+    package var inFlightCount: Int { plan.inFlightCount }
 
     /// Whether the daemon is making progress, for the systemd watchdog: ``run()`` is looping, this actor answers,
     /// and no attempt has been in flight for `stuckAfter` seconds or more (attempts are cancelled at their
     /// deadline, so one still running long after it is stuck beyond cancellation).
-    public func isAlive(now: Date, stuckAfter: TimeInterval) -> Bool {
+    package func isAlive(now: Date, stuckAfter: TimeInterval) -> Bool {
         loop == .running && !plan.hasStuckAttempt(now: now, stuckAfter: stuckAfter)
     }
 
     /// Returns once ``run()`` is looping (or the caller is cancelled).
-    public nonisolated func waitUntilRunning() async { await started.wait() }
+    package nonisolated func waitUntilRunning() async { await started.wait() }
 
     /// Returns once no attempt is in flight and the end of the batch is handled (at once if so already).
-    public func waitUntilIdle() async {
+    package func waitUntilIdle() async {
         if isIdle { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
     /// Runs until the surrounding task is cancelled.
-    public func run() async {
+    package func run() async {
         loop = .running
         started.fire()
         defer { loop = .ended }

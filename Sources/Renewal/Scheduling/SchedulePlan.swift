@@ -4,19 +4,19 @@ import Foundation
 /// The scheduler's decisions as a value: which certificates there are, when each is next due, which are in flight.
 /// No clock and no tasks (`now` is an argument), so every scheduling rule is a unit test; ``RenewalScheduler``
 /// carries the decisions out.
-public struct SchedulePlan: Sendable {
+package struct SchedulePlan: Sendable {
     /// What the plan knows of one certificate.
-    public struct Entry: Sendable {
-        public var spec: CertificateSpec
+    package struct Entry: Sendable {
+        package var spec: CertificateSpec
         /// When it next needs attention; nil while its first due time is being computed.
-        public var due: Date?
-        public var inFlight: Bool
+        package var due: Date?
+        package var inFlight: Bool
         /// Set by a forced `renew` and consumed by the next attempt.
-        public var force: Bool
+        package var force: Bool
         /// When the attempt in flight started.
-        public var startedAt: Date?
+        package var startedAt: Date?
 
-        public init(spec: CertificateSpec, due: Date?, inFlight: Bool = false, force: Bool = false) {
+        package init(spec: CertificateSpec, due: Date?, inFlight: Bool = false, force: Bool = false) {
             self.spec = spec
             self.due = due
             self.inFlight = inFlight
@@ -25,17 +25,17 @@ public struct SchedulePlan: Sendable {
     }
 
     /// An attempt to start now.
-    public struct Start: Sendable {
-        public var spec: CertificateSpec
-        public var force: Bool
+    package struct Start: Sendable {
+        package var spec: CertificateSpec
+        package var force: Bool
     }
 
-    public private(set) var entries: [String: Entry] = [:]
-    public private(set) var maxConcurrent: Int
+    package private(set) var entries: [String: Entry] = [:]
+    package private(set) var maxConcurrent: Int
     /// Removed by a reload while in flight: dropped when the attempt ends (unless a later reload brought it back).
     private var removedWhileInFlight: Set<String> = []
 
-    public init(maxConcurrent: Int) {
+    package init(maxConcurrent: Int) {
         self.maxConcurrent = max(1, maxConcurrent)
     }
 
@@ -44,7 +44,7 @@ public struct SchedulePlan: Sendable {
     /// (``planned(_:due:)``).
     ///
     /// With `replanWaiting` (a reload), certificates parked until a configuration change are tried again at once.
-    public mutating func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool, now: Date)
+    package mutating func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool, now: Date)
         -> [CertificateSpec]
     {
         self.maxConcurrent = max(1, maxConcurrent)
@@ -83,13 +83,13 @@ public struct SchedulePlan: Sendable {
 
     /// Records the first due time computed for `spec`, unless the spec changed or started meanwhile; a `renew`
     /// that arrived while it was computed asked for an earlier time and keeps it.
-    public mutating func planned(_ spec: CertificateSpec, due: Date) {
+    package mutating func planned(_ spec: CertificateSpec, due: Date) {
         guard let entry = entries[spec.name], entry.spec == spec, !entry.inFlight else { return }
         entries[spec.name]?.due = entry.due.map { min($0, due) } ?? due
     }
 
     /// Asks for work on `name` now. False when there is no such certificate.
-    public mutating func renewNow(_ name: String, force: Bool, now: Date) -> Bool {
+    package mutating func renewNow(_ name: String, force: Bool, now: Date) -> Bool {
         guard entries[name] != nil else { return false }
         entries[name]?.due = now
         if force { entries[name]?.force = true }
@@ -97,7 +97,7 @@ public struct SchedulePlan: Sendable {
     }
 
     /// Marks what is due by `now` as in flight, earliest first, up to the concurrency limit, and returns it.
-    public mutating func startDue(now: Date) -> [Start] {
+    package mutating func startDue(now: Date) -> [Start] {
         let due = entries.values
             .filter { !$0.inFlight && ($0.due.map { $0 <= now } ?? false) }
             .sorted { ($0.due!, $0.spec.name) < ($1.due!, $1.spec.name) }
@@ -113,7 +113,7 @@ public struct SchedulePlan: Sendable {
     }
 
     /// Records the end of an attempt on `spec` and when the certificate next needs attention.
-    public mutating func finished(_ spec: CertificateSpec, next: Date, now: Date) {
+    package mutating func finished(_ spec: CertificateSpec, next: Date, now: Date) {
         let name = spec.name
         if removedWhileInFlight.remove(name) != nil {
             entries.removeValue(forKey: name)
@@ -129,25 +129,25 @@ public struct SchedulePlan: Sendable {
 
     /// When something next falls due, while there is room for it; nil when nothing is scheduled or every slot is
     /// taken (a finishing attempt wakes the scheduler).
-    public var nextWake: Date? {
+    package var nextWake: Date? {
         guard inFlightCount < maxConcurrent else { return nil }
         return nextDue?.due
     }
 
     /// The earliest due time among certificates not in flight.
-    public var nextDue: (name: String, due: Date)? {
+    package var nextDue: (name: String, due: Date)? {
         entries.values.filter { !$0.inFlight && $0.due != nil }
             .min { ($0.due!, $0.spec.name) < ($1.due!, $1.spec.name) }
             .map { ($0.spec.name, $0.due!) }
     }
 
-    public var inFlightCount: Int { entries.values.count(where: \.inFlight) }
+    package var inFlightCount: Int { entries.values.count(where: \.inFlight) }
 
     /// True when an attempt has been in flight for `stuckAfter` or more.
-    public func hasStuckAttempt(now: Date, stuckAfter: TimeInterval) -> Bool {
+    package func hasStuckAttempt(now: Date, stuckAfter: TimeInterval) -> Bool {
         entries.values.contains { $0.startedAt.map { now.timeIntervalSince($0) >= stuckAfter } ?? false }
     }
 
     /// Every entry, by name.
-    public var snapshot: [Entry] { entries.values.sorted { $0.spec.name < $1.spec.name } }
+    package var snapshot: [Entry] { entries.values.sorted { $0.spec.name < $1.spec.name } }
 }

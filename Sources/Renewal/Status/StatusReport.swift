@@ -3,30 +3,30 @@ import CertkeeperConfig
 import Foundation
 
 /// One certificate as `certkeeper status` shows it. Never contains secrets.
-public struct CertificateStatus: Codable, Sendable, Hashable {
-    public var name: String
-    public var domains: [String]
-    public var ca: String
-    public var account: String
-    public var notAfter: Date?
+package struct CertificateStatus: Codable, Sendable, Hashable {
+    package var name: String
+    package var domains: [String]
+    package var ca: String
+    package var account: String
+    package var notAfter: Date?
     /// "order now", "renew", "retry", "wait for reload", "renewing".
-    public var nextAction: String
-    public var nextActionAt: Date?
-    public var lastError: String?
-    public var failureCount: Int
-    public var backoffUntil: Date?
-    public var inFlight: Bool
+    package var nextAction: String
+    package var nextActionAt: Date?
+    package var lastError: String?
+    package var failureCount: Int
+    package var backoffUntil: Date?
+    package var inFlight: Bool
 }
 
 /// Everything `status` prints.
-public struct StatusReport: Codable, Sendable, Hashable {
-    public var generated: Date
-    public var live: Bool
-    public var certificates: [CertificateStatus]
-    public var rejectedSpecs: [String]
+package struct StatusReport: Codable, Sendable, Hashable {
+    package var generated: Date
+    package var live: Bool
+    package var certificates: [CertificateStatus]
+    package var rejectedSpecs: [String]
 
     /// Builds the report from config, state files and installed certificates, plus the scheduler when live.
-    public static func build(
+    package static func build(
         configuration: Configuration, stateDirectory: String, stateStore: any CertificateStateStore,
         scheduler: [RenewalScheduler.Entry]? = nil, rejectedSpecs: [String] = [], now: Date
     ) async -> StatusReport {
@@ -64,7 +64,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
     }
 
     /// A one-line summary for sd_notify STATUS=, e.g. "3 certificates valid, 1 renewing, next: www in 3d 4h".
-    public func summaryLine(now: Date) -> String {
+    package func summaryLine(now: Date) -> String {
         let valid = certificates.filter { ($0.notAfter ?? .distantPast) > now }.count
         let renewing = certificates.filter(\.inFlight).count
         let failing = certificates.filter { $0.failureCount > 0 }.count
@@ -81,7 +81,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
     }
 
     /// "3d 4h", "5h 2m", "42s", "now".
-    public static func humanInterval(_ seconds: TimeInterval) -> String {
+    package static func humanInterval(_ seconds: TimeInterval) -> String {
         guard seconds > 0 else { return "now" }
         // Clamped (about 30 million years) so an absurd date cannot trap the conversion.
         let total = Int(min(seconds, 1e15))
@@ -95,7 +95,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
     }
 
     /// The table printed by `certkeeper status`.
-    public func table(now: Date) -> String {
+    package func table(now: Date) -> String {
         let formatter = ISO8601DateFormatter()
         var lines = [
             "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tNEXT ACTION\tWHEN\tLAST ERROR"

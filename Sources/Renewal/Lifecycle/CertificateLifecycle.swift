@@ -281,6 +281,12 @@ package struct CertificateLifecycle: Sendable {
         return failed(failure, now: now, random: &random)
     }
 
+    /// When to try again after another process held the certificate's lock for the whole bounded wait: its turn
+    /// ends soon, and nothing is recorded (the state is the holder's until it lets go).
+    package static func afterLockHeldElsewhere(now: Date) -> Date {
+        now.addingTimeInterval(RenewalPolicy.lockBusyRetryDelay)
+    }
+
     /// Records where the attempt ended, for `status` and the next start.
     package mutating func ended(nextCheck: Date) {
         state.nextCheck = nextCheck

@@ -77,10 +77,12 @@ package struct CertificateMaintainer: CertificateWorker {
         do {
             return try await locks.withLock("cert-\(spec.name)") { await processLocked(spec, force: force) }
         } catch let error as CertStoreError where error.isLockBusy {
+            // Not a failure of this certificate, and its state belongs to the lock's holder: nothing is saved.
+            let next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())
             logger.warning(
-                "another process holds this certificate's lock; trying again in a minute: \(error)",
+                "another process holds this certificate's lock; trying again at \(next): \(error)",
                 metadata: Self.metadata(spec))
-            return clock.now().addingTimeInterval(60)
+            return next
         } catch {
             let now = clock.now()
             if Task.isCancelled {

@@ -53,6 +53,9 @@ package enum RenewalPolicy {
         return start.addingTimeInterval(-Double.random(in: 0...jitter, using: &random))
     }
 
+    /// How long to wait before taking a certificate's lock again when another process held it.
+    package static let lockBusyRetryDelay: TimeInterval = 60
+
     /// First retry delay after a failure.
     package static let backoffBase: TimeInterval = 60
     /// No certificate waits longer than this between attempts (unless the CA's Retry-After says so).

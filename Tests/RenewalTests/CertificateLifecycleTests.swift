@@ -145,22 +145,27 @@ import Testing
             if attempt == 1 { _ = machine.handle(.orderAdvanced(order), now: now, random: &random) }
             let actions = machine.handle(.failed(failure(.retryAttemptSoon)), now: now, random: &random)
             let retryAt = try! #require(machine.state.backoff?.retryAt)
-            #expect(actions.last == .waitUntil(retryAt))
+            #expect(actions.last == .backOff(until: retryAt))
             // Only the third transient fault in a row is an operator's business (on_failure hooks).
             #expect(actions.contains(.runFailureHooks(message: "boom")) == (attempt == 3))
             #expect(retryAt.timeIntervalSince(now) > previousDelay)
             previousDelay = retryAt.timeIntervalSince(now)
             // The order is kept: the next attempt continues it.
             #expect(machine.state.order == order)
-            // Before the retry time an attempt only waits; at it, it orders again.
+            // Before the retry time an attempt only waits; at it, it continues the order.
             #expect(
                 machine.handle(
                     .inspected(
                         installed: nil, mismatch: "no certificate is installed", force: false, ariOffered: false),
-                    now: retryAt.addingTimeInterval(-1), random: &random) == [.waitUntil(retryAt)])
+                    now: retryAt.addingTimeInterval(-1), random: &random) == [.backOff(until: retryAt)])
             now = retryAt
         }
         #expect(machine.state.backoff?.failures == 3 && machine.state.backoff?.transientFailures == 3)
+        #expect(
+            machine.handle(
+                .inspected(installed: nil, mismatch: "no certificate is installed", force: false, ariOffered: false),
+                now: now, random: &random)
+                == [.continueOrder(order, reason: "no certificate is installed", replaces: nil)])
         // A refusal takes the long ladder from its own first step, and always alerts.
         let refused = machine.handle(.failed(failure(.backOff, "rejectedIdentifier")), now: now, random: &random)
         #expect(refused.first == .runFailureHooks(message: "rejectedIdentifier"))

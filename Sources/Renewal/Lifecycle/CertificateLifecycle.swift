@@ -8,7 +8,8 @@ import Foundation
 /// (both are arguments), so every rule is a unit test.
 ///
 /// An attempt starts with ``Event/inspected(installed:mismatch:force:ariOffered:)``; each event returns what to do
-/// next, and the attempt ends with ``Action/waitUntil(_:)`` or ``Action/waitForReload``. The persisted
+/// next, and the attempt ends with ``Action/waitUntil(_:)``, ``Action/backOff(until:)`` or ``Action/waitForReload``.
+/// A reload that changed the spec is seen by ``firstDue(now:)`` (the spec's fingerprint differs). The persisted
 /// ``CertificateState`` is this machine's state.
 package struct CertificateLifecycle: Sendable {
     /// What the machine knows; saved after every event.
@@ -79,15 +80,19 @@ package struct CertificateLifecycle: Sendable {
         /// Ask the CA's renewalInfo about the installed certificate, then report ``Event/ariAnswered(window:retryAfter:)``
         /// or ``Event/ariFailed``.
         case fetchARI(certID: String)
-        /// Order (or continue the order in flight), install, then report ``Event/installed(_:)`` or
-        /// ``Event/failed(_:)``.
+        /// Open a new order, install its certificate, then report ``Event/installed(_:)`` or ``Event/failed(_:)``.
         case order(reason: String, replaces: String?)
+        /// Continue the order in flight (the issuer looks at it first and opens a new one, with `replaces`, if the
+        /// CA can no longer complete it), then as for ``order(reason:replaces:)``.
+        case continueOrder(PendingOrder, reason: String, replaces: String?)
         /// Run the spec's deploy hooks and queue its units for reload.
         case runDeployHooks
         /// Run the spec's `on_failure` hooks with this message.
         case runFailureHooks(message: String)
         /// The attempt is over; look again at this time.
         case waitUntil(Date)
+        /// The attempt is over after a failure (or before its backoff ran out); try again at this time.
+        case backOff(until: Date)
         /// The attempt is over; nothing happens until the configuration changes and is reloaded.
         case waitForReload
     }
@@ -150,7 +155,7 @@ package struct CertificateLifecycle: Sendable {
             return []
         case .replacementRefused:
             replaces = nil
-            return [.order(reason: "the CA refused the replacement of the installed certificate", replaces: nil)]
+            return [orderAction(reason: "the CA refused the replacement of the installed certificate", replaces: nil)]
         case .installed(let certificate):
             state.order = nil
             state.backoff = nil
@@ -178,7 +183,7 @@ package struct CertificateLifecycle: Sendable {
         current = mismatch == nil ? installed : nil
         replaces = nil
         guard let current else {
-            return [.order(reason: mismatch ?? "no certificate installed", replaces: nil)]
+            return [orderAction(reason: mismatch ?? "no certificate installed", replaces: nil)]
                 .filter { _ in backoffAllows(now: now) } + backoffWait(now: now)
         }
         if state.issuer == nil {
@@ -222,7 +227,17 @@ package struct CertificateLifecycle: Sendable {
             return [.waitUntil(min(renewAt, recheck ?? .distantFuture))]
         }
         if !backoffAllows(now: now) { return backoffWait(now: now) }
-        return [.order(reason: reason, replaces: replaces)]
+        return [orderAction(reason: reason, replaces: replaces)]
+    }
+
+    /// Continues the order in flight when it was opened for what the spec asks now; otherwise a new order.
+    private func orderAction(reason: String, replaces: String?) -> Action {
+        if let order = state.order, order.domains.sorted() == spec.domains.sorted(),
+            (order.keyType ?? spec.keyType) == spec.keyType
+        {
+            return .continueOrder(order, reason: reason, replaces: replaces)
+        }
+        return .order(reason: reason, replaces: replaces)
     }
 
     /// A forced attempt ignores the backoff; otherwise none starts before its retry time.
@@ -232,7 +247,7 @@ package struct CertificateLifecycle: Sendable {
 
     private func backoffWait(now: Date) -> [Action] {
         guard !backoffAllows(now: now), let retryAt = state.backoff?.retryAt else { return [] }
-        return [.waitUntil(retryAt)]
+        return [.backOff(until: retryAt)]
     }
 
     private mutating func failed(_ failure: Failure, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
@@ -260,7 +275,7 @@ package struct CertificateLifecycle: Sendable {
         if isUrgent(failure, transientFailures: transient, now: now) {
             actions.append(.runFailureHooks(message: failure.message))
         }
-        actions.append(parked ? .waitForReload : .waitUntil(now.addingTimeInterval(delay)))
+        actions.append(parked ? .waitForReload : .backOff(until: now.addingTimeInterval(delay)))
         return actions
     }
 

@@ -161,7 +161,8 @@ package struct CertificateMaintainer: CertificateWorker {
                     logger.warning("renewalInfo request failed, will ask again later: \(error)", metadata: metadata)
                     actions = machine.handle(.ariFailed, now: now, random: &generator)
                 }
-            case .order(let reason, let replaces):
+            case .order(let reason, let replaces), .continueOrder(_, let reason, let replaces):
+                // The issuer looks at the order in flight first (continueOrder) and opens a new one if needed.
                 logger.info("ordering: \(reason)", metadata: metadata)
                 do {
                     let installedNow = try await order(
@@ -200,7 +201,7 @@ package struct CertificateMaintainer: CertificateWorker {
                         timeout: .seconds(spec.hooks.timeoutSeconds), logger: logger)
                 }
                 await reloads.add(spec.hooks.reloadUnits)
-            case .runFailureHooks, .waitUntil, .waitForReload:
+            case .runFailureHooks, .waitUntil, .backOff, .waitForReload:
                 return await perform([action] + actions, machine: &machine, failure: nil, metadata: metadata)
             }
         }
@@ -253,9 +254,9 @@ package struct CertificateMaintainer: CertificateWorker {
         for action in actions {
             switch action {
             case .runFailureHooks(let message): hooksMessage = message
-            case .waitUntil(let date): next = date
+            case .waitUntil(let date), .backOff(let date): next = date
             case .waitForReload: next = .distantFuture
-            case .fetchARI, .order, .runDeployHooks: continue
+            case .fetchARI, .order, .continueOrder, .runDeployHooks: continue
             }
         }
         if let failure, let backoff = machine.state.backoff {

@@ -246,19 +246,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // libFuzzer targets (scripts/fuzz.sh; README "Fuzzing"). A plain build gives each a main that replays files.
-        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport", swiftSettings: swiftSettings),
         .executableTarget(
-            name: "FuzzConfig", dependencies: ["FuzzSupport", "CertkeeperConfig"], path: "Fuzz/FuzzConfig"),
+            name: "FuzzConfig", dependencies: ["FuzzSupport", "CertkeeperConfig"], path: "Fuzz/FuzzConfig",
+            swiftSettings: swiftSettings),
         .executableTarget(
-            name: "FuzzACMEJSON", dependencies: ["FuzzSupport", "ACMEModels"], path: "Fuzz/FuzzACMEJSON"),
-        .executableTarget(name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSWire"], path: "Fuzz/FuzzDNS"),
+            name: "FuzzACMEJSON", dependencies: ["FuzzSupport", "ACMEModels"], path: "Fuzz/FuzzACMEJSON",
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "FuzzDNS", dependencies: ["FuzzSupport", "DNSWire"], path: "Fuzz/FuzzDNS",
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "FuzzPEM",
             dependencies: ["FuzzSupport", "ACMECrypto", .product(name: "X509", package: "swift-certificates")],
-            path: "Fuzz/FuzzPEM"
+            path: "Fuzz/FuzzPEM", swiftSettings: swiftSettings
         ),
         .executableTarget(
-            name: "FuzzControlRequest", dependencies: ["FuzzSupport", "ControlSocket"], path: "Fuzz/FuzzControlRequest"
+            name: "FuzzControlRequest", dependencies: ["FuzzSupport", "ControlSocket"], path: "Fuzz/FuzzControlRequest",
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "FuzzHTTP01",
@@ -266,7 +271,7 @@ let package = Package(
                 "FuzzSupport", "ChallengeSolvers", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
-            path: "Fuzz/FuzzHTTP01"
+            path: "Fuzz/FuzzHTTP01", swiftSettings: swiftSettings
         ),
     ]
 )

@@ -87,23 +87,27 @@ struct Daemon {
         }
         let stuckAfter = jobTimeout + Self.stuckMargin
         // Shut down in reverse order: stop announcing and scheduling first, the control socket last.
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: control, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
-                    .init(service: SchedulerService(scheduler: scheduler, readiness: readiness)),
-                    .init(
-                        service: StatusLineService(controller: controller, notifier: notifier, clock: clock),
-                        successTerminationBehavior: .ignore),
-                    .init(
-                        service: WatchdogService(
-                            scheduler: scheduler, notifier: notifier, clock: clock, stuckAfter: stuckAfter,
-                            logger: logger),
-                        successTerminationBehavior: .ignore),
-                    .init(service: ReloadSignalService(signals: reloadSignals, controller: controller)),
-                    .init(service: ShutdownAnnouncer(notifier: notifier, logger: logger)),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.withLevel(.warning)))
+        var configuration = ServiceGroupConfiguration(
+            services: [
+                .init(service: control, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore),
+                .init(service: SchedulerService(scheduler: scheduler, readiness: readiness)),
+                .init(
+                    service: StatusLineService(controller: controller, notifier: notifier, clock: clock),
+                    successTerminationBehavior: .ignore),
+                .init(
+                    service: WatchdogService(
+                        scheduler: scheduler, notifier: notifier, clock: clock, stuckAfter: stuckAfter,
+                        logger: logger),
+                    successTerminationBehavior: .ignore),
+                .init(service: ReloadSignalService(signals: reloadSignals, controller: controller)),
+                .init(service: ShutdownAnnouncer(notifier: notifier, logger: logger)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.withLevel(.warning))
+        // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a
+        // cooperative pool too blocked to run any of this.
+        configuration.maximumGracefulShutdownDuration = .seconds(3)
+        configuration.maximumCancellationDuration = .seconds(1)
+        let group = ServiceGroup(configuration: configuration)
         do {
             try await group.run()
         } catch {

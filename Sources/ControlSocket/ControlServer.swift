@@ -12,7 +12,8 @@ import UnixSockets
 /// The socket file is created with mode 0600 under a temporary name and renamed into place, which also replaces a
 /// stale socket left by a crashed instance (a live one makes ``run(onListening:)`` fail instead). Every connection's
 /// peer is checked with `SO_PEERCRED`: only the uids in ``Configuration/allowedPeerUIDs`` (root and the daemon's own
-/// uid by default) are served; others get a refusal and are logged. The module knows nothing about the commands.
+/// uid by default) are served; others get a refusal and are logged. What a command does is the handler's business
+/// (the daemon's `DaemonController`).
 package struct ControlServer: Sendable {
     /// Handles one request; the response is sent back as is.
     package typealias Handler = @Sendable (ControlCommand) async -> ControlResponse

@@ -5,7 +5,9 @@ import Renewal
 
 /// The accounts side of a reload: forget what was cached and register (or find) every account in use.
 package protocol AccountRegistry: Sendable {
-    /// Forgets cached CA directories, account handles and remembered refusals (the configuration changed).
+    /// Forgets cached CA directories, so a reload's profile check sees what the CA offers now.
+    func forgetDirectories() async
+    /// Forgets account handles and remembered refusals (the configuration changed).
     func reloaded() async
     /// Registers or finds each account in the background; failures are logged, not returned.
     func register(_ accounts: [AccountSettings]) async
@@ -23,8 +25,11 @@ package struct ManagedAccountRegistry: AccountRegistry {
         self.logger = logger
     }
 
-    package func reloaded() async {
+    package func forgetDirectories() async {
         await clients.reloaded()
+    }
+
+    package func reloaded() async {
         await accounts.reloaded()
     }
 

@@ -134,6 +134,7 @@ package actor DaemonController {
     private func reloadNow() async -> ReloadReport? {
         _ = notifier.reloading(status: "Reloading configuration")
         reloadGeneration += 1
+        await accounts.forgetDirectories()
         let result = source.load()
         guard var outcome = ConfigMerge.merge(previous: configuration, result: result) else {
             _ = notifier.ready(status: nil)
@@ -143,9 +144,9 @@ package actor DaemonController {
         let candidates = Set(outcome.added + outcome.changed).union(profilesUnchecked).sorted()
             .compactMap { outcome.configuration.certificates[$0] }
         profilesUnchecked = []
-        await accounts.reloaded()
         outcome = ConfigMerge.rejecting(
             await profiles.rejections(for: candidates), in: outcome, previous: configuration)
+        await accounts.reloaded()
         logRejected(outcome.diagnostics)
         let mainConfigRejected = result.configuration == nil
         configuration = outcome.configuration

@@ -74,7 +74,7 @@ import Testing
         #expect(response.message == "reload succeeded: added 1, removed 1, changed 1; 2 certificate(s) in force")
         #expect(await harness.scheduled() == ["a": ["a2.example.test"], "c": ["c.example.test"]])
         #expect(harness.notifier.calls == ["RELOADING=1", "READY=1"])
-        #expect(harness.accounts.reloads == 1)
+        #expect(harness.accounts.reloads == 1 && harness.accounts.directories == 1)
         // Accounts are registered at start and again after every reload (a new CA or EAB key may be in use).
         #expect(harness.accounts.registrations == 2)
         #expect(await harness.controller.status().rejectedSpecs == [])
@@ -187,6 +187,18 @@ import Testing
         #expect(await harness.scheduled() == ["a": ["a.example.test"]])
     }
 
+    @Test func aReloadRetriesAtOnceWhatWaitedForIt() async throws {
+        let source = MemoryConfigurationSource(main: Self.main, specs: ["a": Self.spec("a.example.test")])
+        let harness = try await Harness(source)
+        // The worker parks every certificate until a configuration change (as after an EAB refusal).
+        #expect(await harness.scheduler.snapshot().first?.due == .distantFuture)
+        harness.clock.advance(by: 86_400)
+        #expect(await harness.controller.handle(.reload).ok)
+        let entry = try #require(await harness.scheduler.snapshot().first)
+        #expect(entry.due == harness.clock.now() && entry.force)
+        #expect(await harness.controller.status().generated == harness.clock.now())
+    }
+
     @Test func renewAndStatusCommands() async throws {
         let source = MemoryConfigurationSource(main: Self.main, specs: ["a": Self.spec("a.example.test")])
         let harness = try await Harness(source)
@@ -230,9 +242,11 @@ final class RecordingNotifier: ServiceNotifier {
 
 /// Counts reload notifications and registrations instead of talking to a CA.
 final class RecordingAccounts: AccountRegistry {
-    private let counts = Mutex((reloads: 0, registrations: 0))
+    private let counts = Mutex((directories: 0, reloads: 0, registrations: 0))
+    var directories: Int { counts.withLock { $0.directories } }
     var reloads: Int { counts.withLock { $0.reloads } }
     var registrations: Int { counts.withLock { $0.registrations } }
+    func forgetDirectories() async { counts.withLock { $0.directories += 1 } }
     func reloaded() async { counts.withLock { $0.reloads += 1 } }
     func register(_ accounts: [AccountSettings]) async { counts.withLock { $0.registrations += 1 } }
 }

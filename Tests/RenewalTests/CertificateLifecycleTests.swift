@@ -35,7 +35,7 @@ import Testing
         let order = PendingOrder(
             url: "https://ca/order/1", accountURL: "https://ca/acct/1", domains: spec.domains,
             keyType: spec.keyType)
-        #expect(machine.handle(.orderAdvanced(order), now: start, random: &random) == [])
+        machine.record(.created(order))
         #expect(machine.state.order == order)
 
         let issued = certificate()
@@ -107,7 +107,12 @@ import Testing
             due.handle(.ariAnswered(window: window, retryAfter: nil), now: chosen, random: &random)
                 == [.order(reason: "inside the renewal window", replaces: "aki.01")])
         #expect(
-            due.handle(.replacementRefused, now: chosen, random: &random)
+            due.handle(
+                .failed(
+                    CertificateLifecycle.Failure(
+                        disposition: .retryAttemptSoon, message: "alreadyReplaced",
+                        problemType: "urn:ietf:params:acme:error:alreadyReplaced", retryAfter: nil)), now: chosen,
+                random: &random)
                 == [.order(reason: "the CA refused the replacement of the installed certificate", replaces: nil)])
     }
 
@@ -142,7 +147,7 @@ import Testing
             _ = machine.handle(
                 .inspected(installed: nil, mismatch: "no certificate is installed", force: false, ariOffered: false),
                 now: now, random: &random)
-            if attempt == 1 { _ = machine.handle(.orderAdvanced(order), now: now, random: &random) }
+            if attempt == 1 { machine.record(.created(order)) }
             let actions = machine.handle(.failed(failure(.retryAttemptSoon)), now: now, random: &random)
             let retryAt = try! #require(machine.state.backoff?.retryAt)
             #expect(actions.last == .backOff(until: retryAt))
@@ -211,10 +216,24 @@ import Testing
         let edited = makeSpec("www", domains: ["www.example.test", "api.example.test"])
         #expect(CertificateLifecycle(spec: edited, state: machine.state).firstDue(now: start) == start)
 
-        _ = machine.handle(
-            .orderAdvanced(PendingOrder(url: "u", accountURL: "a", domains: spec.domains, keyType: nil)), now: start,
-            random: &random)
-        _ = machine.handle(.orderAbandoned, now: start, random: &random)
+        let order = PendingOrder(url: "u", accountURL: "a", domains: spec.domains, keyType: nil)
+        machine.record(.created(order))
+        let inspect = CertificateLifecycle.Event.inspected(
+            installed: nil, mismatch: "no certificate is installed", force: false, ariOffered: false)
+        #expect(
+            machine.handle(inspect, now: start, random: &random)
+                == [.continueOrder(order, reason: "no certificate is installed", replaces: nil)])
+        machine.record(.abandoned)
         #expect(machine.state.order == nil)
+        #expect(
+            machine.handle(inspect, now: start, random: &random) == [
+                .order(reason: "no certificate is installed", replaces: nil)
+            ])
+        // An order opened for other names is not continued after the spec changed.
+        var changed = CertificateLifecycle(spec: edited, state: machine.state)
+        changed.record(.created(order))
+        #expect(
+            changed.handle(inspect, now: start, random: &random)
+                == [.order(reason: "no certificate is installed", replaces: nil)])
     }
 }

@@ -417,6 +417,33 @@ import Testing
         #expect(h.installed(spec)?.info.serialHex != existing.info.serialHex)
     }
 
+    @Test func anUnreadableStateFileIsReportedAndNeverOverwritten() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        var maintainer = h.maintainer
+        maintainer.stateStore = UnreadableStateStore()
+        let start = h.clock.now()
+        #expect(await maintainer.process(spec, force: true) == start.addingTimeInterval(3600))
+        #expect(h.server.newOrders.isEmpty)
+        #expect(h.logs.contains("cannot read this certificate's state"))
+        #expect(h.logs.contains("upgrade certkeeper"))
+    }
+
+    @Test func aFirstIssueAsksARIAtOnceAndItsRetryAfterDrivesTheNextCheck() async throws {
+        let h = try MaintainerHarness(offersARI: true)
+        let spec = h.spec()
+        let start = h.clock.now()
+        h.server.answerARI { _ in
+            .init(start: start.addingTimeInterval(50 * day), end: start.addingTimeInterval(51 * day), retryAfter: 7200)
+        }
+        let next = await h.maintainer.process(spec, force: false)
+        #expect(h.installed(spec) != nil)
+        #expect(h.server.count("/ari/") == 1)
+        #expect(next == start.addingTimeInterval(7200))
+        let chosen = try #require(await h.state(spec)?.schedule?.renewAt)
+        #expect(chosen >= start.addingTimeInterval(50 * day) && chosen <= start.addingTimeInterval(51 * day))
+    }
+
     @Test func alreadyReplacedRetriesWithoutReplaces() async throws {
         let h = try MaintainerHarness(offersARI: true)
         let spec = h.spec()
@@ -599,4 +626,18 @@ private final class TaskCanceller: @unchecked Sendable {
     private var task: Task<Date, Never>?
     func set(_ task: Task<Date, Never>) { lock.withLock { self.task = task } }
     func cancel() { lock.withLock { task }?.cancel() }
+}
+
+/// A state store whose files were written by a newer certkeeper: every load fails, every save is a test failure.
+struct UnreadableStateStore: CertificateStateStore {
+    func load(name: String) async throws -> CertificateState? {
+        throw CertStoreError.corrupt(
+            path: "/state/certs/\(name)/state.json",
+            reason: "state format 3 is newer than this certkeeper understands (2); upgrade certkeeper")
+    }
+    func save(_ state: CertificateState) async throws { Issue.record("saved over an unreadable state file") }
+    func savePendingKey(name: String, pem: String) async throws { Issue.record("saved a pending key") }
+    func pendingKey(name: String) async throws -> String? { nil }
+    func clearPendingKey(name: String) async throws {}
+    func allNames() async throws -> [String] { [] }
 }

@@ -63,17 +63,10 @@ package struct CertificateLifecycle: Sendable {
         case ariAnswered(window: RenewalPolicy.Window?, retryAfter: TimeInterval?)
         /// renewalInfo could not be fetched.
         case ariFailed
-        /// newOrder answered, or a persisted order was found usable: the attempt continues it from now on.
-        case orderAdvanced(PendingOrder)
-        /// The order in flight can never be completed (invalid, wrong names, a certificate that fails
-        /// verification): the next attempt opens a new one.
-        case orderAbandoned
         /// The new certificate is installed.
         case installed(Installed)
         /// The attempt failed.
         case failed(Failure)
-        /// The CA refused `replaces` (alreadyReplaced): order again without it.
-        case replacementRefused
     }
 
     package enum Action: Sendable, Hashable {
@@ -118,6 +111,24 @@ package struct CertificateLifecycle: Sendable {
         return next
     }
 
+    /// What happens to the order in flight while ``Action/order(reason:replaces:)`` runs; reported by the issuer
+    /// (which saves the state at once, so a crash resumes the order).
+    public enum OrderEvent: Sendable, Hashable {
+        /// newOrder answered: the next attempt continues this order.
+        case created(PendingOrder)
+        /// The order can never be completed (invalid, wrong names, a certificate that fails verification): the next
+        /// attempt opens a new one.
+        case abandoned
+    }
+
+    /// Records an ``OrderEvent``; the attempt goes on (no action).
+    public mutating func record(_ event: OrderEvent) {
+        switch event {
+        case .created(let order): state.order = order
+        case .abandoned: state.order = nil
+        }
+    }
+
     /// Applies `event` and returns what to do next.
     package mutating func handle(_ event: Event, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
         switch event {
@@ -147,15 +158,6 @@ package struct CertificateLifecycle: Sendable {
             state.ari = ARIAdvice(
                 windowStart: state.ari?.windowStart, windowEnd: state.ari?.windowEnd, askAgainAt: askAgainAt)
             return decide(now: now)
-        case .orderAdvanced(let order):
-            state.order = order
-            return []
-        case .orderAbandoned:
-            state.order = nil
-            return []
-        case .replacementRefused:
-            replaces = nil
-            return [orderAction(reason: "the CA refused the replacement of the installed certificate", replaces: nil)]
         case .installed(let certificate):
             state.order = nil
             state.backoff = nil
@@ -251,6 +253,12 @@ package struct CertificateLifecycle: Sendable {
     }
 
     private mutating func failed(_ failure: Failure, now: Date, random: inout some RandomNumberGenerator) -> [Action] {
+        // The CA will not let this order replace the installed certificate (another order already did, or it
+        // forgot the certificate): not a failure, order again without `replaces`.
+        if failure.problemType == ProblemType.alreadyReplaced.rawValue, replaces != nil {
+            replaces = nil
+            return [orderAction(reason: "the CA refused the replacement of the installed certificate", replaces: nil)]
+        }
         let previous = state.backoff
         let failures = (previous?.failures ?? 0) + 1
         // Each ladder climbs with its own count, so an hour of CA outage does not make the next refusal wait a day.
@@ -300,6 +308,11 @@ package struct CertificateLifecycle: Sendable {
     /// ends soon, and nothing is recorded (the state is the holder's until it lets go).
     package static func afterLockHeldElsewhere(now: Date) -> Date {
         now.addingTimeInterval(RenewalPolicy.lockBusyRetryDelay)
+    }
+
+    /// When to look again at a certificate whose state file cannot be read (it is never overwritten).
+    package static func afterUnreadableState(now: Date) -> Date {
+        now.addingTimeInterval(RenewalPolicy.unreadableStateRetryDelay)
     }
 
     /// Records where the attempt ended, for `status` and the next start.

@@ -48,6 +48,7 @@ package struct CertificateMaintainer: CertificateWorker {
     }
 
     package func firstDue(_ spec: CertificateSpec) async -> Date {
+        // Unreadable: due now, and the attempt reports it (``loadState(_:)``).
         let state = try? await stateStore.load(name: spec.name)
         return CertificateLifecycle(spec: spec, state: state).firstDue(now: clock.now())
     }
@@ -99,7 +100,10 @@ package struct CertificateMaintainer: CertificateWorker {
     /// Records a failure that ended an attempt from outside it (its deadline, its lock), as the attempt would have.
     private func failedOutsideAnAttempt(_ spec: CertificateSpec, error: any Error) async -> Date {
         let now = clock.now()
-        var machine = CertificateLifecycle(spec: spec, state: try? await stateStore.load(name: spec.name))
+        guard case .readable(let state) = await loadState(spec) else {
+            return CertificateLifecycle.afterUnreadableState(now: now)
+        }
+        var machine = CertificateLifecycle(spec: spec, state: state)
         let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
         var generator = RandomSourceGenerator(random)
         let failure = Self.failure(error)
@@ -113,7 +117,10 @@ package struct CertificateMaintainer: CertificateWorker {
     private func processLocked(_ spec: CertificateSpec, force: Bool) async -> Date {
         let now = clock.now()
         var metadata = Self.metadata(spec)
-        var machine = CertificateLifecycle(spec: spec, state: try? await stateStore.load(name: spec.name))
+        guard case .readable(let state) = await loadState(spec) else {
+            return CertificateLifecycle.afterUnreadableState(now: now)
+        }
+        var machine = CertificateLifecycle(spec: spec, state: state)
         var generator = RandomSourceGenerator(random)
         let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
         let mismatch = Reconciler.mismatch(spec: spec, installed: installed, state: machine.state)
@@ -127,11 +134,12 @@ package struct CertificateMaintainer: CertificateWorker {
         }
         let client = try? await clients.client(for: spec.ca)
         // Asked once per attempt: whether the CA offers renewalInfo decides both ARI checks and `replaces`.
+        // Asked once per attempt (the directory is cached): it decides the ARI questions before and after an order
+        // and whether an order may name the installed certificate in `replaces`.
         var ariOffered = false
-        if mismatch == nil, installed != nil, let client {
-            ariOffered = (try? await client.directory().renewalInfo) != nil
-        }
+        if let client { ariOffered = (try? await client.directory().renewalInfo) != nil }
         var deployed: InstalledPaths?
+        var lastFailure: CertificateLifecycle.Failure?
         var actions = machine.handle(
             .inspected(installed: installed.map(Self.facts), mismatch: mismatch, force: force, ariOffered: ariOffered),
             now: now, random: &generator)
@@ -162,12 +170,15 @@ package struct CertificateMaintainer: CertificateWorker {
                     actions = machine.handle(.ariFailed, now: now, random: &generator)
                 }
             case .order(let reason, let replaces), .continueOrder(_, let reason, let replaces):
-                // The issuer looks at the order in flight first (continueOrder) and opens a new one if needed.
+                // For continueOrder the issuer looks at the order in flight first and opens a new one if the CA can no
+                // longer complete it.
                 logger.info("ordering: \(reason)", metadata: metadata)
+                var continuing: PendingOrder?
+                if case .continueOrder(let order, _, _) = action { continuing = order }
                 do {
                     let installedNow = try await order(
-                        spec: spec, machine: &machine, installed: installed, replaces: replaces, now: now,
-                        metadata: &metadata)
+                        spec: spec, machine: &machine, installed: installed, continuing: continuing,
+                        replaces: replaces, now: now, metadata: &metadata)
                     actions = machine.handle(.installed(installedNow.facts), now: now, random: &generator)
                     // Saved before the hooks: a crash while they run does not order again.
                     machine.ended(nextCheck: now)
@@ -179,8 +190,6 @@ package struct CertificateMaintainer: CertificateWorker {
                         "certificate \(event == .issued ? "issued" : "renewed") for \(spec.domains.joined(separator: ", ")), valid until \(installedNow.issued.info.notAfter), installed at \(installedNow.paths.fullchain)",
                         metadata: metadata.merging(event.metadata) { $1 })
                     deployed = installedNow.paths
-                } catch let problem as ACMEProblem where problem.type == .alreadyReplaced && replaces != nil {
-                    actions = machine.handle(.replacementRefused, now: now, random: &generator)
                 } catch {
                     // Shutdown cancels the attempt and closes the CA connections under it: not a failure of the CA
                     // or the spec (no backoff, no on_failure hooks); the persisted order resumes at the next start.
@@ -191,8 +200,8 @@ package struct CertificateMaintainer: CertificateWorker {
                         return now
                     }
                     let failure = Self.failure(error)
+                    lastFailure = failure
                     actions = machine.handle(.failed(failure), now: now, random: &generator)
-                    return await perform(actions, machine: &machine, failure: failure, metadata: metadata)
                 }
             case .runDeployHooks:
                 if let paths = deployed, !spec.hooks.run.isEmpty {
@@ -202,11 +211,30 @@ package struct CertificateMaintainer: CertificateWorker {
                 }
                 await reloads.add(spec.hooks.reloadUnits)
             case .runFailureHooks, .waitUntil, .backOff, .waitForReload:
-                return await perform([action] + actions, machine: &machine, failure: nil, metadata: metadata)
+                return await perform([action] + actions, machine: &machine, failure: lastFailure, metadata: metadata)
             }
         }
         // The machine always ends an attempt with a wait; this is a safety net, not a path.
         return await perform([.waitUntil(now)], machine: &machine, failure: nil, metadata: metadata)
+    }
+
+    private enum LoadedState {
+        case readable(CertificateState?)
+        case unreadable
+    }
+
+    /// The persisted state (nil when there is none yet). A file that cannot be read (corrupt, or written by a newer
+    /// certkeeper) is reported and left alone: nothing is ordered or saved over it until the operator fixes it.
+    private func loadState(_ spec: CertificateSpec) async -> LoadedState {
+        do {
+            return .readable(try await stateStore.load(name: spec.name))
+        } catch {
+            let next = CertificateLifecycle.afterUnreadableState(now: clock.now())
+            logger.error(
+                "cannot read this certificate's state: \(error); nothing is ordered or saved until the file is fixed or moved aside; looking again at \(next)",
+                metadata: Self.metadata(spec).merging(CertkeeperEvent.renewalFailed.metadata) { $1 })
+            return .unreadable
+        }
     }
 
     /// A new certificate, installed.
@@ -224,7 +252,7 @@ package struct CertificateMaintainer: CertificateWorker {
     /// issuer as it advances.
     private func order(
         spec: CertificateSpec, machine: inout CertificateLifecycle, installed: InstalledCertificate?,
-        replaces: String?, now: Date, metadata: inout Logger.Metadata
+        continuing: PendingOrder?, replaces: String?, now: Date, metadata: inout Logger.Metadata
     ) async throws -> Installation {
         let account = try await accounts.handle(for: spec.account)
         let client = try await clients.client(for: spec.ca)
@@ -232,7 +260,8 @@ package struct CertificateMaintainer: CertificateWorker {
         // the install path (or a link to another key on the host) is never adopted for an order.
         let reusableKey = installed.flatMap { $0.keyMatches ? $0.keyPEM : nil }
         let issued = try await issuer.issue(
-            spec: spec, account: account, client: client, lifecycle: &machine, reuseKeyPEM: reusableKey,
+            spec: spec, account: account, client: client, continuing: continuing, lifecycle: &machine,
+            reuseKeyPEM: reusableKey,
             replaces: replaces, now: now)
         let paths = try await BlockingIO.run { [installer, stateDirectory, issued] in
             try installer.install(

@@ -56,6 +56,9 @@ package enum RenewalPolicy {
     /// How long to wait before taking a certificate's lock again when another process held it.
     package static let lockBusyRetryDelay: TimeInterval = 60
 
+    /// How long to wait before reading a certificate's unreadable state file again.
+    package static let unreadableStateRetryDelay: TimeInterval = 3600
+
     /// First retry delay after a failure.
     package static let backoffBase: TimeInterval = 60
     /// No certificate waits longer than this between attempts (unless the CA's Retry-After says so).

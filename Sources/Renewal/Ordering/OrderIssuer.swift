@@ -99,7 +99,8 @@ package struct OrderIssuer: Sendable {
     ///   - reuseKeyPEM: the installed key when `reuse_key = true`.
     ///   - replaces: the ARI CertID of the predecessor, sent only when the CA offers renewalInfo.
     package func issue(
-        spec: CertificateSpec, account: AccountHandle, client: ACMEClient, lifecycle: inout CertificateLifecycle,
+        spec: CertificateSpec, account: AccountHandle, client: ACMEClient, continuing: PendingOrder?,
+        lifecycle: inout CertificateLifecycle,
         reuseKeyPEM: String?, replaces: String?, now: Date
     ) async throws -> IssuedCertificate {
         var metadata: Logger.Metadata = [
@@ -109,9 +110,8 @@ package struct OrderIssuer: Sendable {
         let wantedDomains = spec.domains.sorted()
         var order: Order?
         var orderURL: String?
-        if let known = lifecycle.state.order, known.domains.sorted() == wantedDomains,
-            known.accountURL == account.url, (known.keyType ?? spec.keyType) == spec.keyType
-        {
+        // The lifecycle chose to continue an order opened for what the spec asks now; it must also be this account's.
+        if let known = continuing, known.domains.sorted() == wantedDomains, known.accountURL == account.url {
             let known = known.url
             // A request whose reply was lost may have been carried out: look at the known order first.
             // Past finalize, the certificate is bound to the stored pending key: without that key the order
@@ -150,12 +150,10 @@ package struct OrderIssuer: Sendable {
                 profile: spec.profile)
             order = created.order
             orderURL = created.url
-            var random = SystemRandomNumberGenerator()
-            _ = lifecycle.handle(
-                .orderAdvanced(
+            lifecycle.record(
+                .created(
                     PendingOrder(
-                        url: created.url, accountURL: account.url, domains: spec.domains, keyType: spec.keyType)),
-                now: now, random: &random)
+                        url: created.url, accountURL: account.url, domains: spec.domains, keyType: spec.keyType)))
             try await stateStore.save(lifecycle.state)
             logger.info("order \(created.url) created", metadata: metadata)
         }
@@ -168,7 +166,7 @@ package struct OrderIssuer: Sendable {
             try requested.checkOrder(current, url: url)
         } catch {
             // Never continued: the next attempt opens a new order.
-            abandon(&lifecycle, now: now)
+            lifecycle.record(.abandoned)
             throw error
         }
 
@@ -206,7 +204,7 @@ package struct OrderIssuer: Sendable {
         } catch {
             // The CA issued a certificate that cannot be installed: downloading it again would not change it, so
             // this order is never continued; the next attempt opens a new one.
-            abandon(&lifecycle, now: now)
+            lifecycle.record(.abandoned)
             throw IssueError.verificationFailed(certificate: spec.name, reason: "\(error)")
         }
         return IssuedCertificate(
@@ -272,11 +270,6 @@ package struct OrderIssuer: Sendable {
             }
         }
         throw lastError
-    }
-
-    private func abandon(_ lifecycle: inout CertificateLifecycle, now: Date) {
-        var random = SystemRandomNumberGenerator()
-        _ = lifecycle.handle(.orderAbandoned, now: now, random: &random)
     }
 
     private func pendingKey(spec: CertificateSpec, reuseKeyPEM: String?) async throws -> SigningKey {

@@ -152,6 +152,10 @@ extension CertificateState: Codable {
         nextCheck = try container.decodeIfPresent(Date.self, forKey: .nextCheck)
         specFingerprint = try container.decodeIfPresent(String.self, forKey: .specFingerprint)
         let version = try container.decodeIfPresent(Int.self, forKey: .version) ?? 1
+        guard version >= 1 else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .version, in: container, debugDescription: "state format \(version) does not exist")
+        }
         guard version == 1 else {
             guard version == Self.formatVersion else {
                 throw DecodingError.dataCorruptedError(

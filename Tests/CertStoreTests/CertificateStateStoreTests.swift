@@ -89,6 +89,26 @@ struct CertificateStateStoreTests {
         #expect(try await store.load(name: "www") == Self.sample)
     }
 
+    /// Version 1 files in the two other shapes that matter: parked (failures, no retry time) and healthy.
+    @Test func versionOneParkedAndHealthyFilesAreRead() async throws {
+        let directory = dir.path + "/certs"
+        for name in ["parked", "healthy"] {
+            try FileManager.default.createDirectory(atPath: directory + "/" + name, withIntermediateDirectories: true)
+        }
+        try Data(
+            #"{"name": "parked", "failureCount": 1, "lastError": "EAB key refused", "lastFailure": "2025-06-15T15:06:40Z", "nextCheck": "4001-01-01T00:00:00Z"}"#
+                .utf8
+        ).write(to: URL(fileURLWithPath: directory + "/parked/state.json"))
+        try Data(#"{"name": "healthy", "failureCount": 0, "lastError": null}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/healthy/state.json"))
+        let store = FileCertificateStateStore(stateDirectory: dir.path)
+        let parked = try #require(try await store.load(name: "parked"))
+        #expect(parked.backoff?.failures == 1 && parked.backoff?.retryAt == nil)
+        #expect(parked.backoff?.lastError == "EAB key refused")
+        let healthy = try #require(try await store.load(name: "healthy"))
+        #expect(healthy.backoff == nil && healthy.order == nil && healthy.failureCount == 0)
+    }
+
     /// A state file from a newer certkeeper is refused with a message, not misread.
     @Test func newerStateFormatIsRefused() async throws {
         let directory = dir.path + "/certs/www"

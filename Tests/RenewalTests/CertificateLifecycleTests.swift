@@ -39,6 +39,7 @@ import Testing
         #expect(machine.state.order == order)
 
         let issued = certificate()
+        #expect(machine.handle(.issued(issued), now: start, random: &random) == [.install])
         let actions = machine.handle(.installed(issued), now: start, random: &random)
         let renewAt = try! #require(machine.state.schedule?.renewAt)
         #expect(actions == [.runDeployHooks, .waitUntil(renewAt)])

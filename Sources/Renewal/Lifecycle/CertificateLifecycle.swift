@@ -63,6 +63,8 @@ package struct CertificateLifecycle: Sendable {
         case ariAnswered(window: RenewalPolicy.Window?, retryAfter: TimeInterval?)
         /// renewalInfo could not be fetched.
         case ariFailed
+        /// The CA issued the certificate and it passed verification (names, key, chain).
+        case issued(Installed)
         /// The new certificate is installed.
         case installed(Installed)
         /// The attempt failed.
@@ -73,11 +75,14 @@ package struct CertificateLifecycle: Sendable {
         /// Ask the CA's renewalInfo about the installed certificate, then report ``Event/ariAnswered(window:retryAfter:)``
         /// or ``Event/ariFailed``.
         case fetchARI(certID: String)
-        /// Open a new order, install its certificate, then report ``Event/installed(_:)`` or ``Event/failed(_:)``.
+        /// Open a new order and see it through to a verified certificate, then report ``Event/issued(_:)`` or
+        /// ``Event/failed(_:)``.
         case order(reason: String, replaces: String?)
         /// Continue the order in flight (the issuer looks at it first and opens a new one, with `replaces`, if the
         /// CA can no longer complete it), then as for ``order(reason:replaces:)``.
         case continueOrder(PendingOrder, reason: String, replaces: String?)
+        /// Install the issued certificate and its key, then report ``Event/installed(_:)`` or ``Event/failed(_:)``.
+        case install
         /// Run the spec's deploy hooks and queue its units for reload.
         case runDeployHooks
         /// Run the spec's `on_failure` hooks with this message.
@@ -158,6 +163,8 @@ package struct CertificateLifecycle: Sendable {
             state.ari = ARIAdvice(
                 windowStart: state.ari?.windowStart, windowEnd: state.ari?.windowEnd, askAgainAt: askAgainAt)
             return decide(now: now)
+        case .issued:
+            return [.install]
         case .installed(let certificate):
             state.order = nil
             state.backoff = nil

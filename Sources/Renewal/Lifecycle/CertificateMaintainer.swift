@@ -138,6 +138,7 @@ package struct CertificateMaintainer: CertificateWorker {
         // and whether an order may name the installed certificate in `replaces`.
         var ariOffered = false
         if let client { ariOffered = (try? await client.directory().renewalInfo) != nil }
+        var issued: IssuedCertificate?
         var deployed: InstalledPaths?
         var lastFailure: CertificateLifecycle.Failure?
         var actions = machine.handle(
@@ -176,29 +177,34 @@ package struct CertificateMaintainer: CertificateWorker {
                 var continuing: PendingOrder?
                 if case .continueOrder(let order, _, _) = action { continuing = order }
                 do {
-                    let installedNow = try await order(
+                    let certificate = try await order(
                         spec: spec, machine: &machine, installed: installed, continuing: continuing,
-                        replaces: replaces, now: now, metadata: &metadata)
-                    actions = machine.handle(.installed(installedNow.facts), now: now, random: &generator)
+                        replaces: replaces, now: now)
+                    issued = certificate
+                    actions = machine.handle(.issued(Self.facts(certificate)), now: now, random: &generator)
+                } catch {
+                    guard !Task.isCancelled else { return interrupted(by: error, now: now, metadata: metadata) }
+                    let failure = Self.failure(error)
+                    lastFailure = failure
+                    actions = machine.handle(.failed(failure), now: now, random: &generator)
+                }
+            case .install:
+                guard let certificate = issued else { continue }
+                do {
+                    let paths = try await install(certificate, spec: spec)
+                    actions = machine.handle(.installed(Self.facts(certificate)), now: now, random: &generator)
                     // Saved before the hooks: a crash while they run does not order again.
                     machine.ended(nextCheck: now)
                     await save(machine.state, spec: spec)
                     metadata[LogKey.notAfter] = .string(
-                        ISO8601DateFormatter().string(from: installedNow.issued.info.notAfter))
+                        ISO8601DateFormatter().string(from: certificate.info.notAfter))
                     let event: CertkeeperEvent = installed == nil ? .issued : .renewed
                     logger.notice(
-                        "certificate \(event == .issued ? "issued" : "renewed") for \(spec.domains.joined(separator: ", ")), valid until \(installedNow.issued.info.notAfter), installed at \(installedNow.paths.fullchain)",
+                        "certificate \(event == .issued ? "issued" : "renewed") for \(spec.domains.joined(separator: ", ")), valid until \(certificate.info.notAfter), installed at \(paths.fullchain)",
                         metadata: metadata.merging(event.metadata) { $1 })
-                    deployed = installedNow.paths
+                    deployed = paths
                 } catch {
-                    // Shutdown cancels the attempt and closes the CA connections under it: not a failure of the CA
-                    // or the spec (no backoff, no on_failure hooks); the persisted order resumes at the next start.
-                    if Task.isCancelled {
-                        logger.notice(
-                            "attempt interrupted by shutdown (\(error)); it resumes at the next start",
-                            metadata: metadata)
-                        return now
-                    }
+                    guard !Task.isCancelled else { return interrupted(by: error, now: now, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
                     actions = machine.handle(.failed(failure), now: now, random: &generator)
@@ -237,39 +243,38 @@ package struct CertificateMaintainer: CertificateWorker {
         }
     }
 
-    /// A new certificate, installed.
-    private struct Installation {
-        var issued: IssuedCertificate
-        var paths: InstalledPaths
-        var facts: CertificateLifecycle.Installed {
-            CertificateLifecycle.Installed(
-                serial: issued.info.serialHex, notBefore: issued.info.notBefore, notAfter: issued.info.notAfter,
-                ariCertID: issued.ariCertID)
-        }
+    /// Shutdown cancels the attempt and closes the CA connections under it: not a failure of the CA or the spec (no
+    /// backoff, no on_failure hooks); the persisted order resumes at the next start.
+    private func interrupted(by error: any Error, now: Date, metadata: Logger.Metadata) -> Date {
+        logger.notice("attempt interrupted by shutdown (\(error)); it resumes at the next start", metadata: metadata)
+        return now
     }
 
-    /// Orders (or continues the order in flight), verifies and installs. The order in flight is persisted by the
-    /// issuer as it advances.
+    /// Orders (or continues the order in flight) and returns the verified certificate. The order in flight is
+    /// persisted by the issuer as it advances.
     private func order(
         spec: CertificateSpec, machine: inout CertificateLifecycle, installed: InstalledCertificate?,
-        continuing: PendingOrder?, replaces: String?, now: Date, metadata: inout Logger.Metadata
-    ) async throws -> Installation {
+        continuing: PendingOrder?, replaces: String?, now: Date
+    ) async throws -> IssuedCertificate {
         let account = try await accounts.handle(for: spec.account)
         let client = try await clients.client(for: spec.ca)
         // reuse_key takes the installed key only when it is the installed certificate's own: a key someone put at
         // the install path (or a link to another key on the host) is never adopted for an order.
         let reusableKey = installed.flatMap { $0.keyMatches ? $0.keyPEM : nil }
-        let issued = try await issuer.issue(
+        return try await issuer.issue(
             spec: spec, account: account, client: client, continuing: continuing, lifecycle: &machine,
-            reuseKeyPEM: reusableKey,
-            replaces: replaces, now: now)
+            reuseKeyPEM: reusableKey, replaces: replaces, now: now)
+    }
+
+    /// Installs the key and chain atomically (the pending key is dropped once they are in place).
+    private func install(_ issued: IssuedCertificate, spec: CertificateSpec) async throws -> InstalledPaths {
         let paths = try await BlockingIO.run { [installer, stateDirectory, issued] in
             try installer.install(
                 name: spec.name, keyPEM: issued.keyPEM, fullchainPEM: issued.fullchainPEM, certPEM: issued.certPEM,
                 chainPEM: issued.chainPEM, spec: spec.install.target, stateDirectory: stateDirectory)
         }
         try? await stateStore.clearPendingKey(name: spec.name)
-        return Installation(issued: issued, paths: paths)
+        return paths
     }
 
     /// Carries out the end of an attempt: failure hooks, and the wait the machine chose, persisted.
@@ -285,7 +290,7 @@ package struct CertificateMaintainer: CertificateWorker {
             case .runFailureHooks(let message): hooksMessage = message
             case .waitUntil(let date), .backOff(let date): next = date
             case .waitForReload: next = .distantFuture
-            case .fetchARI, .order, .continueOrder, .runDeployHooks: continue
+            case .fetchARI, .order, .continueOrder, .install, .runDeployHooks: continue
             }
         }
         if let failure, let backoff = machine.state.backoff {
@@ -322,6 +327,12 @@ package struct CertificateMaintainer: CertificateWorker {
             message: UntrustedText.sanitized("\(error)", maxBytes: UntrustedText.messageLimit),
             problemType: problem?.type.rawValue,
             retryAfter: problem?.retryAfter.map { Double($0.components.seconds) })
+    }
+
+    static func facts(_ issued: IssuedCertificate) -> CertificateLifecycle.Installed {
+        CertificateLifecycle.Installed(
+            serial: issued.info.serialHex, notBefore: issued.info.notBefore, notAfter: issued.info.notAfter,
+            ariCertID: issued.ariCertID)
     }
 
     static func facts(_ installed: InstalledCertificate) -> CertificateLifecycle.Installed {

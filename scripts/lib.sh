@@ -69,7 +69,7 @@ stop_pid() {
         sleep 0.1
     done
     kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null || true  # a killed child waits with 128+signal; that is what stopping it means
     return 0
 }
 

@@ -182,57 +182,54 @@ private final class StatusBox: Sendable {
     var value: Int32 { status.withLock { $0 } }
 }
 
-/// Reads a pipe from a dispatch read source until EOF, or until ``finish(grace:)`` gives up on it; either way the
-/// descriptor is closed exactly once, by the source's cancel handler (after the source has let go of it).
-private final class OutputCollector: @unchecked Sendable {  // `source` is thread-safe; the rest is Mutex or let
-    private let fd: Int32
-    private let source: any DispatchSourceRead
+/// Reads a pipe on a thread of its own until EOF, or until ``finish(grace:)`` gives up on it; either way that thread
+/// closes the descriptor, exactly once, when it stops reading.
+///
+/// Not a dispatch read source: on Linux, libdispatch's epoll bookkeeping can be left with a freed muxnote when read
+/// sources are set up and torn down concurrently (swift-corelibs-libdispatch#949), which crashed the daemon in
+/// `_dispatch_event_loop_drain` while several exec hooks ran at once. poll(2) with a short timeout lets the thread
+/// notice the give-up without anyone closing the descriptor under it.
+private final class OutputCollector: Sendable {
     private let data = Mutex(Data())
+    private let stopRequested = Mutex(false)
     private let closed = ExitSignal()
     /// Captured output is bounded so a chatty hook cannot exhaust memory (the rest is read and dropped).
-    private let limit = 1 << 20
+    private static let limit = 1 << 20
 
     init(fd: Int32) {
-        self.fd = fd
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-        self.source = DispatchSource.makeReadSource(
-            fileDescriptor: fd, queue: DispatchQueue(label: "certkeeper.process-output"))
-        self.source.setEventHandler { [self] in
-            if !self.drain() { self.source.cancel() }
-        }
-        self.source.setCancelHandler { [self] in
-            _ = self.drain()
-            close(self.fd)
+        Thread.detachNewThread { [self] in
+            self.readUntilEOF(fd)
+            close(fd)
             self.closed.fire()
         }
-        self.source.resume()
     }
 
-    /// Reads everything the pipe holds now; false at EOF or on an error.
-    private func drain() -> Bool {
+    private func readUntilEOF(_ fd: Int32) {
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(self.fd, $0.baseAddress, $0.count) }
-            if count > 0 {
-                self.data.withLock { data in
-                    if data.count < self.limit {
-                        data.append(contentsOf: buffer[..<min(count, self.limit - data.count)])
-                    }
+        while !stopRequested.withLock({ $0 }) {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ready < 0, errno == EINTR { continue }
+            if ready < 0 { return }
+            if ready == 0 { continue }
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR || errno == EAGAIN { continue }
+            if count <= 0 { return }  // EOF, or an error
+            data.withLock { data in
+                if data.count < Self.limit {
+                    data.append(contentsOf: buffer[..<min(count, Self.limit - data.count)])
                 }
-                continue
             }
-            if count < 0, errno == EINTR { continue }
-            return count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
         }
     }
 
     /// The output, once the pipe reached EOF or `grace` passed (then reading stops and the pipe is closed).
     func finish(grace: Duration) async -> String {
         if await self.closed.wait(timeout: grace) {
-            self.source.cancel()
+            stopRequested.withLock { $0 = true }
             _ = await self.closed.wait(timeout: .seconds(10))
         }
-        return self.data.withLock { String(decoding: $0, as: UTF8.self) }
+        return data.withLock { String(decoding: $0, as: UTF8.self) }
     }
 }
 

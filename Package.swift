@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
     ],
     targets: [
         // C: libsystemd (sd_notify, sd_journal_sendv).
@@ -134,6 +135,7 @@ let package = Package(
                 "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertkeeperLogging", "CertStore",
                 "ChallengeSolvers", "DNSWire", "Installer", "SafeFiles",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings
         ),

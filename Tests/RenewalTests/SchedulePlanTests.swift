@@ -99,4 +99,43 @@ import Testing
         plan.finished(makeSpec("a"), next: start.addingTimeInterval(86_400), now: start.addingTimeInterval(61))
         #expect(!plan.hasStuckAttempt(now: start.addingTimeInterval(1000), stuckAfter: 60))
     }
+
+    @Test func aDueTimeMovedOrASpecChangedOrRemovedNeverStartsFromItsOldTime() {
+        var plan = plan(["a", "b", "c"], due: ["a": 10, "b": 20, "c": 30])
+        // a: moved earlier by a renew.
+        _ = plan.renewNow("a", force: false, now: start.addingTimeInterval(5))
+        #expect(plan.nextDue?.name == "a" && plan.nextDue?.due == start.addingTimeInterval(5))
+        // b: its spec changes, so its old time (20) no longer counts until it is planned again.
+        let changed = makeSpec("b", domains: ["b.example.org"])
+        _ = plan.apply(specs: [makeSpec("a"), changed], maxConcurrent: 8, replanWaiting: false, now: start)
+        // c was removed by that reload.
+        let started = plan.startDue(now: start.addingTimeInterval(100))
+        #expect(started.map(\.spec.name) == ["a"])
+        #expect(plan.nextDue == nil)
+        plan.planned(changed, due: start.addingTimeInterval(200))
+        #expect(plan.nextDue?.name == "b" && plan.nextDue?.due == start.addingTimeInterval(200))
+    }
+
+    @Test func tenThousandCertificatesStartInDueOrderWithinTheLimit() {
+        let names = (0..<10_000).map { "c\($0)" }
+        var due: [String: TimeInterval] = [:]
+        for (index, name) in names.enumerated() { due[name] = Double((index * 7919) % 10_000) }
+        var plan = plan(names, due: due, maxConcurrent: 8)
+        var order: [String] = []
+        var now = start
+        while order.count < names.count {
+            let started = plan.startDue(now: start.addingTimeInterval(10_000))
+            #expect(!started.isEmpty && started.count <= 8 && plan.inFlightCount <= 8)
+            if started.isEmpty { break }
+            for item in started {
+                order.append(item.spec.name)
+                now = now.addingTimeInterval(1)
+                plan.finished(item.spec, next: start.addingTimeInterval(1_000_000), now: now)
+            }
+        }
+        #expect(order.count == names.count && Set(order).count == names.count)
+        let dueTimes = order.map { due[$0]! }
+        #expect(dueTimes == dueTimes.sorted())
+        #expect(plan.nextDue?.due == start.addingTimeInterval(1_000_000))
+    }
 }

@@ -125,7 +125,7 @@ package struct CertificateMaintainer: CertificateWorker {
         let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
         let mismatch = Reconciler.mismatch(spec: spec, installed: installed, state: machine.state)
         if let installed {
-            metadata[LogKey.notAfter] = .string(ISO8601DateFormatter().string(from: installed.info.notAfter))
+            metadata[LogKey.notAfter] = .string(ACMEJSON.formatRFC3339(installed.info.notAfter))
             if mismatch == nil, machine.state.issuer == nil {
                 logger.notice(
                     "adopted the installed certificate (valid until \(installed.info.notAfter)); it is renewed on schedule",
@@ -191,18 +191,22 @@ package struct CertificateMaintainer: CertificateWorker {
             case .install:
                 guard let certificate = issued else { continue }
                 do {
+                    let installStarted = ContinuousClock.now
                     let paths = try await install(certificate, spec: spec)
+                    var timings = certificate.timings
+                    timings.add(.install, ContinuousClock.now - installStarted)
                     actions = machine.handle(.installed(Self.facts(certificate)), now: now, random: &generator)
                     // Saved before the hooks: a crash while they run does not order again.
                     machine.ended(nextCheck: now)
                     await save(machine.state, spec: spec)
                     metadata[LogKey.notAfter] = .string(
-                        ISO8601DateFormatter().string(from: certificate.info.notAfter))
+                        ACMEJSON.formatRFC3339(certificate.info.notAfter))
                     let event: CertkeeperEvent = installed == nil ? .issued : .renewed
                     logger.notice(
                         "certificate \(event == .issued ? "issued" : "renewed") for \(spec.domains.joined(separator: ", ")), valid until \(certificate.info.notAfter), installed at \(paths.fullchain)",
                         metadata: metadata.merging(event.metadata) { $1 })
                     deployed = paths
+                    logger.info("order timings: \(timings.summary)", metadata: metadata)
                 } catch {
                     guard !Task.isCancelled else { return interrupted(by: error, now: now, metadata: metadata) }
                     let failure = Self.failure(error)

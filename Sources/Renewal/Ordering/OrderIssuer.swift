@@ -17,6 +17,8 @@ package struct IssuedCertificate: Sendable {
     package var info: CertificateInfo
     /// RFC 9773 CertID, when the leaf has an Authority Key Identifier.
     package var ariCertID: String?
+    /// Where the order's time went (the maintainer adds `install`).
+    package var timings = OrderTimings()
 }
 
 /// Why an order failed, with where it happened.
@@ -110,6 +112,8 @@ package struct OrderIssuer: Sendable {
         let wantedDomains = spec.domains.sorted()
         var order: Order?
         var orderURL: String?
+        var timings = OrderTimings()
+        let orderStarted = ContinuousClock.now
         // The lifecycle chose to continue an order opened for what the spec asks now; it must also be this account's.
         if let known = continuing, known.domains.sorted() == wantedDomains, known.accountURL == account.url {
             let known = known.url
@@ -157,6 +161,7 @@ package struct OrderIssuer: Sendable {
             try await stateStore.save(lifecycle.state)
             logger.info("order \(created.url) created", metadata: metadata)
         }
+        timings.add(.newOrder, ContinuousClock.now - orderStarted)
         guard var current = order, let url = orderURL else {
             throw IssueError.orderInvalid(url: spec.ca.directoryURL, problem: nil)
         }
@@ -175,26 +180,33 @@ package struct OrderIssuer: Sendable {
 
         if current.status == .pending {
             try await solveAuthorizations(
-                current, spec: spec, requested: requested, account: account, client: client, metadata: metadata)
+                current, spec: spec, requested: requested, account: account, client: client, timings: &timings,
+                metadata: metadata)
             // Every authorization is valid, so the order is ready (RFC 8555 §7.1.6): finalize without fetching it
             // first. A CA that lags behind answers orderNotReady, and finalize() waits for it.
             current.status = .ready
         }
         if current.status == .ready {
             let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
-            current = try await finalize(
-                current, url: url, csr: csr, account: account, client: client, metadata: metadata)
+            let ready = current
+            current = try await timings.measure(.finalize) {
+                try await finalize(ready, url: url, csr: csr, account: account, client: client, metadata: metadata)
+            }
             crashPoints.reached(.afterFinalize)
         }
         if current.status == .processing || (current.status == .valid && current.certificate == nil) {
-            current = try await client.pollOrder(
-                url: url, accountURL: account.url, key: account.key, until: [.valid], timeout: pollTimeout,
-                waitFirst: current.status == .processing)
+            let waitFirst = current.status == .processing
+            current = try await timings.measure(.finalize) {
+                try await client.pollOrder(
+                    url: url, accountURL: account.url, key: account.key, until: [.valid], timeout: pollTimeout,
+                    waitFirst: waitFirst)
+            }
         }
         if current.status == .invalid { throw IssueError.orderInvalid(url: url, problem: current.error) }
         guard current.status == .valid, let certificateURL = current.certificate else {
             throw IssueError.orderStalled(url: url, status: current.status.rawValue)
         }
+        let downloadStarted = ContinuousClock.now
         let download = try await client.downloadCertificate(
             url: certificateURL, accountURL: account.url, key: account.key)
         let chain: CertificateChain
@@ -207,12 +219,15 @@ package struct OrderIssuer: Sendable {
             lifecycle.record(.abandoned)
             throw IssueError.verificationFailed(certificate: spec.name, reason: "\(error)")
         }
-        return IssuedCertificate(
+        var issued = IssuedCertificate(
             keyPEM: certificateKey.pemRepresentation, fullchainPEM: try chain.pemRepresentation(),
             certPEM: try CertificateChain(certificates: [chain.leaf]).pemRepresentation(),
             chainPEM: chain.intermediates.isEmpty
                 ? "" : try CertificateChain(certificates: chain.intermediates).pemRepresentation(),
             info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf))
+        timings.add(.download, ContinuousClock.now - downloadStarted)
+        issued.timings = timings
+        return issued
     }
 
     /// How often a finalize or challenge answer lost to a transient fault is looked after and sent again within one
@@ -293,13 +308,14 @@ package struct OrderIssuer: Sendable {
 
     private func solveAuthorizations(
         _ order: Order, spec: CertificateSpec, requested: RequestedNames, account: AccountHandle, client: ACMEClient,
-        metadata: Logger.Metadata
+        timings: inout OrderTimings, metadata: Logger.Metadata
     ) async throws {
         // Every authorization is fetched and matched to a requested name before any solver runs.
         var authorizations: [(url: String, authorization: Authorization, name: String)] = []
         for authorizationURL in order.authorizations {
-            let authorization = try await client.fetchAuthorization(
-                url: authorizationURL, accountURL: account.url, key: account.key)
+            let authorization = try await timings.measure(.authorizations) {
+                try await client.fetchAuthorization(url: authorizationURL, accountURL: account.url, key: account.key)
+            }
             let name = try requested.name(for: authorization, url: authorizationURL)
             authorizations.append((authorizationURL, authorization, name))
         }
@@ -327,13 +343,17 @@ package struct OrderIssuer: Sendable {
             let solver = try await solvers.solver(for: solverSpec)
             var settled: Authorization?
             do {
-                try await solver.present(task)
-                try await solver.waitUntilVisible(task)
-                try await respond(
-                    to: challenge, authorizationURL: authorizationURL, account: account, client: client)
-                settled = try await client.pollAuthorization(
-                    url: authorizationURL, accountURL: account.url, key: account.key, timeout: pollTimeout,
-                    waitFirst: true)
+                try await timings.measure(.challenges) {
+                    try await solver.present(task)
+                    try await solver.waitUntilVisible(task)
+                }
+                settled = try await timings.measure(.validation) {
+                    try await respond(
+                        to: challenge, authorizationURL: authorizationURL, account: account, client: client)
+                    return try await client.pollAuthorization(
+                        url: authorizationURL, accountURL: account.url, key: account.key, timeout: pollTimeout,
+                        waitFirst: true)
+                }
             } catch {
                 await cleanUp(solver, task, metadata: metadata)
                 throw error

@@ -1,3 +1,4 @@
+import ACMEModels
 import CertStore
 import CertkeeperConfig
 import Foundation
@@ -96,21 +97,20 @@ package struct StatusReport: Codable, Sendable, Hashable {
 
     /// The table printed by `certkeeper status`.
     package func table(now: Date) -> String {
-        let formatter = ISO8601DateFormatter()
         var lines = [
             "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tNEXT ACTION\tWHEN\tLAST ERROR"
         ]
         for row in certificates {
             let when =
                 row.nextActionAt.map {
-                    "\(formatter.string(from: $0)) (in \(Self.humanInterval($0.timeIntervalSince(now))))"
+                    "\(ACMEJSON.formatRFC3339($0)) (in \(Self.humanInterval($0.timeIntervalSince(now))))"
                 } ?? "-"
             var error = row.lastError.map { $0.count > 120 ? String($0.prefix(117)) + "..." : $0 } ?? "-"
             if row.failureCount > 0 { error = "[\(row.failureCount) failure(s)] " + error }
             lines.append(
                 [
                     row.name, row.domains.joined(separator: ","), row.ca, row.account,
-                    row.notAfter.map { formatter.string(from: $0) } ?? "-", row.nextAction, when, error,
+                    row.notAfter.map { ACMEJSON.formatRFC3339($0) } ?? "-", row.nextAction, when, error,
                 ].joined(separator: "\t"))
         }
         for spec in rejectedSpecs { lines.append("\(spec)\t(rejected: see `certkeeper check`)") }

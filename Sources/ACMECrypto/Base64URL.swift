@@ -3,11 +3,12 @@ import Foundation
 /// base64url without padding (RFC 8555 §6.1, RFC 4648 §5).
 package enum Base64URL {
     /// Encodes bytes as unpadded base64url.
+    ///
+    /// The alphabet is swapped byte by byte: `String.replacingOccurrences` goes through NSString, and with a JWS
+    /// (three encodings) per request it cost 9% of all the instructions of issuing a certificate.
     package static func encode<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        var text = Data(bytes).base64EncodedString()
-        text = text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
+        let standard = Data(bytes).base64EncodedData()
+        return String(decoding: standard.lazy.filter { $0 != UInt8(ascii: "=") }.map(toURLAlphabet), as: UTF8.self)
     }
 
     /// Strict decode: only `[A-Za-z0-9_-]`, no padding, no whitespace. Returns nil otherwise.
@@ -21,8 +22,7 @@ package enum Base64URL {
     package static func decodeLenient(_ text: String) -> [UInt8]? {
         var cleaned = String(text.unicodeScalars.filter { !$0.properties.isWhitespace })
         while cleaned.hasSuffix("=") { cleaned.removeLast() }
-        cleaned = cleaned.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-        return decode(cleaned)
+        return decode(String(decoding: cleaned.utf8.map(toURLAlphabet), as: UTF8.self))
     }
 
     static func isBase64URLByte(_ byte: UInt8) -> Bool {
@@ -37,9 +37,25 @@ package enum Base64URL {
 
     private static func decodeNormalised(_ text: String) -> [UInt8]? {
         guard text.utf8.count % 4 != 1 else { return nil }
-        var standard = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while standard.utf8.count % 4 != 0 { standard += "=" }
-        guard let data = Data(base64Encoded: standard) else { return nil }
+        var standard = text.utf8.map(fromURLAlphabet)
+        while standard.count % 4 != 0 { standard.append(UInt8(ascii: "=")) }
+        guard let data = Data(base64Encoded: Data(standard)) else { return nil }
         return Array(data)
+    }
+
+    private static func toURLAlphabet(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "+"): UInt8(ascii: "-")
+        case UInt8(ascii: "/"): UInt8(ascii: "_")
+        default: byte
+        }
+    }
+
+    private static func fromURLAlphabet(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "-"): UInt8(ascii: "+")
+        case UInt8(ascii: "_"): UInt8(ascii: "/")
+        default: byte
+        }
     }
 }

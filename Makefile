@@ -3,7 +3,7 @@ PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 SWIFT ?= swift
-SWIFT_BUILD_FLAGS ?= -c release
+SWIFT_BUILD_FLAGS ?= -c release --static-swift-stdlib
 
 BINDIR := $(PREFIX)/bin
 UNITDIR := $(PREFIX)/lib/systemd/system

@@ -10,8 +10,7 @@ source scripts/lib.sh
 count=${1:-50}
 work=${2:-/tmp/certkeeper-bench}
 install_packages
-swift build -c release --product certkeeper 2>&1 | tail -n 1
-bin=$(swift build -c release --show-bin-path)/certkeeper
+bin=$(release_build)
 
 rm -rf "$work"
 mkdir -p "$work"/{etc/certs.d,state,run}
@@ -28,22 +27,7 @@ PEBBLE_PORT=14950 PEBBLE_MGMT_PORT=15950 CHALLTESTSRV_PORT=8975 CHALLTESTSRV_DNS
 # shellcheck disable=SC1091
 source "$work/pebble/env"
 
-cat >"$work/etc/certkeeper.toml" <<TOML
-[defaults]
-ca = "pebble"
-contact = "bench@example.com"
-[ca.pebble]
-directory = "$CERTKEEPER_TEST_ACME_DIRECTORY"
-trust_roots = "$CERTKEEPER_TEST_ACME_TLS_ROOTS"
-TOML
-for ((i = 1; i <= count; i++)); do
-    cat >"$work/etc/certs.d/b$i.toml" <<TOML
-domains = ["b$i.bench.test"]
-[challenge]
-type = "http-01"
-listen = "127.0.0.1:5952"
-TOML
-done
+write_bench_config "$work/etc" "$count" b 127.0.0.1:5952
 
 start=$(date +%s.%N)
 RUNTIME_DIRECTORY=$work/run "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >"$work/daemon.log" 2>&1 &

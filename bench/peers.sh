@@ -18,8 +18,7 @@ work=${3:-/tmp/certkeeper-peers}
 repo=$(pwd)
 install_packages
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q uacme lego dehydrated time >/dev/null
-swift build -c release --product certkeeper 2>&1 | tail -n 1
-bin=$(swift build -c release --show-bin-path)/certkeeper
+bin=$(release_build)
 
 export PEBBLE_PORT=14960 PEBBLE_MGMT_PORT=15960 CHALLTESTSRV_PORT=8985 CHALLTESTSRV_DNS_PORT=8983
 export PEBBLE_DNS=127.0.0.1:8983 PEBBLE_HTTP_PORT=5962 PEBBLE_TLS_PORT=5961 PEBBLE_WFE_NONCEREJECT=0
@@ -102,18 +101,7 @@ run_peer() {
 echo "== certkeeper (one daemon, $count certificates)"
 fresh_pebble
 mkdir -p "$work/ck"/{etc/certs.d,state,run}
-cat >"$work/ck/etc/certkeeper.toml" <<TOML
-[defaults]
-ca = "pebble"
-contact = "bench@example.com"
-[ca.pebble]
-directory = "$CERTKEEPER_TEST_ACME_DIRECTORY"
-trust_roots = "$CERTKEEPER_TEST_ACME_TLS_ROOTS"
-TOML
-for ((i = 1; i <= count; i++)); do
-    printf 'domains = ["p%s.certkeeper.bench.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1:%s"\n' \
-        "$i" "$http_port" >"$work/ck/etc/certs.d/p$i.toml"
-done
+write_bench_config "$work/ck/etc" "$count" certkeeper "127.0.0.1:$http_port"
 start=$(date +%s.%N)
 RUNTIME_DIRECTORY=$work/ck/run "$bin" run --config-dir "$work/ck/etc" --state-dir "$work/ck/state" \
     >"$work/ck/daemon.log" 2>&1 &
@@ -130,6 +118,17 @@ cpu=$(awk '{ print ($14 + $15) / 100 }' "/proc/$daemon_pid/stat")
 stop_pid "$daemon_pid"
 daemon_pid=
 record certkeeper "$(awk -v s="$start" -v e="$end" 'BEGIN { print e - s }')" "$cpu" "$peak" "$(requests)" "$installed"
+# Where an order's time goes: the mean of each phase over the daemon's "order timings" log lines.
+phases=$(awk '/order timings:/ {
+        for (i = 1; i <= NF; i++) if ($i ~ /^[a-zA-Z]+=[0-9]+ms$/) {
+            split($i, kv, "="); sub(/ms$/, "", kv[2]); sum[kv[1]] += kv[2]; n[kv[1]]++
+        }
+    } END {
+        split("newOrder authorizations challenges validation finalize download install", order, " ")
+        for (k = 1; k <= 7; k++) if (n[order[k]]) printf "%s %.1f ms, ", order[k], sum[order[k]] / n[order[k]]
+    }' "$work/ck/daemon.log")
+phases=${phases%, }
+echo "certkeeper mean per order: ${phases:-no order timings logged}"
 
 for peer in $peers; do
     echo "== $peer (once per certificate, $count certificates)"
@@ -204,5 +203,7 @@ out=$repo/bench/results/peers-$(date -u +%Y%m%d)-n$count.md
                 printf "| %s | %d/%d | %.2f | %.1f× | %.2f | %.1f | %.2f |\n", n, i, k, w, w / base, c, r / 1024, q / k
             }'
     done
+    echo
+    echo "certkeeper, mean time per order in each phase: ${phases:-not logged}."
 } | tee "$out"
 echo "written to ${out#"$repo"/}"

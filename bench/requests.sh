@@ -8,7 +8,7 @@
 #               time to converge and newOrder per certificate (orders Pebble created, and newOrder POSTs received)
 #
 # Each run: fresh state directory, one account, N single-name http-01 specs (built-in responder), the daemon built
-# with `swift build -c release --product certkeeper` (CERTKEEPER_BIN=PATH uses that binary instead and builds
+# with `release_build` from scripts/lib.sh (CERTKEEPER_BIN=PATH uses that binary instead and builds
 # nothing; then the figures are not release figures). Every wait is bounded (12 minutes per run).
 #
 # Usage: bench/requests.sh [WORKDIR=/tmp/certkeeper-bench-requests]
@@ -25,8 +25,7 @@ if [[ -n ${CERTKEEPER_BIN:-} ]]; then
     bin=$CERTKEEPER_BIN
     echo "using $bin (not built here)"
 else
-    swift build -c release --product certkeeper 2>&1 | tail -n 1
-    bin=$(swift build -c release --show-bin-path)/certkeeper
+    bin=$(release_build)
 fi
 [[ -x $bin ]] || { echo "no certkeeper binary at $bin" >&2; exit 1; }
 

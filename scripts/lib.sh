@@ -38,28 +38,41 @@ wait_for() {
     return 1
 }
 
-# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL. Only for processes this script started.
-# write_double_config ETC_DIR CONTACT [COUNT PREFIX DOMAIN]: certkeeper.toml whose default CA is the ACME test
-# double ($CERTKEEPER_TEST_DOUBLE_DIRECTORY, its TLS roots), P-256 keys; with COUNT, also COUNT single-name http-01
-# specs PREFIX1..PREFIXCOUNT for PREFIXn.DOMAIN on the built-in responder at 127.0.0.1:$PEBBLE_HTTP_PORT.
-write_double_config() {
-    local etc=$1 contact=$2 count=${3:-0} prefix=${4:-} domain=${5:-} i
-    cat >"$etc/certkeeper.toml" <<TOML
+# write_main_config ETC_DIR CA_NAME DIRECTORY TLS_ROOTS CONTACT: certkeeper.toml whose default CA is CA_NAME at
+# DIRECTORY (trusting TLS_ROOTS), P-256 keys.
+write_main_config() {
+    mkdir -p "$1/certs.d"
+    cat >"$1/certkeeper.toml" <<TOML
 [defaults]
-ca = "double"
-contact = "$contact"
+ca = "$2"
+contact = "$5"
 key = "ecdsa-p256"
 
-[ca.double]
-directory = "$CERTKEEPER_TEST_DOUBLE_DIRECTORY"
-trust_roots = "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS"
+[ca.$2]
+directory = "$3"
+trust_roots = "$4"
 TOML
-    for ((i = 1; i <= count; i++)); do
-        printf 'domains = ["%s%s.%s"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1:%s"\n' \
-            "$prefix" "$i" "$domain" "$PEBBLE_HTTP_PORT" >"$etc/certs.d/$prefix$i.toml"
+}
+
+# write_specs ETC_DIR COUNT PREFIX DOMAIN LISTEN: COUNT single-name http-01 specs PREFIX1..PREFIXCOUNT for
+# PREFIXn.DOMAIN on the built-in responder at LISTEN.
+write_specs() {
+    local i
+    for ((i = 1; i <= $2; i++)); do
+        printf 'domains = ["%s%s.%s"]\n[challenge]\ntype = "http-01"\nlisten = "%s"\n' "$3" "$i" "$4" "$5" \
+            >"$1/certs.d/$3$i.toml"
     done
 }
 
+# write_double_config ETC_DIR CONTACT [COUNT PREFIX DOMAIN]: certkeeper.toml whose default CA is the ACME test
+# double ($CERTKEEPER_TEST_DOUBLE_DIRECTORY, its TLS roots); with COUNT, also COUNT specs (write_specs) on the
+# built-in responder at 127.0.0.1:$PEBBLE_HTTP_PORT.
+write_double_config() {
+    write_main_config "$1" double "$CERTKEEPER_TEST_DOUBLE_DIRECTORY" "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS" "$2"
+    write_specs "$1" "${3:-0}" "${4:-}" "${5:-}" "127.0.0.1:$PEBBLE_HTTP_PORT"
+}
+
+# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL. Only for processes this script started.
 stop_pid() {
     local pid=$1 i
     [[ -n $pid ]] || return 0
@@ -132,4 +145,18 @@ settled() {
             return 1
         fi
     done
+}
+
+# release_build: builds the release binary the way `make build` and the package do (the Swift runtime and Foundation
+# linked statically: no libFoundation/ICU mapped, about 40 MB less resident memory) and prints its path.
+release_build() {
+    swift build -c release --static-swift-stdlib --product certkeeper 2>&1 | tail -n 1 >&2
+    echo "$(swift build -c release --static-swift-stdlib --show-bin-path)/certkeeper"
+}
+
+# write_bench_config ETC COUNT PREFIX LISTEN: certkeeper.toml for the Pebble in $CERTKEEPER_TEST_ACME_DIRECTORY and
+# COUNT specs PREFIX1..PREFIXCOUNT for PREFIXi.PREFIX.bench.test on the built-in responder at LISTEN (benchmarks).
+write_bench_config() {
+    write_main_config "$1" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" bench@example.com
+    write_specs "$1" "$2" "$3" "$3.bench.test" "$4"
 }

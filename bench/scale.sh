@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Benchmark: the daemon at scale with certificates already installed. Starts with SMALL specs (default 1,000) whose
+# certificates are installed and valid (written by bench/lib/installed_certs.py, adopted by certkeeper), measures
+# the idle daemon for IDLE seconds (RSS split into anonymous and file-backed, threads, wake-ups = context switches
+# of all its threads), then adds specs up to LARGE (default 10,000) and times `certkeeper reload` plus the work it
+# triggers (every new certificate read, checked and scheduled), then RSS again. Prints figures; asserts nothing.
+#
+# Usage: bench/scale.sh [SMALL=1000] [LARGE=10000] [IDLE=60] [WORKDIR=/tmp/certkeeper-scale]
+# Ports: Pebble 14970/15970, challtestsrv 8995/8993, http-01 5972.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+small=${1:-1000}
+large=${2:-10000}
+idle_seconds=${3:-60}
+work=${4:-/tmp/certkeeper-scale}
+repo=$(pwd)
+install_packages
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-cryptography linux-perf >/dev/null
+bin=$(release_build)
+
+export PEBBLE_PORT=14970 PEBBLE_MGMT_PORT=15970 CHALLTESTSRV_PORT=8995 CHALLTESTSRV_DNS_PORT=8993
+export PEBBLE_DNS=127.0.0.1:8993 PEBBLE_HTTP_PORT=5972 PEBBLE_TLS_PORT=5971 PEBBLE_WFE_NONCEREJECT=0
+listen=127.0.0.1:5972
+
+rm -rf "$work"
+mkdir -p "$work"/{etc/certs.d,state,run}
+work=$(cd "$work" && pwd)
+daemon_pid=
+cleanup() {
+    set +e
+    stop_pid "$daemon_pid"
+    scripts/testenv/pebble.sh stop "$work/pebble" >/dev/null 2>&1
+}
+trap cleanup EXIT
+scripts/testenv/pebble.sh start "$work/pebble" >/dev/null
+# shellcheck disable=SC1091
+source "$work/pebble/env"
+write_bench_config "$work/etc" 0 s "$listen"
+
+now() { date +%s.%N; }
+elapsed() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.2f", e - s }'; }
+cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$daemon_pid/stat"; }
+kb() { awk -v k="$1" '/^'"$1"':/ { print $2 }' "/proc/$daemon_pid/${2:-status}"; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+requests() { grep -c -- '-> calling handler()' "$work/pebble/pebble.log" || true; }
+state_files() { (find "$work/state/certs" -mindepth 2 -maxdepth 2 -name state.json 2>/dev/null || true) | wc -l; }
+# settle N SINCE: waits until N certificates have a state file (each was read, checked and scheduled) and the
+# daemon's CPU time has not grown for a second; prints the seconds from SINCE to the last growth.
+settle() {
+    local want=$1 since=$2 t last=-1 c steady=0 finished
+    finished=$(now)
+    for ((t = 0; t < 12000; t++)); do
+        if (($(state_files) >= want)); then
+            c=$(cpu)
+            if [[ $c == "$last" ]]; then
+                steady=$((steady + 1))
+                ((steady >= 20)) && break
+            else
+                steady=0
+                last=$c
+                finished=$(now)
+            fi
+        fi
+        sleep 0.05
+    done
+    elapsed "$since" "$finished"
+}
+memory() {
+    local label=$1
+    printf '%-28s RSS %s MB (anonymous %s MB, file-backed %s MB), peak %s MB, %s threads\n' "$label" \
+        "$(mb "$(kb VmRSS)")" "$(mb "$(kb RssAnon)")" "$(mb "$(kb RssFile)")" "$(mb "$(kb VmHWM)")" \
+        "$(kb Threads | tr -d ' ' || ls /proc/"$daemon_pid"/task | wc -l)"
+}
+
+mkdir -p "$repo/bench/results"
+out=$repo/bench/results/scale-$(date -u +%Y%m%d).md
+# Everything printed from here on is the run's summary, kept in bench/results/.
+exec > >(tee "$out")
+echo "# bench/scale.sh $* on $(date -u '+%Y-%m-%d %H:%M') UTC ($(nproc) cores); certkeeper $("$bin" --version)"
+echo '```'
+trap 'echo "\`\`\`"; cleanup' EXIT
+echo "== $small installed certificates, then idle for ${idle_seconds} s"
+python3 bench/lib/installed_certs.py "$work/state" "$work/etc" s 1 "$small" "$listen"
+start=$(now)
+RUNTIME_DIRECTORY=$work/run "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >"$work/daemon.log" 2>&1 &
+daemon_pid=$!
+echo "start to all $small scheduled:  $(settle "$small" "$start") s, CPU $(cpu) s, $(requests) ACME requests"
+memory "after start"
+cpu_before=$(cpu)
+# Wake-ups: context switches of every thread of the daemon while it waits (perf counts threads that come and go).
+wakeups=$(perf stat -x, -e context-switches -p "$daemon_pid" -- sleep "$idle_seconds" 2>&1 >/dev/null |
+    awk -F, '/context-switches/ { print $1 }')
+echo "idle ${idle_seconds} s:                  ${wakeups:-?} wake-ups (context switches), CPU $(awk -v a="$cpu_before" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }') s"
+memory "idle"
+printf 'threads: %s\n' "$(ls /proc/"$daemon_pid"/task | wc -l)"
+
+echo "== $((large - small)) more specs and certificates, then reload"
+python3 bench/lib/installed_certs.py "$work/state" "$work/etc" s "$((small + 1))" "$large" "$listen"
+requests_before=$(requests)
+cpu_before=$(cpu)
+start=$(now)
+"$bin" reload --socket "$work/run/control.sock" >/dev/null
+reload_done=$(now)
+total=$(settle "$large" "$start")
+echo "certkeeper reload returned:    $(elapsed "$start" "$reload_done") s"
+echo "reload to all $large scheduled: $total s, daemon CPU $(awk -v a="$cpu_before" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }') s, $(($(requests) - requests_before)) ACME requests"
+memory "with $large specs"

@@ -5,19 +5,19 @@
 # started), peak RSS and ACME requests per certificate (counted in Pebble's log), with ratios to certkeeper, and
 # writes the table to bench/results/peers-DATE-N.md. Asserts nothing.
 #
-# Usage: bench/peers.sh [N=20] [PEERS="uacme lego dehydrated"] [WORKDIR=/tmp/certkeeper-peers]
-#   certbot (PyPI, in a venv under WORKDIR) joins with PEERS="... certbot".
+# Usage: bench/peers.sh [N=20] [PEERS="uacme certbot lego dehydrated"] [WORKDIR=/tmp/certkeeper-peers]
+#   certbot comes from PyPI, installed in a venv under WORKDIR.
 # Ports: Pebble 14960/15960, challtestsrv 8985/8983, http-01 5962 (Pebble's VA), tls-alpn 5961.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 count=${1:-20}
-peers=${2:-uacme lego dehydrated}
+peers=${2:-uacme certbot lego dehydrated}
 work=${3:-/tmp/certkeeper-peers}
 repo=$(pwd)
 install_packages
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q uacme lego dehydrated time >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q uacme lego dehydrated time python3-venv >/dev/null
 bin=$(release_build)
 
 export PEBBLE_PORT=14960 PEBBLE_MGMT_PORT=15960 CHALLTESTSRV_PORT=8985 CHALLTESTSRV_DNS_PORT=8983

@@ -42,7 +42,7 @@ write_bench_config "$work/etc" 0 s "$listen"
 now() { date +%s.%N; }
 elapsed() { awk -v s="$1" -v e="$2" 'BEGIN { printf "%.2f", e - s }'; }
 cpu() { awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$daemon_pid/stat"; }
-kb() { awk -v k="$1" '/^'"$1"':/ { print $2 }' "/proc/$daemon_pid/${2:-status}"; }
+kb() { awk '/^'"$1"':/ { print $2 }' "/proc/$daemon_pid/status"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 requests() { grep -c -- '-> calling handler()' "$work/pebble/pebble.log" || true; }
 state_files() { (find "$work/state/certs" -mindepth 2 -maxdepth 2 -name state.json 2>/dev/null || true) | wc -l; }
@@ -71,7 +71,7 @@ memory() {
     local label=$1
     printf '%-28s RSS %s MB (anonymous %s MB, file-backed %s MB), peak %s MB, %s threads\n' "$label" \
         "$(mb "$(kb VmRSS)")" "$(mb "$(kb RssAnon)")" "$(mb "$(kb RssFile)")" "$(mb "$(kb VmHWM)")" \
-        "$(kb Threads | tr -d ' ' || ls /proc/"$daemon_pid"/task | wc -l)"
+        "$(kb Threads)"
 }
 
 mkdir -p "$repo/bench/results"
@@ -94,7 +94,6 @@ wakeups=$(perf stat -x, -e context-switches -p "$daemon_pid" -- sleep "$idle_sec
     awk -F, '/context-switches/ { print $1 }')
 echo "idle ${idle_seconds} s:                  ${wakeups:-?} wake-ups (context switches), CPU $(awk -v a="$cpu_before" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }') s"
 memory "idle"
-printf 'threads: %s\n' "$(ls /proc/"$daemon_pid"/task | wc -l)"
 
 echo "== $((large - small)) more specs and certificates, then reload"
 python3 bench/lib/installed_certs.py "$work/state" "$work/etc" s "$((small + 1))" "$large" "$listen"

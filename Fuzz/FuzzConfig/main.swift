@@ -5,8 +5,8 @@ import FuzzSupport
 // point the file-based `load(configDirectory:)` calls after reading the files.
 //
 // Input: text up to the first line `#--- NAME.toml` is certkeeper.toml; each such line starts a spec file of that
-// name. Without such a line the input is loaded twice: once as certkeeper.toml alone, once as `certs.d/www.toml`
-// with no certkeeper.toml. Bytes that are not UTF-8 are dropped, as the file-based loader reports them unreadable.
+// name (a repeated name replaces the earlier file). Without such a line the input is loaded twice: once as
+// certkeeper.toml alone, once as `certs.d/www.toml` with no certkeeper.toml. Bytes that are not UTF-8 are dropped, as the file-based loader reports them unreadable.
 
 enum Input {
     static let configDirectory = "/etc/certkeeper"
@@ -18,7 +18,10 @@ func split(_ text: String) -> (main: String?, specs: [(fileName: String, text: S
     var specs: [(fileName: String, lines: [Substring])] = []
     for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
         if line.hasPrefix(Input.separator) {
-            specs.append((String(line.dropFirst(Input.separator.count)), []))
+            // A directory holds one file per name: a repeated name replaces the earlier file, as writing it again would.
+            let fileName = String(line.dropFirst(Input.separator.count))
+            specs.removeAll { $0.fileName == fileName }
+            specs.append((fileName, []))
         } else if specs.isEmpty {
             main.append(line)
         } else {

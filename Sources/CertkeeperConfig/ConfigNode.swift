@@ -54,7 +54,7 @@ struct ConfigNode: Sendable {
 
     /// Parses TOML text. Returns the root table, or the syntax error position and message.
     static func parse(_ text: String) -> Result<ConfigNode, ConfigSyntaxError> {
-        if let error = TOMLHeaderCheck.firstBadHeader(in: text) { return .failure(error) }
+        if let error = TOMLPreCheck.firstCrashingShape(in: text) { return .failure(error) }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -1,5 +1,5 @@
 /// A forward cursor over Unicode scalars that tracks line and column (1-based), shared by the hand-written TOML
-/// scanners (``TOMLSourceMap`` and ``TOMLHeaderCheck``): conformers store the four properties, the movement is here.
+/// scanners (``TOMLSourceMap`` and ``TOMLPreCheck``): conformers store the four properties, the movement is here.
 protocol ScalarScanning {
     var scalars: [Unicode.Scalar] { get }
     var index: Int { get set }

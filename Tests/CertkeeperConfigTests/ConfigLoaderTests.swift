@@ -206,6 +206,32 @@ private func positions(_ diagnostics: [ConfigDiagnostic]) -> [String] {
         #expect(specDiagnostic.line == 2)
     }
 
+    /// Found by Fuzz/FuzzConfig in CI: toml++ aborted the process (an assertion) on a `}` where an array expects a
+    /// value; `certkeeper check` and a daemon reload died on `domains = [}`.
+    @Test func closingBraceInAnArrayIsASyntaxErrorNotACrash() throws {
+        for (text, line, column) in [
+            ("domains = [}]\n", 1, 12), ("domains = [\"a.org\", }\n", 1, 21),
+            ("domains = [\n  # comment }\n  [1, {a = 1}],\n  }\n", 4, 3),
+        ] {
+            let result = load(nil, [("www.toml", text)])
+            let diagnostic = try #require(result.specDiagnostics["www"]?.first)
+            #expect(positions([diagnostic]) == ["/etc/ck/certs.d/www.toml:\(line):\(column)"])
+            #expect(diagnostic.message == "TOML syntax error: expected a value, ',' or ']' in an array, saw '}'")
+        }
+        // Braces inside strings and inline tables inside arrays are valid.
+        let valid = """
+            domains = ["a.org"]
+            note = [{ a = "}" }, '}', \"""
+            }\"""]
+            [challenge]
+            type = "http-01"
+            webroot = "/w"
+
+            """
+        let result = load(nil, [("www.toml", valid)])
+        #expect(result.specDiagnostics["www"]?.contains { $0.message.hasPrefix("TOML syntax error") } != true)
+    }
+
     /// Found by Fuzz/FuzzConfig: toml++ aborted the process (an assertion) on a header not starting with a key.
     @Test func tableHeaderWithoutAKeyIsASyntaxErrorNotACrash() throws {
         for (text, line, column) in [

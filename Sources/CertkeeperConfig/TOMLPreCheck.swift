@@ -1,15 +1,18 @@
-/// Finds a table header whose first key does not start with a key character, before TOMLKit sees the text.
+/// Finds, before TOMLKit sees the text, the mistakes on which toml++ (inside TOMLKit 0.6.0) trips an assertion that
+/// aborts the process (undefined behaviour where assertions are compiled out) instead of reporting a syntax error.
+/// One mistyped line in a spec must be a syntax error with a position, not a crashed `check` or daemon reload. Both
+/// were found by `Fuzz/FuzzConfig`:
 ///
-/// toml++ (inside TOMLKit 0.6.0) checks that character for key/value lines but not after a header's `[` or `[[`:
-/// `[:x]`, `[@]`, or a `[` alone at the end of a line trip an assertion that aborts the process (and is undefined
-/// behaviour where assertions are compiled out). One mistyped header in a spec must be a syntax error with a
-/// position, not a crashed `check` or daemon reload. Found by `Fuzz/FuzzConfig`.
+/// - a table header whose first key does not start with a key character: toml++ checks that character for key/value
+///   lines but not after a header's `[` or `[[` (`[:x]`, `[@]`, a `[` alone at the end of a line);
+/// - a `}` where an array expects a value or `]` (`[}`, `[1, }`): toml++ skips whitespace and comments, handles `,`
+///   and `]`, and asserts that what is left can start a value.
 ///
-/// Only headers are checked, so only text that is not valid TOML is ever reported: the scanner follows strings (all
-/// four kinds), comments and multi-line arrays, so a `[` inside them is not taken for a header.
-enum TOMLHeaderCheck {
-    /// The position of the offending character and a message, or nil when every header starts with a key.
-    static func firstBadHeader(in text: String) -> ConfigSyntaxError? {
+/// Only text that is not valid TOML is ever reported: the scanner follows strings (all four kinds), comments,
+/// multi-line arrays and inline tables, so a `[` or `}` inside them is taken for what it is.
+enum TOMLPreCheck {
+    /// The position of the offending character and a message, or nil when none of those shapes is present.
+    static func firstCrashingShape(in text: String) -> ConfigSyntaxError? {
         var scanner = Scanner(scalars: Array(text.unicodeScalars))
         return scanner.scan()
     }
@@ -19,8 +22,8 @@ enum TOMLHeaderCheck {
         var index = 0
         var line = 1
         var column = 1
-        /// Open `[` and `{` of values (arrays may span lines).
-        var depth = 0
+        /// Open `[` and `{` of values, innermost last (arrays may span lines).
+        var open: [Unicode.Scalar] = []
 
         mutating func skipToEndOfLine() {
             while let scalar = current, scalar != "\n" { advance() }
@@ -63,16 +66,20 @@ enum TOMLHeaderCheck {
                 switch scalar {
                 case "\n":
                     advance()
-                    if depth == 0 { atStatementStart = true }
+                    if open.isEmpty { atStatementStart = true }
                 case "#":
                     skipToEndOfLine()
                 case "\"", "'":
                     skipString(quote: scalar)
                 case "[", "{":
-                    depth += 1
+                    open.append(scalar)
                     advance()
+                case "}" where open.last == "[":
+                    return ConfigSyntaxError(
+                        position: SourcePosition(line: line, column: column),
+                        message: "expected a value, ',' or ']' in an array, saw '}'")
                 case "]", "}":
-                    depth = max(0, depth - 1)
+                    _ = open.popLast()
                     advance()
                 default:
                     advance()

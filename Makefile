@@ -3,7 +3,10 @@ PREFIX ?= /usr
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 SWIFT ?= swift
-SWIFT_BUILD_FLAGS ?= -c release --static-swift-stdlib
+# Each function (Swift, C and C++) in its own section, so the linker can place the ones the daemon runs together
+# (link/certkeeper.order; see Package.swift). scripts/lib.sh release_build uses the same flags.
+SECTION_FLAGS = -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcxx -ffunction-sections
+SWIFT_BUILD_FLAGS ?= -c release --static-swift-stdlib $(SECTION_FLAGS)
 
 BINDIR := $(PREFIX)/bin
 UNITDIR := $(PREFIX)/lib/systemd/system

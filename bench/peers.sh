@@ -114,6 +114,11 @@ for ((t = 0; t < 2400; t++)); do
 done
 end=$(date +%s.%N)
 peak=$(awk '/VmHWM/ { print $2 }' "/proc/$daemon_pid/status")
+# What holds the memory once all are installed: anonymous (heap, stacks) against file-backed (mostly the binary).
+memory=$(awk '/^(RssAnon|RssFile|Threads):/ { v[$1] = $2 } END {
+    printf "RssAnon %.1f MB, RssFile %.1f MB, %d threads", v["RssAnon:"] / 1024, v["RssFile:"] / 1024, v["Threads:"] }' \
+    "/proc/$daemon_pid/status")
+echo "certkeeper memory after the last install: $memory"
 cpu=$(awk '{ print ($14 + $15) / 100 }' "/proc/$daemon_pid/stat")
 stop_pid "$daemon_pid"
 daemon_pid=
@@ -205,5 +210,7 @@ out=$repo/bench/results/peers-$(date -u +%Y%m%d)-n$count.md
     done
     echo
     echo "certkeeper, mean time per order in each phase: ${phases:-not logged}."
+    echo
+    echo "certkeeper memory after the last install: $memory."
 } | tee "$out"
 echo "written to ${out#"$repo"/}"

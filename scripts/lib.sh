@@ -147,11 +147,14 @@ settled() {
     done
 }
 
-# release_build: builds the release binary the way `make build` and the package do (the Swift runtime and Foundation
-# linked statically: no libFoundation/ICU mapped, about 40 MB less resident memory) and prints its path.
+# release_build: builds the release binary the way `make build` and the package do and prints its path: the Swift
+# runtime and Foundation linked statically (no libFoundation/ICU mapped), each function in its own section so that the
+# link order in link/certkeeper.order applies (Package.swift, Makefile SECTION_FLAGS).
+release_flags=(-c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections
+    -Xcxx -ffunction-sections)
 release_build() {
-    swift build -c release --static-swift-stdlib --product certkeeper 2>&1 | tail -n 1 >&2
-    echo "$(swift build -c release --static-swift-stdlib --show-bin-path)/certkeeper"
+    swift build "${release_flags[@]}" --product certkeeper 2>&1 | tail -n 1 >&2
+    echo "$(swift build "${release_flags[@]}" --show-bin-path)/certkeeper"
 }
 
 # write_bench_config ETC COUNT PREFIX LISTEN: certkeeper.toml for the Pebble in $CERTKEEPER_TEST_ACME_DIRECTORY and

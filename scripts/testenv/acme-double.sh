@@ -60,10 +60,12 @@ do_start() {
         </dev/null >"$dir/double.stderr" 2>&1 &
     echo $! >"$dir/double.pid"
 
-    local i ok=0
-    for ((i = 0; i < 150; i++)); do
-        if curl -fsS --max-time 2 --cacert "$PEBBLE_DIR/tls-ca.pem" -o /dev/null "https://127.0.0.1:${DOUBLE_PORT}/dir" 2>/dev/null &&
-            curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:${DOUBLE_CONTROL_PORT}/health" 2>/dev/null; then
+    # Bounded by time (60 s) and count: a busy CI machine once took longer than 150 quick tries (about 15 s).
+    local i ok=0 last_error= deadline=$((SECONDS + 60))
+    for ((i = 0; i < 600 && SECONDS < deadline; i++)); do
+        if last_error=$(curl -fsS --max-time 2 --cacert "$PEBBLE_DIR/tls-ca.pem" -o /dev/null \
+            "https://127.0.0.1:${DOUBLE_PORT}/dir" 2>&1) &&
+            last_error=$(curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:${DOUBLE_CONTROL_PORT}/health" 2>&1); then
             ok=1
             break
         fi
@@ -72,8 +74,10 @@ do_start() {
     done
     if [[ $ok != 1 ]]; then
         tail -n 20 "$dir/double.stderr" >&2 || true
+        echo "acme-double: after $i tries: process $(double_running && echo running || echo exited); last error: $last_error" >&2
+        ss -ltnp 2>/dev/null | grep -E ":(${DOUBLE_PORT}|${DOUBLE_CONTROL_PORT}|${pebble_port}) " >&2 || true
         do_stop >/dev/null
-        die "acme-double did not answer on https://127.0.0.1:${DOUBLE_PORT}/dir within 15 s (stderr: $dir/double.stderr)"
+        die "acme-double did not answer on https://127.0.0.1:${DOUBLE_PORT}/dir within 60 s (stderr: $dir/double.stderr)"
     fi
     cat >"$dir/env" <<ENV
 export CERTKEEPER_TEST_DOUBLE_DIRECTORY=https://127.0.0.1:${DOUBLE_PORT}/dir

@@ -81,7 +81,10 @@ let package = Package(
         // Declarative configuration: certkeeper.toml + certs.d/*.toml, with FILE:LINE:COLUMN errors.
         .target(
             name: "CertkeeperConfig",
-            dependencies: ["ACMECrypto", .product(name: "TOMLKit", package: "TOMLKit")],
+            dependencies: [
+                "ACMECrypto", .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         // DNS wire format, TSIG (RFC 8945), RFC 2136 updates, propagation queries.

@@ -29,7 +29,10 @@ struct Daemon {
     private let tlsPool = TLSALPN01ResponderPool()
 
     /// Builds every component from a loaded configuration. Nothing is sent to a CA here.
-    init(directories: Directories, configuration: Configuration, rejectedSpecs: [String], logger: Logger) throws {
+    init(
+        directories: Directories, source: DirectoryConfigurationSource, configuration: Configuration,
+        rejectedSpecs: [String], logger: Logger
+    ) throws {
         self.directories = directories
         self.logger = logger
         self.jobTimeout = TimeInterval(configuration.defaults.jobTimeoutSeconds)
@@ -45,6 +48,7 @@ struct Daemon {
             store: FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
             stateDirectory: directories.state, crashPoints: crashPoints, locks: locks, logger: logger)
         let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets)
+        let facts = CertificateFactsBoard()
         let reloads = ReloadCoalescer(journal: "\(directories.state)/pending-reloads.json") { units in
             await UnitReloader().reload(units: units, logger: logger)
         }
@@ -54,17 +58,18 @@ struct Daemon {
             issuer: OrderIssuer(
                 solvers: solvers, stateStore: stateStore, crashPoints: crashPoints, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
-            clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout, logger: logger)
+            clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout,
+            facts: facts, logger: logger)
         let scheduler = RenewalScheduler(
             worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders, logger: logger)
         self.scheduler = scheduler
         self.controller = DaemonController(
-            source: DirectoryConfigurationSource(directory: directories.config), configuration: configuration,
+            source: source, configuration: configuration,
             rejectedSpecs: rejectedSpecs, scheduler: scheduler,
             profiles: ProfileValidator(clients: clients, logger: logger),
             accounts: ManagedAccountRegistry(accounts: accounts, clients: clients, logger: logger),
             notifier: notifier, stateStore: stateStore, stateDirectory: directories.state, clock: clock,
-            logger: logger)
+            facts: facts, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.

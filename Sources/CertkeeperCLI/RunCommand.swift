@@ -2,6 +2,7 @@ import ArgumentParser
 import CertkeeperConfig
 import CertkeeperLogging
 import ControlSocket
+import DaemonControl
 import Foundation
 import Logging
 import Renewal
@@ -30,7 +31,9 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
         }
 
-        let result = ConfigLoader().load(configDirectory: dirs.config)
+        // The daemon's reloads read through the same source: its cache of parsed specs starts warm.
+        let source = DirectoryConfigurationSource(directory: dirs.config)
+        let result = source.load()
         for diagnostic in result.allDiagnostics {
             logger.error("\(diagnostic)", metadata: CertkeeperEvent.reloadRejectedSpec.metadata)
         }
@@ -40,7 +43,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let daemon = try Daemon(
-            directories: dirs, configuration: configuration, rejectedSpecs: result.specDiagnostics.keys.sorted(),
+            directories: dirs, source: source, configuration: configuration,
+            rejectedSpecs: result.specDiagnostics.keys.sorted(),
             logger: logger)
         // StopDeadline (armed by the stop signal itself) bounds the graceful shutdown, whatever ignores cancellation.
         await daemon.run(reloadSignals: reloadSignals, certificateCount: configuration.certificates.count)

@@ -8,14 +8,17 @@ import Foundation
 package struct ConfigLoader: Sendable {
     /// The process environment. Not consulted for secrets; kept so callers and tests can pass a fixed one.
     package var environment: [String: String]
+    /// Results of earlier loads, reused for spec files whose text (and certkeeper.toml) did not change.
+    package var cache: SpecParseCache?
 
     /// The main file's name inside the config directory.
     package static let mainFileName = "certkeeper.toml"
     /// The spec directory's name inside the config directory.
     package static let specDirectoryName = "certs.d"
 
-    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment, cache: SpecParseCache? = nil) {
         self.environment = environment
+        self.cache = cache
     }
 
     /// Reads the files under `configDirectory` and validates them.
@@ -90,24 +93,29 @@ package struct ConfigLoader: Sendable {
         var specDiagnostics: [String: [ConfigDiagnostic]] = [:]
         var parsed: [String: SpecParser.Parsed] = [:]
         let specDirectory = Self.join(configDirectory, Self.specDirectoryName)
+        // With a cache, only files whose text (or certkeeper.toml) changed since the last load are parsed.
+        let mainDigest = cache.flatMap { _ in mainTOML.map(SpecParseCache.digest) }
+        var kept: [String: SpecParseCache.Entry] = [:]
+        var parsedFiles = 0
         for (fileName, text) in specs where fileName.hasSuffix(".toml") {
             let name = String(fileName.dropLast(5))
-            let diagnostics = DiagnosticCollector(file: Self.join(specDirectory, fileName))
-            if !NameSyntax.isValidName(name) {
-                diagnostics.error(
-                    "spec file '\(fileName)' has an invalid name '\(name)'; rename it using \(NameSyntax.nameRule), ending in .toml",
-                    at: .start)
+            let path = Self.join(specDirectory, fileName)
+            let textDigest = cache.map { _ in SpecParseCache.digest(text) }
+            let result: (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic])
+            if let cache, let textDigest, let hit = cache.lookup(path, textDigest: textDigest, mainDigest: mainDigest) {
+                result = (hit.spec, hit.diagnostics)
             } else {
-                switch ConfigNode.parse(text) {
-                case .success(let root):
-                    let parser = SpecParser(name: name, diagnostics: diagnostics, main: main)
-                    if let spec = parser.parse(root) { parsed[name] = spec }
-                case .failure(let error):
-                    diagnostics.error("TOML syntax error: \(error.message)", at: error.position)
-                }
+                result = parseSpec(name: name, fileName: fileName, text: text, main: main, path: path)
+                parsedFiles += 1
             }
-            if diagnostics.hasErrors { specDiagnostics[name, default: []] += diagnostics.diagnostics }
+            if let textDigest {
+                kept[path] = SpecParseCache.Entry(
+                    textDigest: textDigest, mainDigest: mainDigest, spec: result.spec, diagnostics: result.diagnostics)
+            }
+            if let spec = result.spec { parsed[name] = spec }
+            if !result.diagnostics.isEmpty { specDiagnostics[name, default: []] += result.diagnostics }
         }
+        cache?.replace(with: kept, parsed: parsedFiles)
 
         let conflicts = DefaultAccountConflicts.find(in: Array(parsed.values), mainFile: mainPath)
         globalDiagnostics += conflicts.diagnostics
@@ -135,6 +143,27 @@ package struct ConfigLoader: Sendable {
         }
         return ConfigLoadResult(
             configuration: configuration, globalDiagnostics: globalDiagnostics, specDiagnostics: specDiagnostics)
+    }
+
+    /// Parses and checks one spec file: its spec when it has no errors, and its diagnostics.
+    private func parseSpec(
+        name: String, fileName: String, text: String, main: MainConfig?, path: String
+    ) -> (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic]) {
+        let diagnostics = DiagnosticCollector(file: path)
+        var spec: SpecParser.Parsed?
+        if !NameSyntax.isValidName(name) {
+            diagnostics.error(
+                "spec file '\(fileName)' has an invalid name '\(name)'; rename it using \(NameSyntax.nameRule), ending in .toml",
+                at: .start)
+        } else {
+            switch ConfigNode.parse(text) {
+            case .success(let root):
+                spec = SpecParser(name: name, diagnostics: diagnostics, main: main).parse(root)
+            case .failure(let error):
+                diagnostics.error("TOML syntax error: \(error.message)", at: error.position)
+            }
+        }
+        return diagnostics.hasErrors ? (nil, diagnostics.diagnostics) : (spec, [])
     }
 
     static func join(_ directory: String, _ name: String) -> String {

@@ -8,12 +8,16 @@ package protocol ConfigurationSource: Sendable {
 }
 
 /// The configuration directory on disk: `certkeeper.toml` and `certs.d/*.toml`.
+///
+/// Every load reads every file, and parses only the spec files whose text (or certkeeper.toml) changed since the
+/// load before (``SpecParseCache``).
 package struct DirectoryConfigurationSource: ConfigurationSource {
     package var directory: String
+    package let cache = SpecParseCache()
 
     package init(directory: String) { self.directory = directory }
 
-    package func load() -> ConfigLoadResult { ConfigLoader().load(configDirectory: directory) }
+    package func load() -> ConfigLoadResult { ConfigLoader(cache: cache).load(configDirectory: directory) }
 }
 
 /// The configuration as text held in memory: the twin of ``DirectoryConfigurationSource`` for tests and tools.

@@ -23,6 +23,7 @@ package actor DaemonController {
     private let stateStore: any CertificateStateStore
     private let stateDirectory: String
     private let clock: any DaemonClock
+    private let facts: CertificateFactsBoard
     private let logger: Logger
     private(set) var configuration: Configuration
     /// Specs with errors that are not running (new ones) or run their last good version.
@@ -35,8 +36,9 @@ package actor DaemonController {
         source: any ConfigurationSource, configuration: Configuration, rejectedSpecs: [String],
         scheduler: RenewalScheduler, profiles: any ProfileChecking, accounts: any AccountRegistry,
         notifier: any ServiceNotifier, stateStore: any CertificateStateStore, stateDirectory: String,
-        clock: any DaemonClock, logger: Logger
+        clock: any DaemonClock, facts: CertificateFactsBoard = CertificateFactsBoard(), logger: Logger
     ) {
+        self.facts = facts
         self.source = source
         self.configuration = configuration
         self.rejectedSpecs = rejectedSpecs
@@ -203,6 +205,16 @@ package actor DaemonController {
         await StatusReport.build(
             configuration: configuration, stateDirectory: stateDirectory, stateStore: stateStore,
             scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+    }
+
+    /// The one-line status (`STATUS=`): from what the daemon remembers of each certificate, not from every file on
+    /// disk (``StatusReport/live(configuration:facts:stateDirectory:stateStore:scheduler:rejectedSpecs:now:)``).
+    package func statusLine() async -> String {
+        let now = clock.now()
+        let report = await StatusReport.live(
+            configuration: configuration, facts: facts, stateDirectory: stateDirectory, stateStore: stateStore,
+            scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: now)
+        return report.summaryLine(now: now)
     }
 
     /// The names of the specs in force.

@@ -115,6 +115,73 @@ import Testing
         #expect(report.summaryLine(now: now.addingTimeInterval(120)).hasSuffix("next: www in now"))
     }
 
+    /// The status line (rebuilt after every change) reads a certificate's files once, not at every line: an attempt
+    /// records what it ends with, a certificate not seen yet is read once, and one waiting for its first attempt
+    /// is not read at all. With 10,000 specs every line had read 10,000 state files and parsed 10,000 certificates.
+    @Test func liveReportReadsEachCertificateOnceAndAttemptsKeepItCurrent() async throws {
+        let h = try MaintainerHarness()
+        let now = h.clock.now()
+        let board = h.maintainer.facts
+        let adopted = h.spec("adopted")
+        let known = h.spec("known")
+        let waiting = h.spec("waiting")
+        for spec in [adopted, known, waiting] {
+            try h.installExisting(for: spec, notBefore: now.addingTimeInterval(-day), lifetime: 90 * day)
+        }
+        try await h.stateStore.save(CertificateState(name: "known", nextCheck: now.addingTimeInterval(59 * day)))
+        // An attempt (here the adoption of what is installed) records its outcome.
+        let next = await h.maintainer.process(adopted, force: false)
+        #expect(board.facts(for: adopted)?.notAfter.map { abs($0.timeIntervalSince(now + 89 * day)) < 1 } == true)
+        #expect(board.facts(for: adopted)?.nextCheck == next)
+        #expect(board.count == 1)
+
+        let configuration = Configuration(
+            configDirectory: "/c", defaults: DaemonDefaults(), cas: [:], accounts: [:],
+            certificates: Dictionary(uniqueKeysWithValues: [adopted, known, waiting].map { ($0.name, $0) }))
+        let entries = [
+            RenewalScheduler.Entry(spec: adopted, due: next),
+            RenewalScheduler.Entry(spec: known, due: now.addingTimeInterval(59 * day)),
+            RenewalScheduler.Entry(spec: waiting, due: now),
+        ]
+        func line(_ configuration: Configuration) async -> StatusReport {
+            await StatusReport.live(
+                configuration: configuration, facts: board, stateDirectory: h.stateDirectory,
+                stateStore: h.stateStore, scheduler: entries, rejectedSpecs: [], now: now)
+        }
+        let first = await line(configuration)
+        // "known" was read once; "waiting" is due now and its attempt will record it: not read.
+        #expect(board.count == 2)
+        #expect(board.facts(for: waiting) == nil)
+        #expect(first.summaryLine(now: now).hasPrefix("2 certificates valid"))
+
+        // What is on disk changes behind the daemon's back: the line keeps what it knew ...
+        let failed = CertificateState(
+            name: "known",
+            backoff: Backoff(
+                failures: 3, transientFailures: 0, lastError: "boom", lastErrorType: nil, lastFailure: now,
+                retryAt: now.addingTimeInterval(60)),
+            nextCheck: now.addingTimeInterval(60))
+        try await h.stateStore.save(failed)
+        #expect(await line(configuration).certificates.first { $0.name == "known" }?.failureCount == 0)
+        // ... while `certkeeper status` reads the disk ...
+        let full = await StatusReport.build(
+            configuration: configuration, stateDirectory: h.stateDirectory, stateStore: h.stateStore,
+            scheduler: entries, now: now)
+        #expect(full.certificates.first { $0.name == "known" }?.failureCount == 3)
+        // ... and an edited spec is read again.
+        let edited = h.spec("known", domains: ["other.example.test"])
+        var editedConfiguration = configuration
+        editedConfiguration.certificates["known"] = edited
+        let afterEdit = await line(editedConfiguration)
+        #expect(afterEdit.certificates.first { $0.name == "known" }?.failureCount == 3)
+        #expect(board.facts(for: edited)?.lastError == "boom")
+
+        // A removed certificate is forgotten.
+        editedConfiguration.certificates["adopted"] = nil
+        _ = await line(editedConfiguration)
+        #expect(board.facts(for: adopted) == nil)
+    }
+
     @Test func humanIntervals() {
         #expect(StatusReport.humanInterval(0) == "now")
         #expect(StatusReport.humanInterval(42) == "42s")

@@ -21,7 +21,7 @@ package struct StatusLineService: Service {
     package func run() async {
         await cancelWhenGracefulShutdown { [controller, notifier, clock, minimumInterval] in
             for await _ in controller.statusChanges {
-                let line = await controller.status().summaryLine(now: clock.now())
+                let line = await controller.statusLine()
                 _ = notifier.status(line)
                 // Cancelled (shutdown): the loop ends with the stream.
                 try? await clock.sleep(until: clock.now().addingTimeInterval(minimumInterval))

@@ -64,10 +64,11 @@ extension CertificateMaintainer {
         return paths
     }
 
-    /// Carries out the end of an attempt: failure hooks, and the wait the machine chose, persisted.
+    /// Carries out the end of an attempt: failure hooks, and the wait the machine chose, persisted and recorded
+    /// with the expiry of what is installed now (`notAfter`) for the status line.
     func perform(
         _ actions: [CertificateLifecycle.Action], machine: inout CertificateLifecycle,
-        failure: CertificateLifecycle.Failure?, metadata: Logger.Metadata
+        failure: CertificateLifecycle.Failure?, notAfter: Date?, metadata: Logger.Metadata
     ) async -> Date {
         let spec = machine.spec
         var next = clock.now()
@@ -97,6 +98,7 @@ extension CertificateMaintainer {
         }
         machine.ended(nextCheck: next)
         await save(machine.state, spec: spec)
+        facts.record(spec, CertificateFacts(notAfter: notAfter, state: machine.state))
         if let hooksMessage, !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(
                 spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: hooksMessage,

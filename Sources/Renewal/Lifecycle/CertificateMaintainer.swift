@@ -23,6 +23,8 @@ package struct CertificateMaintainer: CertificateWorker {
     package var clock: any DaemonClock
     package var random: any RandomSource
     package var logger: Logger
+    /// What each attempt ends with, for the one-line status.
+    package var facts: CertificateFactsBoard
     /// How long one attempt may take (``process(_:force:)``) before it is cancelled and counted as a failure.
     package var jobTimeout: TimeInterval
 
@@ -30,9 +32,11 @@ package struct CertificateMaintainer: CertificateWorker {
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
         stateStore: any CertificateStateStore, installer: CertificateInstaller, hooks: HookRunner,
         reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
-        locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800, logger: Logger
+        locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800,
+        facts: CertificateFactsBoard = CertificateFactsBoard(), logger: Logger
     ) {
         self.locks = locks
+        self.facts = facts
         self.jobTimeout = jobTimeout
         self.stateDirectory = stateDirectory
         self.accounts = accounts
@@ -109,7 +113,9 @@ package struct CertificateMaintainer: CertificateWorker {
         let failure = Self.failure(error)
         let actions = machine.failedOutsideAnAttempt(
             failure, installed: installed.map(Self.facts), now: now, random: &generator)
-        return await perform(actions, machine: &machine, failure: failure, metadata: Self.metadata(spec))
+        return await perform(
+            actions, machine: &machine, failure: failure, notAfter: installed?.info.notAfter,
+            metadata: Self.metadata(spec))
     }
 
     /// One attempt: the lifecycle decides, this carries its actions out and reports what happened, until it says
@@ -221,10 +227,15 @@ package struct CertificateMaintainer: CertificateWorker {
                 }
                 await reloads.add(spec.hooks.reloadUnits)
             case .runFailureHooks, .waitUntil, .backOff, .waitForReload:
-                return await perform([action] + actions, machine: &machine, failure: lastFailure, metadata: metadata)
+                return await perform(
+                    [action] + actions, machine: &machine, failure: lastFailure,
+                    notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter,
+                    metadata: metadata)
             }
         }
         // The machine always ends an attempt with a wait; this is a safety net, not a path.
-        return await perform([.waitUntil(now)], machine: &machine, failure: nil, metadata: metadata)
+        return await perform(
+            [.waitUntil(now)], machine: &machine, failure: nil,
+            notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter, metadata: metadata)
     }
 }

@@ -34,34 +34,70 @@ package struct StatusReport: Codable, Sendable, Hashable {
         let entries = Dictionary(uniqueKeysWithValues: (scheduler ?? []).map { ($0.spec.name, $0) })
         var rows: [CertificateStatus] = []
         for spec in configuration.certificates.values.sorted(by: { $0.name < $1.name }) {
-            let state = try? await stateStore.load(name: spec.name)
-            let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
-            let entry = entries[spec.name]
-            let nextAt = entry?.due ?? state?.nextCheck
-            var action: String
-            if entry?.inFlight == true {
-                action = "renewing"
-            } else if nextAt == .distantFuture {
-                action = "wait for config change or reload"
-            } else if let backoff = state?.backoff?.retryAt, backoff > now {
-                action = "retry"
-            } else if installed == nil {
-                action = "order"
-            } else {
-                action = "renew"
-            }
-            if installed == nil, nextAt == nil { action = "order" }
-            rows.append(
-                CertificateStatus(
-                    name: spec.name, domains: spec.domains, ca: spec.ca.name, account: spec.account.name,
-                    notAfter: installed?.info.notAfter, nextAction: action,
-                    nextActionAt: nextAt == .distantFuture ? nil : nextAt, lastError: state?.backoff?.lastError,
-                    failureCount: state?.failureCount ?? 0,
-                    backoffUntil: state?.backoff?.retryAt,
-                    inFlight: entry?.inFlight ?? false))
+            let facts = await readFacts(spec, stateDirectory: stateDirectory, stateStore: stateStore)
+            rows.append(row(spec, facts: facts, entry: entries[spec.name], now: now))
         }
         return StatusReport(
             generated: now, live: scheduler != nil, certificates: rows, rejectedSpecs: rejectedSpecs)
+    }
+
+    /// The report behind the one-line status: like ``build(configuration:stateDirectory:stateStore:scheduler:rejectedSpecs:now:)``
+    /// but from the facts the daemon remembers, reading from disk only certificates it has no facts for, and not
+    /// even those while they wait for their first attempt (due now: that attempt records them). Such a row shows
+    /// nothing installed until then.
+    package static func live(
+        configuration: Configuration, facts board: CertificateFactsBoard, stateDirectory: String,
+        stateStore: any CertificateStateStore, scheduler: [RenewalScheduler.Entry], rejectedSpecs: [String],
+        now: Date
+    ) async -> StatusReport {
+        let entries = Dictionary(uniqueKeysWithValues: scheduler.map { ($0.spec.name, $0) })
+        board.keep(only: Set(configuration.certificates.keys))
+        var rows: [CertificateStatus] = []
+        for spec in configuration.certificates.values.sorted(by: { $0.name < $1.name }) {
+            let entry = entries[spec.name]
+            var facts = board.facts(for: spec)
+            if facts == nil, !(entry.map { $0.inFlight || ($0.due ?? now) <= now } ?? false) {
+                let read = await readFacts(spec, stateDirectory: stateDirectory, stateStore: stateStore)
+                board.record(spec, read)
+                facts = read
+            }
+            rows.append(row(spec, facts: facts ?? CertificateFacts(notAfter: nil, state: nil), entry: entry, now: now))
+        }
+        return StatusReport(generated: now, live: true, certificates: rows, rejectedSpecs: rejectedSpecs)
+    }
+
+    /// A certificate's facts as its state file and installed files show them now.
+    static func readFacts(_ spec: CertificateSpec, stateDirectory: String, stateStore: any CertificateStateStore)
+        async -> CertificateFacts
+    {
+        let state = try? await stateStore.load(name: spec.name)
+        let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
+        return CertificateFacts(notAfter: installed?.info.notAfter, state: state)
+    }
+
+    static func row(_ spec: CertificateSpec, facts: CertificateFacts, entry: RenewalScheduler.Entry?, now: Date)
+        -> CertificateStatus
+    {
+        let nextAt = entry?.due ?? facts.nextCheck
+        let installed = facts.notAfter != nil
+        var action: String
+        if entry?.inFlight == true {
+            action = "renewing"
+        } else if nextAt == .distantFuture {
+            action = "wait for config change or reload"
+        } else if let backoff = facts.retryAt, backoff > now {
+            action = "retry"
+        } else if !installed {
+            action = "order"
+        } else {
+            action = "renew"
+        }
+        if !installed, nextAt == nil { action = "order" }
+        return CertificateStatus(
+            name: spec.name, domains: spec.domains, ca: spec.ca.name, account: spec.account.name,
+            notAfter: facts.notAfter, nextAction: action, nextActionAt: nextAt == .distantFuture ? nil : nextAt,
+            lastError: facts.lastError, failureCount: facts.failureCount, backoffUntil: facts.retryAt,
+            inFlight: entry?.inFlight ?? false)
     }
 
     /// A one-line summary for sd_notify STATUS=, e.g. "3 certificates valid, 1 renewing, next: www in 3d 4h".

@@ -1,0 +1,22 @@
+import CertStore
+import Foundation
+
+/// What a status row needs to know of one certificate beyond the scheduler's view: the installed certificate's
+/// expiry and the failures its state records.
+package struct CertificateFacts: Sendable, Hashable {
+    /// Expiry of the installed certificate; nil when none is installed (or it cannot be read).
+    package var notAfter: Date?
+    /// When the state file says to look again (nil without state).
+    package var nextCheck: Date?
+    package var failureCount: Int
+    package var lastError: String?
+    package var retryAt: Date?
+
+    package init(notAfter: Date?, state: CertificateState?) {
+        self.notAfter = notAfter
+        self.nextCheck = state?.nextCheck
+        self.failureCount = state?.failureCount ?? 0
+        self.lastError = state?.backoff?.lastError
+        self.retryAt = state?.backoff?.retryAt
+    }
+}

@@ -14,31 +14,36 @@ package actor FileCertificateStateStore: CertificateStateStore {
     package nonisolated let stateDirectory: String
     private var certsDirectory: String { stateDirectory + "/certs" }
     private let executor = FileIOExecutor(label: "certkeeper.state-store")
+    /// `certs/` held open: for reading (never created by a read) and for writing (created 0700 with its parents).
+    private let certsForReading: CachedDirectory
+    private let certsForWriting: CachedDirectory
 
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     package init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
+        let certs = stateDirectory + "/certs"
+        certsForReading = CachedDirectory(certs)
+        certsForWriting = CachedDirectory(certs, create: DirectoryCreation(mode: 0o700))
     }
 
     package func load(name: String) throws -> CertificateState? {
-        try StateJSON.load(CertificateState.self, at: directory(for: name) + "/state.json")
+        guard let directory = try existingDirectory(for: name) else { return nil }
+        return try StateJSON.load(CertificateState.self, in: directory, name: "state.json")
     }
 
     package func save(_ state: CertificateState) throws {
-        let dir = try directory(for: state.name)
-        try AtomicFile.ensureDirectory(dir, mode: 0o700)
-        try AtomicFile.write(StateJSON.encode(state), to: dir + "/state.json", mode: 0o600)
+        try writableDirectory(for: state.name).write(StateJSON.encode(state), as: "state.json", mode: 0o600)
     }
 
     package func savePendingKey(name: String, pem: String) throws {
-        let dir = try directory(for: name)
-        try AtomicFile.ensureDirectory(dir, mode: 0o700)
-        try AtomicFile.write(Array(pem.utf8), to: dir + "/pending-key.pem", mode: 0o600)
+        try writableDirectory(for: name).write(Array(pem.utf8), as: "pending-key.pem", mode: 0o600)
     }
 
     package func pendingKey(name: String) throws -> String? {
-        try AtomicFile.read(directory(for: name) + "/pending-key.pem").map { String(decoding: $0, as: UTF8.self) }
+        try existingDirectory(for: name)?.readFile("pending-key.pem", maxSize: AtomicFile.maxReadSize).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 
     package func clearPendingKey(name: String) throws {
@@ -64,5 +69,21 @@ package actor FileCertificateStateStore: CertificateStateStore {
     private func directory(for name: String) throws -> String {
         try StateName.validate(name, kind: "certificate name")
         return certsDirectory + "/" + name
+    }
+
+    /// `certs/NAME` opened relative to the held `certs/`, or nil when it does not exist.
+    private func existingDirectory(for name: String) throws -> DirectoryHandle? {
+        try StateName.validate(name, kind: "certificate name")
+        return try certsForReading.subdirectory(name)
+    }
+
+    /// `certs/NAME`, created 0700 (with `certs/` and the state directory) when missing.
+    private func writableDirectory(for name: String) throws -> DirectoryHandle {
+        try StateName.validate(name, kind: "certificate name")
+        let create = DirectoryCreation(mode: 0o700)
+        guard let directory = try certsForWriting.subdirectory(name, create: create) else {
+            throw CertStoreError.io(operation: "create directory", path: certsDirectory + "/" + name, errno: ENOENT)
+        }
+        return directory
     }
 }

@@ -20,12 +20,15 @@ package struct ProcessLockManager: LockManager {
     /// How often to retry the flock while another process holds it.
     package let pollInterval: Duration
     private let mutex = NamedAsyncMutex()
+    /// `locks/`, held open (created 0700 on first use).
+    private let locksDirectory: CachedDirectory
 
     package init(stateDirectory: String, maxWait: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200))
     {
         self.stateDirectory = stateDirectory
         self.maxWait = maxWait
         self.pollInterval = pollInterval
+        self.locksDirectory = CachedDirectory(stateDirectory + "/locks", create: DirectoryCreation(mode: 0o700))
     }
 
     package func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
@@ -51,12 +54,11 @@ package struct ProcessLockManager: LockManager {
     }
 
     private func lockFile(_ name: String) async throws -> Int32 {
-        let directory = stateDirectory + "/locks"
-        let path = directory + "/" + name + ".lock"
+        let path = stateDirectory + "/locks/" + name + ".lock"
         // Opening (and a first mkdir) can block on a hung file system: not on the cooperative pool.
-        let fd = try await BlockingIO.run { () throws -> Int32 in
-            try AtomicFile.ensureDirectory(directory, mode: 0o700)
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let fd = try await BlockingIO.run { [locksDirectory] () throws -> Int32 in
+            let directory = try locksDirectory.open()
+            let fd = openat(directory.descriptor, name + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard fd >= 0 else { throw CertStoreError.io(operation: "open lock file", path: path, errno: errno) }
             return fd
         }

@@ -26,6 +26,12 @@ enum StateJSON {
         return try decode(type, from: bytes, path: path)
     }
 
+    /// Reads and decodes `name` in `directory` (never following a link), or nil when the file does not exist.
+    static func load<T: Decodable>(_ type: T.Type, in directory: DirectoryHandle, name: String) throws -> T? {
+        guard let bytes = try directory.readFile(name, maxSize: AtomicFile.maxReadSize) else { return nil }
+        return try decode(type, from: bytes, path: directory.pathOf(name))
+    }
+
     /// A compact UTC timestamp for file and directory names: 20250102T030405Z.
     static func fileTimestamp(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)

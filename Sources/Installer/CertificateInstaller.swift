@@ -85,8 +85,8 @@ package struct CertificateInstaller: Sendable {
             fullchainPath = fullchain
             keyPath = key
         }
-        guard let fullchain = try? SafePath.readFile(fullchainPath, maxSize: maxPEMSize),
-            let key = try? SafePath.readFile(keyPath, maxSize: maxPEMSize)
+        guard let files = try? SafePath.readFiles([fullchainPath, keyPath], maxSize: maxPEMSize),
+            let fullchain = files[0], let key = files[1]
         else { return nil }
         return (String(decoding: fullchain, as: UTF8.self), String(decoding: key, as: UTF8.self))
     }

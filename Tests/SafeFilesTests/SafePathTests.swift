@@ -81,6 +81,58 @@ struct HostileDirectoryTests {
         #expect(dir.entries("install") == ["privkey.pem"])
     }
 
+    /// Reading a certificate and its key walks to their directory once, with the rules of single reads: a link is
+    /// followed only where trusted, a missing file or directory reads as nil.
+    @Test func readingSeveralFilesKeepsTheRulesOfOneRead() throws {
+        let dir = try TemporaryDirectory()
+        dir.makeDirectory("archive")
+        dir.write("archive/privkey1.pem", "KEY1")
+        let live = dir.makeDirectory("live")
+        dir.write("live/fullchain.pem", "CHAIN")
+        symlink("../archive/privkey1.pem", live + "/privkey.pem")
+        #expect(
+            try SafePath.readFiles(
+                [live + "/fullchain.pem", live + "/privkey.pem", live + "/missing.pem", dir.path + "/nowhere/x"],
+                maxSize: 1 << 20) == [Array("CHAIN".utf8), Array("KEY1".utf8), nil, nil])
+        dir.write("secret", "another key on the host")
+        let hostile = dir.makeDirectory("hostile", owner: siteOwner)
+        dir.write("hostile/fullchain.pem", "CHAIN")
+        symlink(dir.path + "/secret", hostile + "/privkey.pem")
+        #expect(throws: FileSystemError.symlinkRefused(path: hostile + "/privkey.pem", directory: hostile)) {
+            try SafePath.readFiles([hostile + "/fullchain.pem", hostile + "/privkey.pem"], maxSize: 1 << 20)
+        }
+    }
+
+    /// A directory held open serves while its path names it, and is walked again (with the same rules) once the path
+    /// names something else: a write never lands in a directory that was moved away.
+    @Test func aHeldDirectoryIsReopenedWhenItsPathNamesAnotherDirectory() throws {
+        let dir = try TemporaryDirectory()
+        let certs = CachedDirectory(dir.path + "/state/certs", create: DirectoryCreation(mode: 0o700))
+        let first = try certs.open()
+        #expect(dir.mode("state/certs") == 0o700)
+        #expect(try certs.open() === first, "same directory, same handle")
+        try first.write(Array("one".utf8), as: "a", mode: 0o600)
+        #expect(rename(dir.path + "/state/certs", dir.path + "/state/moved") == 0)
+        let second = try certs.open()
+        #expect(second !== first)
+        #expect(dir.mode("state/certs") == 0o700, "created again, with its mode")
+        try second.write(Array("two".utf8), as: "a", mode: 0o600)
+        #expect(dir.contents("state/certs/a") == "two")
+        #expect(dir.contents("state/moved/a") == "one")
+        // Replaced by a link in a directory someone else can write to: refused, not followed.
+        let elsewhere = dir.makeDirectory("elsewhere")
+        let shared = dir.makeDirectory("shared", owner: siteOwner)
+        symlink(elsewhere, shared + "/certs")
+        let planted = CachedDirectory(shared + "/certs")
+        #expect(throws: FileSystemError.symlinkRefused(path: shared + "/certs", directory: shared)) {
+            try planted.open()
+        }
+        // Missing and not to be created: nil for a subdirectory, nothing created.
+        let absent = CachedDirectory(dir.path + "/absent")
+        #expect(try absent.subdirectory("www") == nil)
+        #expect(dir.entries("").contains("absent") == false)
+    }
+
     @Test func readingFollowsLinksOnlyWhereTrusted() throws {
         let dir = try TemporaryDirectory()
         dir.write("secret", "another key on the host")

@@ -191,43 +191,6 @@ package struct HooksSpec: Sendable, Hashable {
     }
 }
 
-/// One `certs.d/NAME.toml`.
-package struct CertificateSpec: Sendable, Hashable {
-    /// The file's stem; validated as a safe path component.
-    package var name: String
-    /// The spec file it came from.
-    package var file: String
-    /// Requested names, in the order written, lowercased.
-    package var domains: [String]
-    /// The account this certificate is ordered with (resolved: named or the CA's default).
-    package var account: AccountSettings
-    package var keyType: KeyType
-    package var challenge: ChallengeSpec
-    package var install: InstallSpec
-    package var hooks: HooksSpec
-    package var renewBefore: RenewBefore?
-    package var reuseKey: Bool
-    package var profile: String?
-    package var ca: CASettings { account.ca }
-    package init(
-        name: String, file: String, domains: [String], account: AccountSettings, keyType: KeyType,
-        challenge: ChallengeSpec, install: InstallSpec = InstallSpec(), hooks: HooksSpec = HooksSpec(),
-        renewBefore: RenewBefore? = nil, reuseKey: Bool = false, profile: String? = nil
-    ) {
-        self.name = name
-        self.file = file
-        self.domains = domains
-        self.account = account
-        self.keyType = keyType
-        self.challenge = challenge
-        self.install = install
-        self.hooks = hooks
-        self.renewBefore = renewBefore
-        self.reuseKey = reuseKey
-        self.profile = profile
-    }
-}
-
 /// `[defaults]` of certkeeper.toml.
 package struct DaemonDefaults: Sendable, Hashable {
     package var ca: String?

@@ -89,7 +89,8 @@ import Testing
         spec.hooks.onFailure = [["/usr/bin/touch", marker]]
         h.server.hangNewOrders()
         let start = h.clock.now()
-        let job = Task { await h.maintainer.process(spec, force: true) }
+        let attempted = spec
+        let job = Task { await h.maintainer.process(attempted, force: true) }
         await h.clock.waitForSleeper(until: start.addingTimeInterval(1800))
         // The deadline is set; time moves only once newOrder is on the wire (and hangs there).
         await h.server.newOrderHanging.wait()

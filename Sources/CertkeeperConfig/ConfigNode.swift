@@ -66,7 +66,12 @@ struct ConfigNode: Sendable {
             return .failure(ConfigSyntaxError(position: .start, message: "\(error)"))
         }
         let map = TOMLSourceMap(text: text)
-        return .success(build(table.tomlValue, path: [], parent: .start, map: map))
+        let root = build(table.tomlValue, path: [], parent: .start, map: map)
+        // TOMLKit 0.6.0 never deletes the toml::table it parsed (CTOML allocates it with `new`, nothing deletes it,
+        // and TOMLTable has no deinit): clearing it frees every node in it, leaving only the empty table object.
+        // The tree above holds Swift values only.
+        table.clear()
+        return .success(root)
     }
 
     private static func build(_ value: TOMLValue, path: [TOMLPathElement], parent: SourcePosition, map: TOMLSourceMap)

@@ -5,7 +5,7 @@ import Synchronization
 /// after every change) does not read every state file and parse every installed certificate again.
 ///
 /// The ``CertificateMaintainer`` records what each attempt ends with; a certificate not seen yet is read from disk
-/// once (``StatusReport/summaryRows(configuration:facts:stateDirectory:stateStore:scheduler:now:)``). Facts are kept
+/// once (``StatusReport/live(configuration:facts:stateDirectory:stateStore:scheduler:rejectedSpecs:now:)``). Facts are kept
 /// for the version of the spec they were read for: an edited spec (other install paths) is read again.
 /// `certkeeper status` still reads everything from disk.
 package final class CertificateFactsBoard: Sendable {

@@ -14,14 +14,38 @@ SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
 TMPFILESDIR := $(PREFIX)/lib/tmpfiles.d
 CATALOGDIR := $(PREFIX)/lib/systemd/catalog
 DOCDIR := $(PREFIX)/share/doc/certkeeper
+MANDIR := $(PREFIX)/share/man
+BASHCOMPDIR := $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR := $(PREFIX)/share/zsh/vendor-completions
+FISHCOMPDIR := $(PREFIX)/share/fish/vendor_completions.d
 BINARY = $(shell $(SWIFT) build $(SWIFT_BUILD_FLAGS) --show-bin-path)/certkeeper
+# Generated documentation and completions (kept out of git like every .build* directory).
+GEN := .build-doc
+MAN_PAGES := $(GEN)/man/certkeeper.8 $(GEN)/man/certkeeper.toml.5
+COMPLETIONS := $(GEN)/completions/certkeeper.bash $(GEN)/completions/_certkeeper $(GEN)/completions/certkeeper.fish
 
-.PHONY: all build test check-unit install uninstall
+.PHONY: all build man completions test check-unit install uninstall
 
-all: build
+all: build man completions
 
 build:
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --product certkeeper
+
+# Man pages from their scdoc sources in docs/man/ (Debian: apt-get install scdoc).
+man: $(MAN_PAGES)
+
+$(GEN)/man/%: docs/man/%.scd
+	@command -v scdoc >/dev/null || { echo "make man: scdoc is missing; apt-get install scdoc" >&2; exit 1; }
+	@mkdir -p $(GEN)/man
+	scdoc < $< > $@.tmp && mv $@.tmp $@
+
+# Shell completions generated from the argument parser of the built binary (run `make build` first).
+completions:
+	@test -x "$(BINARY)" || { echo "make completions: $(BINARY) is missing; run 'make build' first" >&2; exit 1; }
+	@mkdir -p $(GEN)/completions
+	"$(BINARY)" --generate-completion-script bash > $(GEN)/completions/certkeeper.bash
+	"$(BINARY)" --generate-completion-script zsh > $(GEN)/completions/_certkeeper
+	"$(BINARY)" --generate-completion-script fish > $(GEN)/completions/certkeeper.fish
 
 test:
 	$(SWIFT) build --build-tests
@@ -32,9 +56,14 @@ check-unit:
 
 # Installs the binary, systemd units, sysusers/tmpfiles entries, catalog and docs; the example configuration
 # (etc/certkeeper/ in the source tree, when present) only where no file exists yet, so local edits survive.
-install:
+install: man completions
 	@test -x "$(BINARY)" || { echo "make install: $(BINARY) is missing; run 'make build' first" >&2; exit 1; }
 	install -D -m 0755 "$(BINARY)" "$(DESTDIR)$(BINDIR)/certkeeper"
+	install -D -m 0644 $(GEN)/man/certkeeper.8 "$(DESTDIR)$(MANDIR)/man8/certkeeper.8"
+	install -D -m 0644 $(GEN)/man/certkeeper.toml.5 "$(DESTDIR)$(MANDIR)/man5/certkeeper.toml.5"
+	install -D -m 0644 $(GEN)/completions/certkeeper.bash "$(DESTDIR)$(BASHCOMPDIR)/certkeeper"
+	install -D -m 0644 $(GEN)/completions/_certkeeper "$(DESTDIR)$(ZSHCOMPDIR)/_certkeeper"
+	install -D -m 0644 $(GEN)/completions/certkeeper.fish "$(DESTDIR)$(FISHCOMPDIR)/certkeeper.fish"
 	install -D -m 0644 systemd/certkeeper.service "$(DESTDIR)$(UNITDIR)/certkeeper.service"
 	install -D -m 0644 systemd/certkeeper-reload@.path "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.path"
 	install -D -m 0644 systemd/certkeeper-reload@.service "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.service"
@@ -63,4 +92,7 @@ uninstall:
 	rm -f "$(DESTDIR)$(BINDIR)/certkeeper" "$(DESTDIR)$(UNITDIR)/certkeeper.service" \
 		"$(DESTDIR)$(UNITDIR)/certkeeper-reload@.path" "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.service" \
 		"$(DESTDIR)$(SYSUSERSDIR)/certkeeper.conf" "$(DESTDIR)$(TMPFILESDIR)/certkeeper.conf" \
-		"$(DESTDIR)$(CATALOGDIR)/certkeeper.catalog" "$(DESTDIR)$(DOCDIR)/systemd/README.md"
+		"$(DESTDIR)$(CATALOGDIR)/certkeeper.catalog" "$(DESTDIR)$(DOCDIR)/systemd/README.md" \
+		"$(DESTDIR)$(MANDIR)/man8/certkeeper.8" "$(DESTDIR)$(MANDIR)/man5/certkeeper.toml.5" \
+		"$(DESTDIR)$(BASHCOMPDIR)/certkeeper" "$(DESTDIR)$(ZSHCOMPDIR)/_certkeeper" \
+		"$(DESTDIR)$(FISHCOMPDIR)/certkeeper.fish"

@@ -23,6 +23,10 @@ struct Daemon {
     let scheduler: RenewalScheduler
     let reloads: ReloadCoalescer
     let jobTimeout: TimeInterval
+    let configuration: Configuration
+    let worker: CertificateMaintainer
+    let stateStore: FileCertificateStateStore
+    let profiles: ProfileValidator
     /// The HTTP transports to the CAs and the challenge responders, closed by ``shutdown()``.
     private let transports = TransportRegistry()
     private let httpPool = HTTP01ResponderPool()
@@ -36,10 +40,12 @@ struct Daemon {
         self.directories = directories
         self.logger = logger
         self.jobTimeout = TimeInterval(configuration.defaults.jobTimeoutSeconds)
+        self.configuration = configuration
         let environment = ProcessInfo.processInfo.environment
         let crashPoints = CertkeeperCommand.crashPoints.withLock { $0 }
         let secrets = SecretReader(environment: environment)
         let stateStore = FileCertificateStateStore(stateDirectory: directories.state)
+        self.stateStore = stateStore
         let locks = ProcessLockManager(stateDirectory: directories.state)
         let clients = ACMEClientPool(logger: logger) { [transports] ca in
             try transports.make(trustRootsPEMFile: ca.trustRootsFile)
@@ -60,13 +66,16 @@ struct Daemon {
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout,
             facts: facts, logger: logger)
+        self.worker = worker
+        let profiles = ProfileValidator(clients: clients, logger: logger)
+        self.profiles = profiles
         let scheduler = RenewalScheduler(
             worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders, logger: logger)
         self.scheduler = scheduler
         self.controller = DaemonController(
             source: source, configuration: configuration,
             rejectedSpecs: rejectedSpecs, scheduler: scheduler,
-            profiles: ProfileValidator(clients: clients, logger: logger),
+            profiles: profiles,
             accounts: ManagedAccountRegistry(accounts: accounts, clients: clients, logger: logger),
             notifier: notifier, stateStore: stateStore, stateDirectory: directories.state, clock: clock,
             facts: facts, logger: logger)
@@ -127,6 +136,31 @@ struct Daemon {
         }
         // Always: an HTTP client released without shutdown() traps.
         await shutdown()
+    }
+
+    /// `certkeeper run --once`: one attempt for every certificate due (every one, with `force`), units reloaded,
+    /// then the report on standard output. Returns the exit status (``OneShotPlan/exitStatus(_:)``).
+    func runOnce(force: Bool) async -> Int32 {
+        await reloads.recover()
+        let specs = Array(configuration.certificates.values)
+        let profiled = specs.filter { $0.profile != nil }
+        let refused = profiled.isEmpty ? [:] : await profiles.rejections(for: profiled)
+        let runner = OneShotRunner(
+            worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders
+        ) { [stateStore] spec in
+            guard let state = try? await stateStore.load(name: spec.name), let backoff = state.backoff else {
+                return .none
+            }
+            return OneShotPlan.Failures(
+                count: backoff.failures, lastError: backoff.lastError, retryAt: backoff.retryAt)
+        }
+        var results = await runner.run(specs.filter { refused[$0.name] == nil }, force: force)
+        for (name, diagnostic) in refused {
+            results[name] = .refused(reason: "\(diagnostic)")
+        }
+        await shutdown()
+        for line in OneShotPlan.report(results) { print(line) }
+        return OneShotPlan.exitStatus(results)
     }
 
     /// Closes the CA connections (in-flight requests fail; an interrupted order resumes at the next start) and the

@@ -19,6 +19,23 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Flag(
+        help:
+            "Do what is due now, once, and exit: 0 when no certificate is failing, 1 otherwise (cron, systemd timers, containers, CI)."
+    )
+    var once = false
+
+    @Flag(help: "With --once: renew every certificate, due or not, ignoring back-off.")
+    var force = false
+
+    func validate() throws {
+        if force && !once {
+            throw ValidationError(
+                "--force goes with --once; to renew one certificate in a running daemon use `certkeeper renew NAME --force`"
+            )
+        }
+    }
+
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
         _ = LoggingSetup.bootstrap(identifier: "certkeeper", level: level)
@@ -46,6 +63,12 @@ struct RunCommand: AsyncParsableCommand {
             directories: dirs, source: source, configuration: configuration,
             rejectedSpecs: result.specDiagnostics.keys.sorted(),
             logger: logger)
+        if once {
+            let status = await daemon.runOnce(force: force)
+            withExtendedLifetime(stopDeadline) {}
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         // StopDeadline (armed by the stop signal itself) bounds the graceful shutdown, whatever ignores cancellation.
         await daemon.run(reloadSignals: reloadSignals, certificateCount: configuration.certificates.count)
         logger.notice("certkeeper stopped")

@@ -40,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C: libsystemd (sd_notify, sd_journal_sendv).
@@ -159,6 +161,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Prometheus metrics: the registry (swift-prometheus), the /metrics endpoint and the node_exporter textfile.
+        .target(
+            name: "DaemonMetrics",
+            dependencies: [
+                "ACMEClient", "CertkeeperConfig", "Renewal", "SafeFiles",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The running daemon's controller (reload, renew, status) and its services (ServiceLifecycle).
         .target(
             name: "DaemonControl",
@@ -175,8 +192,10 @@ let package = Package(
             name: "CertkeeperCLI",
             dependencies: [
                 "ACMEClient", "ACMECrypto", "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ChallengeSolvers",
-                "ControlSocket", "DaemonControl", "HTTPTransportAHC", "Installer", "Renewal", "SafeFiles",
-                "SystemdSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ControlSocket", "DaemonControl", "DaemonMetrics", "HTTPTransportAHC", "Installer", "Renewal",
+                "SafeFiles", "SystemdSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -215,6 +234,9 @@ let package = Package(
         ),
         .testTarget(name: "CertkeeperConfigTests", dependencies: ["CertkeeperConfig"], swiftSettings: swiftSettings),
         .testTarget(name: "DNSWireTests", dependencies: ["DNSWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "ACMEClient", "CertkeeperConfig", "Renewal"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings
         ),

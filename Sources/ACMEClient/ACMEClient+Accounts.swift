@@ -33,7 +33,8 @@ extension ACMEClient {
                 )
             }
         }
-        let response = try await post(url: url, payload: JSONValue.object(payload).serialized, key: key, kid: nil)
+        let response = try await post(
+            url: url, endpoint: .newAccount, payload: JSONValue.object(payload).serialized, key: key, kid: nil)
         let accountURL = try location(response, url: url)
         let account = try decode(AccountObject.self, response, url: url)
         return AccountResult(url: accountURL, account: account, created: response.status == 201)
@@ -41,14 +42,14 @@ extension ACMEClient {
 
     /// POST-as-GET the account.
     package func fetchAccount(url: String, key: SigningKey) async throws -> AccountObject {
-        let response = try await post(url: url, payload: [], key: key, kid: url)
+        let response = try await post(url: url, endpoint: .account, payload: [], key: key, kid: url)
         return try decode(AccountObject.self, response, url: url)
     }
 
     /// Replaces the account's contacts (RFC 8555 §7.3.2).
     package func updateAccount(url: String, key: SigningKey, contact: [String]) async throws -> AccountObject {
         let payload: JSONValue = ["contact": .array(contact.map { .string($0) })]
-        let response = try await post(url: url, payload: payload.serialized, key: key, kid: url)
+        let response = try await post(url: url, endpoint: .account, payload: payload.serialized, key: key, kid: url)
         return try decode(AccountObject.self, response, url: url)
     }
 
@@ -56,7 +57,7 @@ extension ACMEClient {
     @discardableResult
     package func deactivateAccount(url: String, key: SigningKey) async throws -> AccountObject {
         let payload: JSONValue = ["status": "deactivated"]
-        let response = try await post(url: url, payload: payload.serialized, key: key, kid: url)
+        let response = try await post(url: url, endpoint: .account, payload: payload.serialized, key: key, kid: url)
         return try decode(AccountObject.self, response, url: url)
     }
 
@@ -74,6 +75,7 @@ extension ACMEClient {
         )
         let response = try await post(
             url: url,
+            endpoint: .keyChange,
             payload: inner,
             key: oldKey,
             kid: accountURL,

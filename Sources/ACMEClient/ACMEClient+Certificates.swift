@@ -12,6 +12,7 @@ extension ACMEClient {
     ) async throws -> (pem: String, alternates: [String]) {
         let response = try await post(
             url: url,
+            endpoint: .certificate,
             payload: [],
             key: key,
             kid: accountURL,
@@ -36,7 +37,7 @@ extension ACMEClient {
             throw ACMEClientError.notSupported(directoryURL: directoryURL, feature: "ARI (renewalInfo)")
         }
         let url = base.hasSuffix("/") ? base + certID : base + "/" + certID
-        let response = try await send(HTTPRequestData(method: "GET", url: url))
+        let response = try await send(HTTPRequestData(method: "GET", url: url, endpoint: .renewalInfo))
         try Self.checkSuccess(response, url: url, now: now())
         let info = try decode(RenewalInfo.self, response, url: url)
         return (info.isValid ? info : nil, retryAfter(response))
@@ -54,6 +55,7 @@ extension ACMEClient {
         let url = try await directory().revokeCert
         var payload: [String: JSONValue] = ["certificate": .string(Base64URL.encode(certificateDER))]
         if let reason { payload["reason"] = .int(reason) }
-        _ = try await post(url: url, payload: JSONValue.object(payload).serialized, key: key, kid: accountURL)
+        _ = try await post(
+            url: url, endpoint: .revokeCert, payload: JSONValue.object(payload).serialized, key: key, kid: accountURL)
     }
 }

@@ -27,7 +27,7 @@ extension ACMEClient {
         if let replaces { payload["replaces"] = .string(replaces) }
         if let profile { payload["profile"] = .string(profile) }
         let response = try await post(
-            url: url, payload: JSONValue.object(payload).serialized, key: key, kid: accountURL)
+            url: url, endpoint: .newOrder, payload: JSONValue.object(payload).serialized, key: key, kid: accountURL)
         let orderURL = try location(response, url: url)
         return (orderURL, try decode(Order.self, response, url: url))
     }
@@ -47,7 +47,8 @@ extension ACMEClient {
     @discardableResult
     package func respond(toChallenge url: String, accountURL: String, key: SigningKey) async throws -> Challenge {
         // Not resent after a lost reply: the caller looks at the authorization first.
-        let response = try await post(url: url, payload: Array("{}".utf8), key: key, kid: accountURL, resendable: false)
+        let response = try await post(
+            url: url, endpoint: .challenge, payload: Array("{}".utf8), key: key, kid: accountURL, resendable: false)
         return try decode(Challenge.self, response, url: url)
     }
 
@@ -56,7 +57,8 @@ extension ACMEClient {
     package func deactivateAuthorization(url: String, accountURL: String, key: SigningKey) async throws -> Authorization
     {
         let payload: JSONValue = ["status": "deactivated"]
-        let response = try await post(url: url, payload: payload.serialized, key: key, kid: accountURL)
+        let response = try await post(
+            url: url, endpoint: .authorization, payload: payload.serialized, key: key, kid: accountURL)
         return try decode(Authorization.self, response, url: url)
     }
 
@@ -128,21 +130,22 @@ extension ACMEClient {
         let payload: JSONValue = ["csr": .string(Base64URL.encode(csrDER))]
         // Not resent after a lost reply: the caller looks at the order first.
         let response = try await post(
-            url: finalizeURL, payload: payload.serialized, key: key, kid: accountURL, resendable: false)
+            url: finalizeURL, endpoint: .finalize, payload: payload.serialized, key: key, kid: accountURL,
+            resendable: false)
         return try decode(Order.self, response, url: finalizeURL)
     }
 
     func fetchOrderWithRetryAfter(url: String, accountURL: String, key: SigningKey) async throws -> (
         order: Order, retryAfter: Duration?
     ) {
-        let response = try await post(url: url, payload: [], key: key, kid: accountURL)
+        let response = try await post(url: url, endpoint: .order, payload: [], key: key, kid: accountURL)
         return (try decode(Order.self, response, url: url), retryAfter(response))
     }
 
     func fetchAuthorizationWithRetryAfter(url: String, accountURL: String, key: SigningKey) async throws -> (
         authorization: Authorization, retryAfter: Duration?
     ) {
-        let response = try await post(url: url, payload: [], key: key, kid: accountURL)
+        let response = try await post(url: url, endpoint: .authorization, payload: [], key: key, kid: accountURL)
         return (try decode(Authorization.self, response, url: url), retryAfter(response))
     }
 

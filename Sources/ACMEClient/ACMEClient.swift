@@ -20,6 +20,7 @@ package actor ACMEClient {
     let userAgent: String
     let sleeper: Sleeper
     let now: @Sendable () -> Date
+    let observer: (any ACMERequestObserver)?
 
     var cachedDirectory: ACMEDirectory?
     var nonces: [String] = []
@@ -33,14 +34,17 @@ package actor ACMEClient {
     ///   - userAgent: Sent on every request (RFC 8555 §6.1 requires one).
     ///   - sleeper: Waits for retries and polls; defaults to `Task.sleep`.
     ///   - now: The clock used to turn HTTP-date `Retry-After` values into delays.
+    ///   - observer: Told about every exchange (metrics).
     package init(
         directoryURL: String,
         transport: any HTTPTransport,
         logger: Logger = Logger(label: "certkeeper.acme"),
         userAgent: String = "certkeeper/0.1",
         sleeper: @escaping Sleeper = { try await Task.sleep(for: $0) },
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        observer: (any ACMERequestObserver)? = nil
     ) {
+        self.observer = observer
         self.directoryURL = directoryURL
         self.transport = transport
         self.logger = logger
@@ -52,7 +56,7 @@ package actor ACMEClient {
     /// The directory, fetched once and cached.
     package func directory() async throws -> ACMEDirectory {
         if let cachedDirectory { return cachedDirectory }
-        let response = try await send(HTTPRequestData(method: "GET", url: directoryURL))
+        let response = try await send(HTTPRequestData(method: "GET", url: directoryURL, endpoint: .directory))
         try Self.checkSuccess(response, url: directoryURL, now: now())
         let directory = try decode(ACMEDirectory.self, response, url: directoryURL)
         cachedDirectory = directory
@@ -70,7 +74,7 @@ package actor ACMEClient {
     func takeNonce() async throws -> String {
         if let nonce = nonces.popLast() { return nonce }
         let url = try await directory().newNonce
-        let response = try await send(HTTPRequestData(method: "HEAD", url: url))
+        let response = try await send(HTTPRequestData(method: "HEAD", url: url, endpoint: .newNonce))
         guard (200..<300).contains(response.status), let nonce = Self.validNonce(response) else {
             throw ACMEClientError.invalidResponse(
                 url: url, reason: "newNonce gave HTTP \(response.status) without Replay-Nonce")
@@ -98,6 +102,7 @@ package actor ACMEClient {
     /// A signed POST. `payload` empty means POST-as-GET. With `kid` nil the header carries the key's `jwk`.
     func post(
         url: String,
+        endpoint: ACMEEndpoint,
         payload: [UInt8],
         key: SigningKey,
         kid: String?,
@@ -127,7 +132,8 @@ package actor ACMEClient {
             do {
                 response = try await transportSend(
                     HTTPRequestData(
-                        method: "POST", url: url, headers: headers, body: body, freshConnection: freshConnection),
+                        method: "POST", url: url, headers: headers, body: body, freshConnection: freshConnection,
+                        endpoint: endpoint),
                     budget: &budget, resendable: resendable)
             } catch let error as TransportRetry {
                 // The signed request may have used its nonce: the next try signs again with another.
@@ -199,14 +205,21 @@ package actor ACMEClient {
     ) async throws -> HTTPResponseData {
         var request = request
         request.headers.append(("User-Agent", userAgent))
+        let started = ContinuousClock.now
         do {
             let response = try await transport.send(request)
+            if let observer, let endpoint = request.endpoint {
+                observer.observe(endpoint: endpoint, status: response.status, duration: ContinuousClock.now - started)
+            }
             logger.debug(
                 "ACME request",
                 metadata: ["method": "\(request.method)", "url": "\(request.url)", "status": "\(response.status)"])
             remember(response)
             return response
         } catch let error as HTTPTransportError {
+            if let observer, let endpoint = request.endpoint {
+                observer.observe(endpoint: endpoint, status: nil, duration: ContinuousClock.now - started)
+            }
             let disposition = FailureClassifier.request(
                 transportError: error, budget: budget, resendable: resendable)
             budget.transientFaults += 1

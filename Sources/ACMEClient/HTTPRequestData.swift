@@ -8,10 +8,15 @@ package struct HTTPRequestData: Sendable {
     /// Send on a new connection, never a pooled one: set when retrying after a dropped, refused or timed-out
     /// connection, so a retry does not meet the same dead connection (or another stale one) again.
     package var freshConnection: Bool
+    /// The ACME resource, for metrics.
+    package var endpoint: ACMEEndpoint?
 
     package init(
-        method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [], freshConnection: Bool = false
+        method: String, url: String, headers: [(String, String)] = [], body: [UInt8] = [],
+        freshConnection: Bool = false,
+        endpoint: ACMEEndpoint? = nil
     ) {
+        self.endpoint = endpoint
         self.method = method
         self.url = url
         self.headers = headers

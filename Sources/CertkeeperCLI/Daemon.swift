@@ -4,9 +4,12 @@ import CertkeeperConfig
 import ChallengeSolvers
 import ControlSocket
 import DaemonControl
+import DaemonMetrics
 import Foundation
 import Installer
 import Logging
+import Metrics
+import Prometheus
 import Renewal
 import ServiceLifecycle
 import SystemdSupport
@@ -27,6 +30,8 @@ struct Daemon {
     let worker: CertificateMaintainer
     let stateStore: FileCertificateStateStore
     let profiles: ProfileValidator
+    /// Present when `metrics_listen` or `metrics_textfile` is set.
+    let metrics: CertkeeperMetrics?
     /// The HTTP transports to the CAs and the challenge responders, closed by ``shutdown()``.
     private let transports = TransportRegistry()
     private let httpPool = HTTP01ResponderPool()
@@ -47,7 +52,13 @@ struct Daemon {
         let stateStore = FileCertificateStateStore(stateDirectory: directories.state)
         self.stateStore = stateStore
         let locks = ProcessLockManager(stateDirectory: directories.state)
-        let clients = ACMEClientPool(logger: logger) { [transports] ca in
+        let metrics = Self.makeMetrics(configuration.defaults)
+        self.metrics = metrics
+        var requestObserver: (@Sendable (CASettings) -> (any ACMERequestObserver)?)?
+        if let metrics {
+            requestObserver = { ca in CARequestMetrics(metrics: metrics, ca: ca.name) }
+        }
+        let clients = ACMEClientPool(logger: logger, observer: requestObserver) { [transports] ca in
             try transports.make(trustRootsPEMFile: ca.trustRootsFile)
         }
         let accounts = AccountManager(
@@ -65,7 +76,7 @@ struct Daemon {
                 solvers: solvers, stateStore: stateStore, crashPoints: crashPoints, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout,
-            facts: facts, logger: logger)
+            facts: facts, observer: metrics, logger: logger)
         self.worker = worker
         let profiles = ProfileValidator(clients: clients, logger: logger)
         self.profiles = profiles
@@ -100,6 +111,10 @@ struct Daemon {
             readiness.fire()
         }
         let stuckAfter = jobTimeout + Self.stuckMargin
+        var onReport: (@Sendable (StatusReport) -> Void)?
+        if let metrics {
+            onReport = { report in metrics.update(certificates: report.certificates) }
+        }
         // Shut down in reverse order: stop announcing and scheduling first, the control socket last. Every service
         // is named: without a name ServiceLifecycle names it "\(service)", a reflection dump of everything the
         // service holds (10% of the instructions of a start that issued ten certificates).
@@ -111,7 +126,8 @@ struct Daemon {
                 .init(
                     service: SchedulerService(scheduler: scheduler, readiness: readiness), serviceName: "scheduler"),
                 .init(
-                    service: StatusLineService(controller: controller, notifier: notifier, clock: clock),
+                    service: StatusLineService(
+                        controller: controller, notifier: notifier, clock: clock, onReport: onReport),
                     successTerminationBehavior: .ignore, serviceName: "status line"),
                 .init(
                     service: WatchdogService(
@@ -124,6 +140,7 @@ struct Daemon {
                 .init(service: ShutdownAnnouncer(notifier: notifier, logger: logger), serviceName: "shutdown"),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.withLevel(.warning))
+        configuration.services += metricsServices()
         // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a
         // cooperative pool too blocked to run any of this.
         configuration.maximumGracefulShutdownDuration = .seconds(3)
@@ -158,6 +175,10 @@ struct Daemon {
         for (name, diagnostic) in refused {
             results[name] = .refused(reason: "\(diagnostic)")
         }
+        if let metrics, let path = configuration.defaults.metricsTextfile {
+            metrics.update(certificates: await controller.liveStatus().certificates)
+            await MetricsTextfile(metrics: metrics, path: path, logger: logger).write()
+        }
         await shutdown()
         for line in OneShotPlan.report(results) { print(line) }
         return OneShotPlan.exitStatus(results)
@@ -169,6 +190,35 @@ struct Daemon {
         await transports.shutdownAll()
         await httpPool.shutdown()
         await tlsPool.shutdown()
+    }
+
+    /// The registry when metrics are configured; swift-metrics is bootstrapped to the same registry, so a library
+    /// that reports through swift-metrics lands in the same exposition.
+    private static func makeMetrics(_ defaults: DaemonDefaults) -> CertkeeperMetrics? {
+        guard defaults.metricsListen != nil || defaults.metricsTextfile != nil else { return nil }
+        let metrics = CertkeeperMetrics(version: CertkeeperVersion.string)
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+        return metrics
+    }
+
+    /// The metrics endpoint and textfile writer that `metrics_listen` and `metrics_textfile` ask for.
+    private func metricsServices() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let metrics else { return [] }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let listen = configuration.defaults.metricsListen {
+            services.append(
+                .init(
+                    service: MetricsEndpoint(metrics: metrics, host: listen.host, port: listen.port, logger: logger),
+                    successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore,
+                    serviceName: "metrics endpoint"))
+        }
+        if let path = configuration.defaults.metricsTextfile {
+            services.append(
+                .init(
+                    service: MetricsTextfile(metrics: metrics, path: path, logger: logger),
+                    successTerminationBehavior: .ignore, serviceName: "metrics textfile"))
+        }
+        return services
     }
 
     /// How long an attempt may run past `job_timeout` before the watchdog calls the daemon stuck.

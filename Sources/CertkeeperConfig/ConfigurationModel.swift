@@ -202,6 +202,10 @@ package struct DaemonDefaults: Sendable, Hashable {
     /// How long one certificate's attempt (order, validation, install, hooks) may take before it is cancelled
     /// and counted as a failure (`job_timeout`, default 30 minutes).
     package var jobTimeoutSeconds: Int64
+    /// `metrics_listen`: where the Prometheus endpoint listens (IP address and port); nil: no endpoint.
+    package var metricsListen: ListenEndpoint?
+    /// `metrics_textfile`: the node_exporter textfile the metrics are written to; nil: none.
+    package var metricsTextfile: String?
     package init(
         ca: String? = nil, contact: String? = nil, keyType: KeyType = .ecdsaP256, maxConcurrentOrders: Int = 8,
         renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60, jobTimeoutSeconds: Int64 = 1800
@@ -214,6 +218,19 @@ package struct DaemonDefaults: Sendable, Hashable {
         self.hookTimeoutSeconds = hookTimeoutSeconds
         self.jobTimeoutSeconds = jobTimeoutSeconds
     }
+}
+
+/// An IP address (without brackets) and a TCP port to listen on.
+package struct ListenEndpoint: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+
+    package init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// One problem in one config file, printed as `FILE:LINE:COLUMN: message`.

@@ -5,6 +5,7 @@ struct MainConfigParser {
     static let topLevelKeys = ["defaults", "ca", "account"]
     static let defaultsKeys = [
         "ca", "contact", "key", "max_concurrent_orders", "renew_before", "hook_timeout", "job_timeout",
+        "metrics_listen", "metrics_textfile",
     ]
     static let caKeys = ["directory", "trust_roots", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential"]
     static let accountKeys = ["ca", "contact", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential", "key"]
@@ -60,7 +61,31 @@ struct MainConfigParser {
         if let timeout = table.duration("job_timeout", allowZero: false, maximum: DurationLimits.jobTimeout) {
             defaults.jobTimeoutSeconds = timeout
         }
+        if let (text, node) = table.string("metrics_listen") {
+            if let endpoint = Self.listenEndpoint(text) {
+                defaults.metricsListen = endpoint
+            } else {
+                diagnostics.error(
+                    "'metrics_listen' in [defaults] must be an IP address and port, e.g. \"127.0.0.1:9712\" or \"[::1]:9712\"; got '\(text)'",
+                    atValueOf: node)
+            }
+        }
+        defaults.metricsTextfile = table.absolutePath("metrics_textfile")
         return defaults
+    }
+
+    /// `IPv4:PORT` or `[IPv6]:PORT`.
+    static func listenEndpoint(_ text: String) -> ListenEndpoint? {
+        guard let normalised = NameSyntax.hostPort(text, defaultPort: nil),
+            let colon = normalised.lastIndex(of: ":"), let port = Int(normalised[normalised.index(after: colon)...])
+        else { return nil }
+        var host = String(normalised[..<colon])
+        if host.hasPrefix("[") {
+            host = String(host.dropFirst().dropLast())
+        } else if !NameSyntax.isIPv4(Substring(host)) {
+            return nil
+        }
+        return ListenEndpoint(host: host, port: port)
     }
 
     private func parseCA(name: String, node: ConfigNode) -> CASettings? {

@@ -210,11 +210,14 @@ package actor DaemonController {
     /// The one-line status (`STATUS=`): from what the daemon remembers of each certificate, not from every file on
     /// disk (``StatusReport/live(configuration:facts:stateDirectory:stateStore:scheduler:rejectedSpecs:now:)``).
     package func statusLine() async -> String {
-        let now = clock.now()
-        let report = await StatusReport.live(
+        await liveStatus().summaryLine(now: clock.now())
+    }
+
+    /// Every certificate from what the daemon remembers (the status line, metrics).
+    package func liveStatus() async -> StatusReport {
+        await StatusReport.live(
             configuration: configuration, facts: facts, stateDirectory: stateDirectory, stateStore: stateStore,
-            scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: now)
-        return report.summaryLine(now: now)
+            scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
     }
 
     /// The names of the specs in force.

@@ -10,13 +10,17 @@ package actor ACMEClientPool {
     private let makeTransport: TransportFactory
     private let logger: Logger
     private let sleeper: @Sendable (Duration) async throws -> Void
+    private let observer: (@Sendable (CASettings) -> (any ACMERequestObserver)?)?
     private var clients: [String: ACMEClient] = [:]
 
+    /// - Parameter observer: The request observer (metrics) for a CA's client, labelled with that CA.
     package init(
         logger: Logger,
         sleeper: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        observer: (@Sendable (CASettings) -> (any ACMERequestObserver)?)? = nil,
         makeTransport: @escaping TransportFactory
     ) {
+        self.observer = observer
         self.logger = logger
         self.sleeper = sleeper
         self.makeTransport = makeTransport
@@ -33,7 +37,7 @@ package actor ACMEClientPool {
         if let client = clients[key] { return client }
         let client = ACMEClient(
             directoryURL: ca.directoryURL, transport: try makeTransport(ca), logger: logger,
-            userAgent: "certkeeper/\(CertkeeperVersion.string)", sleeper: sleeper)
+            userAgent: "certkeeper/\(CertkeeperVersion.string)", sleeper: sleeper, observer: observer?(ca))
         clients[key] = client
         return client
     }

@@ -65,10 +65,11 @@ extension CertificateMaintainer {
     }
 
     /// Carries out the end of an attempt: failure hooks, and the wait the machine chose, persisted and recorded
-    /// with the expiry of what is installed now (`notAfter`) for the status line.
+    /// with the expiry of what is installed now (`notAfter`) for the status line; `installed` when this attempt
+    /// installed a certificate.
     func perform(
         _ actions: [CertificateLifecycle.Action], machine: inout CertificateLifecycle,
-        failure: CertificateLifecycle.Failure?, notAfter: Date?, metadata: Logger.Metadata
+        failure: CertificateLifecycle.Failure?, notAfter: Date?, installed: Bool = false, metadata: Logger.Metadata
     ) async -> Date {
         let spec = machine.spec
         var next = clock.now()
@@ -99,6 +100,9 @@ extension CertificateMaintainer {
         machine.ended(nextCheck: next)
         await save(machine.state, spec: spec)
         facts.record(spec, CertificateFacts(notAfter: notAfter, state: machine.state))
+        if failure != nil || installed {
+            observer?.renewalAttempt(spec, succeeded: failure == nil, at: clock.now())
+        }
         if let hooksMessage, !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(
                 spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: hooksMessage,

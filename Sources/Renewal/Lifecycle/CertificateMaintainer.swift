@@ -27,14 +27,18 @@ package struct CertificateMaintainer: CertificateWorker {
     package var facts: CertificateFactsBoard
     /// How long one attempt may take (``process(_:force:)``) before it is cancelled and counted as a failure.
     package var jobTimeout: TimeInterval
+    /// Told how each renewal attempt ended (metrics).
+    package var observer: (any RenewalObserver)?
 
     package init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
         stateStore: any CertificateStateStore, installer: CertificateInstaller, hooks: HookRunner,
         reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
         locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800,
-        facts: CertificateFactsBoard = CertificateFactsBoard(), logger: Logger
+        facts: CertificateFactsBoard = CertificateFactsBoard(), observer: (any RenewalObserver)? = nil,
+        logger: Logger
     ) {
+        self.observer = observer
         self.locks = locks
         self.facts = facts
         self.jobTimeout = jobTimeout
@@ -230,12 +234,13 @@ package struct CertificateMaintainer: CertificateWorker {
                 return await perform(
                     [action] + actions, machine: &machine, failure: lastFailure,
                     notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter,
-                    metadata: metadata)
+                    installed: deployed != nil, metadata: metadata)
             }
         }
         // The machine always ends an attempt with a wait; this is a safety net, not a path.
         return await perform(
             [.waitUntil(now)], machine: &machine, failure: nil,
-            notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter, metadata: metadata)
+            notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter,
+            installed: deployed != nil, metadata: metadata)
     }
 }

@@ -39,7 +39,7 @@ package final class CertkeeperMetrics: Sendable {
         MetricNameDescriptor(
             namespace: "certkeeper", metricName: "certificate_next_action", unitName: "timestamp_seconds",
             helpText:
-                "When the daemon next acts on the certificate, Unix time; label action: order, renew, retry, renewing, wait_for_reload."
+                "When the daemon next acts on the certificate, Unix time; label action: order, renew, ari_check, retry, renewing."
         )
     }
     static var failures: MetricNameDescriptor {
@@ -161,6 +161,7 @@ package final class CertkeeperMetrics: Sendable {
     static func actionLabel(_ nextAction: String) -> String {
         switch nextAction {
         case "renewing", "retry", "order", "renew": nextAction
+        case "check ARI": "ari_check"
         default: "wait_for_reload"
         }
     }

@@ -17,7 +17,7 @@ import Testing
             name: name, domains: ["\(name).example"], ca: ca, account: "default",
             notAfter: notAfter ?? now.addingTimeInterval(90 * 86_400), nextAction: action,
             nextActionAt: action == "wait for config change or reload" ? nil : now.addingTimeInterval(60 * 86_400),
-            lastError: nil, failureCount: failures, backoffUntil: nil, inFlight: false)
+            renewAt: nil, lastError: nil, failureCount: failures, backoffUntil: nil, inFlight: false)
     }
 
     func lines(_ metrics: CertkeeperMetrics, _ prefix: String) -> [String] {

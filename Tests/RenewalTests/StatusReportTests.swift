@@ -93,6 +93,40 @@ import Testing
         #expect(decoded.certificates.first { $0.name == "failing" }?.backoffUntil == now.addingTimeInterval(600))
     }
 
+    /// With ARI the next look at a certificate is a renewalInfo question, hours away, while its renewal is planned
+    /// weeks later: status names the check and shows the planned time apart (both used to read "renew").
+    @Test func anARICheckBeforeThePlannedRenewalIsShownApartFromIt() async throws {
+        let h = try MaintainerHarness()
+        let now = h.clock.now()
+        let watched = h.spec("watched")
+        let plain = h.spec("plain")
+        for spec in [watched, plain] {
+            try h.installExisting(for: spec, notBefore: now.addingTimeInterval(-day), lifetime: 90 * day)
+        }
+        let renewAt = now.addingTimeInterval(59 * day)
+        try await h.stateStore.save(
+            CertificateState(
+                name: "watched", schedule: RenewalSchedule(serial: "01", renewAt: renewAt),
+                nextCheck: now.addingTimeInterval(6 * 3600)))
+        try await h.stateStore.save(
+            CertificateState(
+                name: "plain", schedule: RenewalSchedule(serial: "02", renewAt: renewAt), nextCheck: renewAt))
+        let report = await StatusReport.build(
+            configuration: Configuration(
+                configDirectory: "/c", defaults: DaemonDefaults(), cas: [:], accounts: [:],
+                certificates: ["watched": watched, "plain": plain]),
+            stateDirectory: h.stateDirectory, stateStore: h.stateStore, now: now)
+        let rows = Dictionary(uniqueKeysWithValues: report.certificates.map { ($0.name, $0) })
+        let w = try #require(rows["watched"])
+        #expect(w.nextAction == "check ARI" && w.nextActionAt == now.addingTimeInterval(6 * 3600))
+        #expect(w.renewAt == renewAt)
+        let p = try #require(rows["plain"])
+        #expect(p.nextAction == "renew" && p.nextActionAt == renewAt && p.renewAt == renewAt)
+        let table = report.table(now: now)
+        #expect(table.contains("RENEW AT"))
+        #expect(table.split(separator: "\n").contains { $0.hasPrefix("watched") && $0.contains("check ARI") })
+    }
+
     @Test func offlineReportUsesStateFiles() async throws {
         let h = try MaintainerHarness()
         let now = h.clock.now()

@@ -11,8 +11,11 @@ package struct CertificateFacts: Sendable, Hashable {
     package var failureCount: Int
     package var lastError: String?
     package var retryAt: Date?
+    /// The renewal time chosen for the installed certificate (inside the ARI window when the CA gave one).
+    package var renewAt: Date?
 
     package init(notAfter: Date?, state: CertificateState?) {
+        self.renewAt = state?.schedule?.renewAt
         self.notAfter = notAfter
         self.nextCheck = state?.nextCheck
         self.failureCount = state?.failureCount ?? 0

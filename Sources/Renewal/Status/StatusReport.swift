@@ -10,9 +10,13 @@ package struct CertificateStatus: Codable, Sendable, Hashable {
     package var ca: String
     package var account: String
     package var notAfter: Date?
-    /// "order now", "renew", "retry", "wait for reload", "renewing".
+    /// "order", "renew", "check ARI" (ask the CA's renewalInfo before the planned renewal), "retry",
+    /// "wait for config change or reload", "renewing".
     package var nextAction: String
     package var nextActionAt: Date?
+    /// The planned renewal time of the installed certificate; later than ``nextActionAt`` while ARI checks come
+    /// first.
+    package var renewAt: Date?
     package var lastError: String?
     package var failureCount: Int
     package var backoffUntil: Date?
@@ -89,6 +93,9 @@ package struct StatusReport: Codable, Sendable, Hashable {
             action = "retry"
         } else if !installed {
             action = "order"
+        } else if let renewAt = facts.renewAt, let nextAt, nextAt < renewAt {
+            // The next look is a renewalInfo question; the renewal itself is planned for later.
+            action = "check ARI"
         } else {
             action = "renew"
         }
@@ -96,6 +103,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
         return CertificateStatus(
             name: spec.name, domains: spec.domains, ca: spec.ca.name, account: spec.account.name,
             notAfter: facts.notAfter, nextAction: action, nextActionAt: nextAt == .distantFuture ? nil : nextAt,
+            renewAt: installed ? facts.renewAt : nil,
             lastError: facts.lastError, failureCount: facts.failureCount, backoffUntil: facts.retryAt,
             inFlight: entry?.inFlight ?? false)
     }
@@ -134,7 +142,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
     /// The table printed by `certkeeper status`.
     package func table(now: Date) -> String {
         var lines = [
-            "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tNEXT ACTION\tWHEN\tLAST ERROR"
+            "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tNEXT ACTION\tWHEN\tRENEW AT\tLAST ERROR"
         ]
         for row in certificates {
             let when =
@@ -146,7 +154,8 @@ package struct StatusReport: Codable, Sendable, Hashable {
             lines.append(
                 [
                     row.name, row.domains.joined(separator: ","), row.ca, row.account,
-                    row.notAfter.map { ACMEJSON.formatRFC3339($0) } ?? "-", row.nextAction, when, error,
+                    row.notAfter.map { ACMEJSON.formatRFC3339($0) } ?? "-", row.nextAction, when,
+                    row.renewAt.map { ACMEJSON.formatRFC3339($0) } ?? "-", error,
                 ].joined(separator: "\t"))
         }
         for spec in rejectedSpecs { lines.append("\(spec)\t(rejected: see `certkeeper check`)") }

@@ -36,6 +36,13 @@ package struct CertificateChain: Sendable {
     /// The end-entity certificate.
     package var leaf: Certificate { certificates[0] }
 
+    /// The leaf in DER, as revocation sends it.
+    package func leafDER() throws -> [UInt8] {
+        var serializer = DER.Serializer()
+        try serializer.serialize(leaf)
+        return serializer.serializedBytes
+    }
+
     /// The certificates after the leaf.
     package var intermediates: [Certificate] { Array(certificates.dropFirst()) }
 

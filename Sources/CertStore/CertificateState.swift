@@ -23,14 +23,18 @@ package struct CertificateState: Sendable, Hashable {
     /// When the daemon next looks at this certificate (shown by `status`, reused after a restart);
     /// `.distantFuture` while it waits for a reload.
     package var nextCheck: Date?
+    /// Serial (hex) of an installed certificate revoked with `certkeeper revoke`: it is replaced at the next look,
+    /// whatever its expiry.
+    package var revokedSerial: String?
     /// A digest of the spec ``nextCheck`` was computed for; a different spec means "check now".
     package var specFingerprint: String?
 
     package init(
         name: String, order: PendingOrder? = nil, backoff: Backoff? = nil, ari: ARIAdvice? = nil,
         schedule: RenewalSchedule? = nil, issuer: IssuerRecord? = nil, nextCheck: Date? = nil,
-        specFingerprint: String? = nil
+        specFingerprint: String? = nil, revokedSerial: String? = nil
     ) {
+        self.revokedSerial = revokedSerial
         self.name = name
         self.order = order
         self.backoff = backoff
@@ -136,7 +140,7 @@ extension CertificateState: Codable {
     package static let formatVersion = 2
 
     private enum Keys: String, CodingKey {
-        case version, name, order, backoff, ari, schedule, issuer, nextCheck, specFingerprint
+        case version, name, order, backoff, ari, schedule, issuer, nextCheck, specFingerprint, revokedSerial
     }
 
     /// The flat fields of version 1 files.
@@ -169,6 +173,7 @@ extension CertificateState: Codable {
             ari = try container.decodeIfPresent(ARIAdvice.self, forKey: .ari)
             schedule = try container.decodeIfPresent(RenewalSchedule.self, forKey: .schedule)
             issuer = try container.decodeIfPresent(IssuerRecord.self, forKey: .issuer)
+            revokedSerial = try container.decodeIfPresent(String.self, forKey: .revokedSerial)
             return
         }
         let legacy = try decoder.container(keyedBy: LegacyKeys.self)
@@ -211,5 +216,6 @@ extension CertificateState: Codable {
         try container.encodeIfPresent(issuer, forKey: .issuer)
         try container.encodeIfPresent(nextCheck, forKey: .nextCheck)
         try container.encodeIfPresent(specFingerprint, forKey: .specFingerprint)
+        try container.encodeIfPresent(revokedSerial, forKey: .revokedSerial)
     }
 }

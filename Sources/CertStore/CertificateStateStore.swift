@@ -17,4 +17,6 @@ package protocol CertificateStateStore: Sendable {
     func clearPendingKey(name: String) async throws
     /// Every certificate name with stored state or a pending key, sorted.
     func allNames() async throws -> [String]
+    /// Removes everything stored for `name` (state and pending key); nothing stored is not an error.
+    func remove(name: String) async throws
 }

@@ -66,6 +66,17 @@ package actor FileCertificateStateStore: CertificateStateStore {
         }.sorted()
     }
 
+    package func remove(name: String) throws {
+        try StateName.validate(name, kind: "certificate name")
+        guard let directory = try certsForReading.subdirectory(name) else { return }
+        for file in ["state.json", "pending-key.pem"] { try directory.remove(file) }
+        let certs = try certsForReading.open()
+        guard unlinkat(certs.descriptor, name, AT_REMOVEDIR) == 0 || errno == ENOENT else {
+            throw CertStoreError.io(operation: "remove", path: certsDirectory + "/" + name, errno: errno)
+        }
+        try certs.sync()
+    }
+
     private func directory(for name: String) throws -> String {
         try StateName.validate(name, kind: "certificate name")
         return certsDirectory + "/" + name

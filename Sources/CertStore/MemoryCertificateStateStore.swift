@@ -33,6 +33,12 @@ package actor MemoryCertificateStateStore: CertificateStateStore {
         pendingKeys[name] = nil
     }
 
+    package func remove(name: String) throws {
+        try StateName.validate(name, kind: "certificate name")
+        states[name] = nil
+        pendingKeys[name] = nil
+    }
+
     package func allNames() -> [String] {
         Set(states.keys).union(pendingKeys.keys).sorted()
     }

@@ -74,6 +74,36 @@ extension CertificateInstaller {
         }
     }
 
+    /// Removes `live/<name>` (the link, never what it points at) and `archive/<name>/` with every version in it;
+    /// returns the paths removed. Missing ones are not an error; anything else than the layout certkeeper writes
+    /// (a directory at `live/<name>`, a subdirectory inside a version) is left in place and reported.
+    package func removeDefaultLayout(name: String, stateDirectory: String) throws -> [String] {
+        try StateName.validate(name, kind: "certificate name")
+        guard let state = try? SafePath.openDirectory(stateDirectory) else { return [] }
+        var removed: [String] = []
+        if let live = try? state.openSubdirectory("live") {
+            switch try live.kind(of: name) {
+            case .missing: break
+            case .symlink:
+                try live.remove(name)
+                try live.sync()
+                removed.append(stateDirectory + "/live/" + name)
+            default: throw InstallerError.unmanagedLivePath(certificate: name, path: stateDirectory + "/live/" + name)
+            }
+        }
+        if let archives = try? state.openSubdirectory("archive"), let archive = try? archives.openSubdirectory(name) {
+            for version in versions(in: archive) { archive.removeFlatDirectory("\(version)") }
+            guard unlinkat(archives.descriptor, name, AT_REMOVEDIR) == 0 else {
+                throw FileSystemError.io(
+                    operation: "remove directory (it holds files certkeeper did not write)",
+                    path: stateDirectory + "/archive/" + name, errno: errno)
+            }
+            try archives.sync()
+            removed.append(stateDirectory + "/archive/" + name)
+        }
+        return removed
+    }
+
     private func versions(in archive: DirectoryHandle) -> [Int] {
         ((try? archive.entries()) ?? []).compactMap { Int($0) }
     }

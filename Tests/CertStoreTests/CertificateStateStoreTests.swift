@@ -32,7 +32,7 @@ struct CertificateStateStoreTests {
         issuer: IssuerRecord(
             directoryURL: "https://ca.example/dir", accountName: "default",
             issuedAt: Date(timeIntervalSince1970: 1_740_000_000)),
-        nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp")
+        nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp", revokedSerial: "0a1b")
 
     @Test(arguments: StoreKind.allCases)
     func stateRoundTrips(kind: StoreKind) async throws {
@@ -46,6 +46,26 @@ struct CertificateStateStoreTests {
         try await store.save(cleared)
         #expect(try await store.load(name: "www") == cleared)
         #expect(try await store.allNames() == ["www"])
+    }
+
+    /// `certkeeper delete`: everything stored for one name goes (state and pending key, and the file store's
+    /// directory), other names stay, and removing what is not there is not an error.
+    @Test(arguments: StoreKind.allCases)
+    func removeTakesStateAndPendingKeyOfOneName(kind: StoreKind) async throws {
+        let store = makeStore(kind)
+        try await store.save(Self.sample)
+        try await store.savePendingKey(name: "www", pem: "KEY")
+        var other = Self.sample
+        other.name = "api"
+        try await store.save(other)
+        try await store.remove(name: "www")
+        #expect(try await store.load(name: "www") == nil)
+        #expect(try await store.pendingKey(name: "www") == nil)
+        #expect(try await store.allNames() == ["api"])
+        if kind == .file { #expect(!FileManager.default.fileExists(atPath: dir.path + "/certs/www")) }
+        try await store.remove(name: "www")
+        try await store.remove(name: "never")
+        await #expect(throws: (any Error).self) { try await store.remove(name: "../etc") }
     }
 
     /// A state.json written by certkeeper before the lifecycle (flat fields, no version) reads as the same state,

@@ -74,6 +74,28 @@ struct CertificateInstallerTests {
         #expect(dir.entries("live") == ["www"])
     }
 
+    /// `certkeeper delete`: the link and every archived version of one name go, other names stay; a directory
+    /// where the link belongs is not certkeeper's and is refused, untouched.
+    @Test func removingTheDefaultLayoutTakesTheLinkAndEveryVersionOfOneName() throws {
+        for n in 1...3 { try install(n) }
+        try install(7, name: "api")
+        let removed = try CertificateInstaller().removeDefaultLayout(name: "www", stateDirectory: dir.path)
+        #expect(removed == [dir.path + "/live/www", dir.path + "/archive/www"])
+        #expect(dir.entries("live") == ["api"])
+        #expect(dir.entries("archive") == ["api"])
+        #expect(installed("api") == 7)
+        #expect(try CertificateInstaller().removeDefaultLayout(name: "www", stateDirectory: dir.path).isEmpty)
+
+        try FileManager.default.createDirectory(atPath: dir.path + "/live/odd", withIntermediateDirectories: false)
+        #expect(throws: InstallerError.self) {
+            try CertificateInstaller().removeDefaultLayout(name: "odd", stateDirectory: dir.path)
+        }
+        #expect(dir.entries("live") == ["api", "odd"])
+        #expect(throws: (any Error).self) {
+            try CertificateInstaller().removeDefaultLayout(name: "../x", stateDirectory: dir.path)
+        }
+    }
+
     @Test func defaultLayoutKeepsTheLastThreeVersions() throws {
         for n in 1...5 { try install(n) }
         #expect(dir.entries("archive/www") == ["3", "4", "5"])

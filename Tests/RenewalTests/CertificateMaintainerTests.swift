@@ -476,6 +476,26 @@ import Testing
         #expect(Set(h.installed(spec)?.info.dnsNames ?? []) == ["www.example.test", "api.example.test"])
     }
 
+    /// `certkeeper revoke` records the revoked serial: a certificate months from its renewal is replaced at the
+    /// next look, and its replacement (another serial) is left alone.
+    @Test func aRevokedCertificateIsReplacedAtTheNextLookWhateverItsExpiry() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        try h.installExisting(for: spec, notBefore: h.clock.now(), lifetime: 90 * day)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.isEmpty)
+        let revoked = try #require(h.installed(spec)?.info.serialHex)
+        var state = try #require(try await h.stateStore.load(name: spec.name))
+        state.revokedSerial = revoked
+        try await h.stateStore.save(state)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.count == 1)
+        #expect(h.logs.contains("ordering: the installed certificate (serial \(revoked)) was revoked"))
+        #expect(h.installed(spec)?.info.serialHex != revoked)
+        _ = await h.maintainer.process(spec, force: false)
+        #expect(h.server.newOrders.count == 1)
+    }
+
     @Test func keyTypeChangedOrdersAtOnce() async throws {
         let h = try MaintainerHarness()
         let spec = h.spec(keyType: .ecdsaP256)
@@ -641,4 +661,5 @@ struct UnreadableStateStore: CertificateStateStore {
     func pendingKey(name: String) async throws -> String? { nil }
     func clearPendingKey(name: String) async throws {}
     func allNames() async throws -> [String] { [] }
+    func remove(name: String) async throws { Issue.record("removed an unreadable state") }
 }

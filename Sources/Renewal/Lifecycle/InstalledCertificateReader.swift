@@ -12,6 +12,8 @@ package struct InstalledCertificate: Sendable {
     package var keyMatches: Bool
     /// RFC 9773 CertID of the installed leaf (nil without an Authority Key Identifier).
     package var ariCertID: String?
+    /// The leaf in DER (for revocation).
+    package var leafDER: [UInt8]?
 }
 
 extension InstallSpec {
@@ -42,6 +44,6 @@ package enum InstalledCertificateReader {
         return InstalledCertificate(
             info: info, keyPEM: installed.keyPEM, keyType: key?.keyType,
             keyMatches: key.map { $0.publicKeyMatches(chain.leaf.publicKey) } ?? false,
-            ariCertID: try? ARICertID.make(for: chain.leaf))
+            ariCertID: try? ARICertID.make(for: chain.leaf), leafDER: try? chain.leafDER())
     }
 }

@@ -16,6 +16,9 @@ package enum Reconciler {
                 "names changed (installed: \(have.sorted().joined(separator: " ")); wanted: \(wanted.sorted().joined(separator: " ")))"
         }
         if !installed.keyMatches { return "the installed key does not belong to the installed certificate" }
+        if let revoked = state?.revokedSerial, revoked == installed.info.serialHex {
+            return "the installed certificate (serial \(revoked)) was revoked"
+        }
         if let keyType = installed.keyType, keyType != spec.keyType {
             return "key type changed (installed: \(keyType.rawValue); wanted: \(spec.keyType.rawValue))"
         }

@@ -1,0 +1,82 @@
+import ArgumentParser
+import CertStore
+import CertkeeperConfig
+import ControlSocket
+import Foundation
+import Installer
+import Renewal
+import SafeFiles
+
+/// `certkeeper delete NAME [--revoke]`: removes what certkeeper keeps for a certificate whose spec is gone (its
+/// state, the default layout's `live/NAME` and `archive/NAME/`), optionally revoking it first. Files at paths an
+/// `[install]` table named belong to the operator and stay.
+struct DeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "delete",
+        abstract: "Remove a certificate's state and live files after its spec is gone (optionally revoking it).")
+
+    @OptionGroup var directories: DirectoryOptions
+
+    @Argument(help: "The certificate name (the stem of the removed spec file).")
+    var name: String
+
+    @Flag(help: "Revoke the certificate in the default layout (live/NAME) first.")
+    var revoke = false
+
+    @Option(help: "Control socket (default: $RUNTIME_DIRECTORY/control.sock or /run/certkeeper/control.sock).")
+    var socket: String?
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    func run() async throws {
+        guard StateName.isValid(name) else {
+            throw ValidationError("'\(name)' is not a certificate name (letters, digits, '.', '_', '-')")
+        }
+        let dirs = directories.resolved
+        let result = ConfigLoader().load(configDirectory: dirs.config)
+        if result.configuration?.certificates[name] != nil || result.specDiagnostics[name] != nil {
+            throw ValidationError(
+                "\(dirs.config)/certs.d/\(name).toml still exists: remove it, run `systemctl reload certkeeper`, then delete"
+            )
+        }
+        // A daemon that has not reloaded since the spec went still renews it, and would write it all again.
+        let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
+        if let response = try? await ControlClient.send(.status, to: path, timeout: .seconds(10)), response.ok,
+            let payload = response.payload,
+            let report = try? Self.decoder.decode(StatusReport.self, from: Data(payload.utf8)),
+            report.certificates.contains(where: { $0.name == name })
+        {
+            throw ValidationError(
+                "the running daemon still manages \(name): run `systemctl reload certkeeper` (or `certkeeper reload`) first"
+            )
+        }
+        let stateStore = FileCertificateStateStore(stateDirectory: dirs.state)
+        let state = try await stateStore.load(name: name)
+        let tools = CertificateTools(directories: dirs)
+        if revoke {
+            let outcome = try await tools.revokeRemoved(name: name, state: state, stateStore: stateStore)
+            print(
+                "\(name): certificate \(outcome.serial) "
+                    + (outcome.alreadyRevoked ? "was already revoked" : "revoked")
+                    + ", signed with \(outcome.signedWith)")
+        }
+        let removed = try await ProcessLockManager(stateDirectory: dirs.state).withLock("cert-\(name)") {
+            let hasState = try await stateStore.load(name: name) != nil
+            let hasPendingKey = try await stateStore.pendingKey(name: name) != nil
+            let hadState = hasState || hasPendingKey
+            try await stateStore.remove(name: name)
+            let files = try CertificateInstaller().removeDefaultLayout(name: name, stateDirectory: dirs.state)
+            return (hadState ? ["\(dirs.state)/certs/\(name)"] : []) + files
+        }
+        guard !removed.isEmpty else {
+            throw ValidationError("nothing is stored for '\(name)' in \(dirs.state)")
+        }
+        for path in removed { print("removed \(path)") }
+        print(
+            "\(name): deleted; files at paths its [install] table named, if any, were left in place")
+    }
+}

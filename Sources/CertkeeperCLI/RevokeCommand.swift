@@ -1,0 +1,69 @@
+import ArgumentParser
+import CertStore
+import CertkeeperConfig
+import ControlSocket
+import Foundation
+import Logging
+import Renewal
+
+/// `certkeeper revoke NAME [--reason R]`: revokes the installed certificate with the account key (RFC 8555 §7.6),
+/// records it so the certificate is replaced at the next look, and asks the running daemon to replace it now.
+struct RevokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "revoke",
+        abstract: "Revoke a certificate's installed certificate at its CA, then renew it.")
+
+    @OptionGroup var directories: DirectoryOptions
+
+    @Argument(help: "The certificate name (its spec file's stem).")
+    var name: String
+
+    @Option(
+        help: ArgumentHelp(
+            "Revocation reason: \(CertificateRevoker.Reason.allCases.map(\.rawValue).joined(separator: ", ")).",
+            valueName: "reason"))
+    var reason: String = CertificateRevoker.Reason.unspecified.rawValue
+
+    @Option(help: "Control socket (default: $RUNTIME_DIRECTORY/control.sock or /run/certkeeper/control.sock).")
+    var socket: String?
+
+    func run() async throws {
+        guard let reason = CertificateRevoker.Reason(rawValue: reason) else {
+            throw ValidationError(
+                "unknown reason '\(self.reason)'; use one of \(CertificateRevoker.Reason.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        let dirs = directories.resolved
+        let result = ConfigLoader().load(configDirectory: dirs.config)
+        guard let configuration = result.configuration else {
+            FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
+            throw ExitCode(1)
+        }
+        guard let spec = configuration.certificates[name] else {
+            throw ValidationError(
+                "no certificate '\(name)' in \(dirs.config)/certs.d (known: \(configuration.certificates.keys.sorted().joined(separator: ", ")))"
+            )
+        }
+        let stateStore = FileCertificateStateStore(stateDirectory: dirs.state)
+        let outcome = try await CertificateTools(directories: dirs).revoke(
+            name: name, spec: spec, stateStore: stateStore, reason: reason)
+        print(
+            "\(name): certificate \(outcome.serial) "
+                + (outcome.alreadyRevoked ? "was already revoked" : "revoked (\(reason.rawValue))")
+                + " at \(spec.ca.directoryURL), signed with \(outcome.signedWith)")
+        // The daemon replaces it now; without one, the state makes the next start (or run --once) order at once.
+        let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
+        do {
+            let response = try await ControlClient.send(.renew(name: name, force: true), to: path)
+            guard response.ok else {
+                FileHandle.standardError.write(Data("certkeeper: \(response.message)\n".utf8))
+                throw ExitCode(1)
+            }
+            print("\(name): \(response.message)")
+        } catch let failure as ControlClient.Failure {
+            print(
+                "\(name): no daemon answered on \(path) (\(failure)); it is ordered again when the daemon starts, or now with `certkeeper run --once`"
+            )
+        }
+    }
+}

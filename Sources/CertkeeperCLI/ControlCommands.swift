@@ -1,4 +1,5 @@
 import ArgumentParser
+import CertkeeperConfig
 import ControlSocket
 import Foundation
 
@@ -27,19 +28,43 @@ struct RenewCommand: AsyncParsableCommand {
     @Flag(help: "Renew even if the certificate is not due and ignore backoff.")
     var force = false
 
+    @Flag(
+        help: "Wait for the attempt, printing its progress; exit 0 once installed (or nothing was due), 1 on failure.")
+    var wait = false
+
+    @Option(help: "With --wait: give up waiting after this long (e.g. 45m; the attempt goes on in the daemon).")
+    var timeout: String = "45m"
+
     @Option(help: "Control socket (default: $RUNTIME_DIRECTORY/control.sock or /run/certkeeper/control.sock).")
     var socket: String?
 
+    func validate() throws {
+        if DurationSyntax.seconds(from: timeout).map({ $0 > 0 }) != true {
+            throw ValidationError("--timeout '\(timeout)' is not a duration such as 90s, 45m or 2h")
+        }
+    }
+
     func run() async throws {
-        try await sendControl(.renew(name: name, force: force), socket: socket)
+        guard wait else {
+            try await sendControl(.renew(name: name, force: force), socket: socket)
+            return
+        }
+        let seconds = DurationSyntax.seconds(from: timeout) ?? 2700
+        let name = self.name
+        try await sendControl(
+            .renewWaiting(name: name, force: force), socket: socket, timeout: .seconds(seconds)
+        ) { line in print("\(name): \(line)") }
     }
 }
 
 /// Sends one request to the daemon, prints its answer, and exits 1 when it reports failure.
-func sendControl(_ request: ControlCommand, socket: String?) async throws {
+func sendControl(
+    _ request: ControlCommand, socket: String?, timeout: Duration = .seconds(90),
+    onProgress: (@Sendable (String) -> Void)? = nil
+) async throws {
     let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
     do {
-        let response = try await ControlClient.send(request, to: path)
+        let response = try await ControlClient.send(request, to: path, timeout: timeout, onProgress: onProgress)
         if response.ok {
             print(response.message)
         } else {

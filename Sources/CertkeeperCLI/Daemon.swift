@@ -66,6 +66,7 @@ struct Daemon {
             stateDirectory: directories.state, crashPoints: crashPoints, locks: locks, logger: logger)
         let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets)
         let facts = CertificateFactsBoard()
+        let progress = AttemptProgressBoard()
         let reloads = ReloadCoalescer(journal: "\(directories.state)/pending-reloads.json") { units in
             await UnitReloader().reload(units: units, logger: logger)
         }
@@ -73,10 +74,10 @@ struct Daemon {
         let worker = CertificateMaintainer(
             stateDirectory: directories.state, accounts: accounts, clients: clients,
             issuer: OrderIssuer(
-                solvers: solvers, stateStore: stateStore, crashPoints: crashPoints, logger: logger),
+                solvers: solvers, stateStore: stateStore, crashPoints: crashPoints, progress: progress, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout,
-            facts: facts, observer: metrics, logger: logger)
+            facts: facts, observer: metrics, progress: progress, logger: logger)
         self.worker = worker
         let profiles = ProfileValidator(clients: clients, logger: logger)
         self.profiles = profiles
@@ -89,7 +90,7 @@ struct Daemon {
             profiles: profiles,
             accounts: ManagedAccountRegistry(accounts: accounts, clients: clients, logger: logger),
             notifier: notifier, stateStore: stateStore, stateDirectory: directories.state, clock: clock,
-            facts: facts, logger: logger)
+            facts: facts, progress: progress, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.
@@ -101,7 +102,7 @@ struct Daemon {
         let server = ControlServer(
             configuration: .init(path: ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)),
             logger: logger
-        ) { [controller] command in await controller.handle(command) }
+        ) { [controller] command, progress in await controller.handle(command, progress: progress) }
         let control = ControlSocketService(server: server, logger: logger) {
             [controller, notifier, clock, logger, directories] in
             logger.notice(

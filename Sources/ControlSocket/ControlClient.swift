@@ -55,7 +55,8 @@ package enum ControlClient {
         _ request: ControlCommand,
         to path: String = ControlSocketPath.default(),
         timeout: Duration = .seconds(90),
-        daemonName: String = "certkeeper"
+        daemonName: String = "certkeeper",
+        onProgress: (@Sendable (String) -> Void)? = nil
     ) async throws -> ControlResponse {
         var info = stat()
         if stat(path, &info) != 0 {
@@ -89,7 +90,9 @@ package enum ControlClient {
                     }
                     throw error
                 }
-                return try await ControlLineIO.readLine(from: inbound, limit: 16 * 1024 * 1024, timeout: timeout)
+                // Progress lines (renew --wait) are handed over, or skipped when nobody asked for them.
+                return try await ControlLineIO.readAnswer(
+                    from: inbound, limit: 16 * 1024 * 1024, timeout: timeout, onProgress: onProgress ?? { _ in })
             }
         } catch ControlLineIO.ReadError.timedOut {
             throw Failure.timedOut(daemon: daemonName, path: path, timeout: timeout)

@@ -26,6 +26,40 @@ enum ControlLineIO {
         return framer.finish()
     }
 
+    /// Reads lines until one is not a progress line (``ControlResponse/progress``), handing each progress message to
+    /// `onProgress`; returns that line, or nil when the peer closed first. Fails with ``ReadError/timedOut`` after
+    /// `timeout`.
+    static func readAnswer(
+        from inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limit: Int, timeout: Duration,
+        onProgress: @escaping @Sendable (String) -> Void
+    ) async throws -> [UInt8]? {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask {
+                var buffer: [UInt8] = []
+                for try await chunk in inbound {
+                    buffer.append(contentsOf: chunk.readableBytesView)
+                    while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                        let line = Array(buffer[..<newline])
+                        buffer.removeSubrange(...newline)
+                        if let response = try? decode(ControlResponse.self, from: line), response.progress == true {
+                            onProgress(response.message)
+                            continue
+                        }
+                        return line
+                    }
+                    if buffer.count > limit { throw ReadError.tooLong(limit: limit) }
+                }
+                return buffer.isEmpty ? nil : buffer
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ReadError.timedOut
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+
     /// Reads a line, failing with ``ReadError/timedOut`` after `timeout`.
     static func readLine(
         from inbound: NIOAsyncChannelInboundStream<ByteBuffer>,

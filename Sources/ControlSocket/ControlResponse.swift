@@ -6,11 +6,19 @@ package struct ControlResponse: Codable, Sendable, Equatable {
     package var message: String
     /// Optional command-specific data (e.g. JSON text for `status`).
     package var payload: String?
+    /// True on a progress line sent before the answer (`renew --wait`); the answer is the first line without it.
+    package var progress: Bool?
 
     /// Creates a response.
-    package init(ok: Bool, message: String, payload: String? = nil) {
+    package init(ok: Bool, message: String, payload: String? = nil, progress: Bool? = nil) {
         self.ok = ok
         self.message = message
         self.payload = payload
+        self.progress = progress
+    }
+
+    /// A progress line.
+    package static func progress(_ message: String) -> ControlResponse {
+        ControlResponse(ok: true, message: message, progress: true)
     }
 }

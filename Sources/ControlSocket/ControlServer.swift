@@ -15,8 +15,11 @@ import UnixSockets
 /// uid by default) are served; others get a refusal and are logged. What a command does is the handler's business
 /// (the daemon's `DaemonController`).
 package struct ControlServer: Sendable {
-    /// Handles one request; the response is sent back as is.
-    package typealias Handler = @Sendable (ControlCommand) async -> ControlResponse
+    /// Handles one request; the response is sent back as is. Lines given to the progress function go out first, each
+    /// as a ``ControlResponse/progress(_:)`` line.
+    package typealias Handler =
+        @Sendable (ControlCommand, _ progress: @escaping @Sendable (String) async -> Void) async
+        -> ControlResponse
 
     /// Settings of the control socket.
     package struct Configuration: Sendable {
@@ -136,7 +139,10 @@ package struct ControlServer: Sendable {
                         )
                     else { return }
                     let command = try ControlCommand(line: line)
-                    response = await handler(command)
+                    response = await handler(command) { message in
+                        // A client that went away does not stop the command; its progress lines are dropped.
+                        try? await outbound.write(ControlLineIO.encodeLine(ControlResponse.progress(message)))
+                    }
                 } catch let error as ControlLineIO.ReadError {
                     response = ControlResponse(ok: false, message: Self.describe(error))
                 } catch let error as ControlCommandError {

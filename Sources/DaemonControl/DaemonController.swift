@@ -24,6 +24,7 @@ package actor DaemonController {
     private let stateDirectory: String
     private let clock: any DaemonClock
     private let facts: CertificateFactsBoard
+    private let progress: AttemptProgressBoard
     private let logger: Logger
     private(set) var configuration: Configuration
     /// Specs with errors that are not running (new ones) or run their last good version.
@@ -36,8 +37,10 @@ package actor DaemonController {
         source: any ConfigurationSource, configuration: Configuration, rejectedSpecs: [String],
         scheduler: RenewalScheduler, profiles: any ProfileChecking, accounts: any AccountRegistry,
         notifier: any ServiceNotifier, stateStore: any CertificateStateStore, stateDirectory: String,
-        clock: any DaemonClock, facts: CertificateFactsBoard = CertificateFactsBoard(), logger: Logger
+        clock: any DaemonClock, facts: CertificateFactsBoard = CertificateFactsBoard(),
+        progress: AttemptProgressBoard = AttemptProgressBoard(), logger: Logger
     ) {
+        self.progress = progress
         self.facts = facts
         self.source = source
         self.configuration = configuration
@@ -181,8 +184,12 @@ package actor DaemonController {
     }
 
     /// Answers one control-socket command.
-    package func handle(_ command: ControlCommand) async -> ControlResponse {
+    package func handle(
+        _ command: ControlCommand, progress report: @escaping @Sendable (String) async -> Void = { _ in }
+    ) async -> ControlResponse {
         switch command {
+        case .renewWaiting(let name, let force):
+            return await renewWaiting(name, force: force, report: report)
         case .reload:
             guard let report = await reload() else { return ControlResponse(ok: false, message: "no configuration") }
             return ControlResponse(ok: report.succeeded, message: report.message)
@@ -198,6 +205,38 @@ package actor DaemonController {
             let payload = (try? encoder.encode(report)).map { String(decoding: $0, as: UTF8.self) }
             return ControlResponse(ok: true, message: report.summaryLine(now: clock.now()), payload: payload)
         }
+    }
+
+    /// `renew NAME --wait`: asks for the attempt, then reports its events until it is over. Events of an attempt
+    /// already in flight when the request came are skipped: the answer is about an attempt that started after it.
+    private func renewWaiting(_ name: String, force: Bool, report: @Sendable (String) async -> Void) async
+        -> ControlResponse
+    {
+        let (events, stop) = progress.watch(name)
+        defer { stop() }
+        guard await scheduler.renewNow(name, force: force) else {
+            return ControlResponse(ok: false, message: "no certificate named '\(name)' is configured")
+        }
+        await report("renewal of \(name) scheduled now\(force ? " (forced)" : "")")
+        var started = false
+        var failure: String?
+        var installed: String?
+        for await event in events {
+            if case .started = event { started = true }
+            guard started else { continue }
+            await report(event.line)
+            switch event {
+            case .failed(let message): failure = message
+            case .installed: installed = event.line
+            case .ended(let next):
+                if let failure { return ControlResponse(ok: false, message: "\(name): renewal failed: \(failure)") }
+                if let installed { return ControlResponse(ok: true, message: "\(name): \(installed)") }
+                return ControlResponse(
+                    ok: true, message: "\(name): nothing was due; \(AttemptEvent.ended(next: next).line)")
+            default: continue
+            }
+        }
+        return ControlResponse(ok: false, message: "\(name): the daemon stopped before the attempt ended")
     }
 
     /// Every certificate as `certkeeper status` shows it, with the scheduler's live view.

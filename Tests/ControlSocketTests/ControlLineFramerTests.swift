@@ -42,6 +42,12 @@ struct ControlLineFramerTests {
             try ControlCommand(line: Array(#"{"command":"renew","name":"www"}"#.utf8))
                 == .renew(name: "www", force: false))
         #expect(try ControlCommand(line: Array(#"{"command":"status"}"#.utf8)) == .status)
+        #expect(
+            try ControlCommand(line: Array(#"{"command":"renew","name":"www","wait":true}"#.utf8))
+                == .renewWaiting(name: "www", force: false))
+        #expect(
+            try ControlCommand(line: Array(#"{"command":"renew","name":"www","force":true,"wait":false}"#.utf8))
+                == .renew(name: "www", force: true))
         #expect(throws: DecodingError.self) { try ControlCommand(line: Array("status".utf8)) }
         #expect(throws: ControlCommandError.unknown("rotate")) {
             try ControlCommand(line: Array(#"{"command":"rotate"}"#.utf8))
@@ -50,7 +56,9 @@ struct ControlLineFramerTests {
             try ControlCommand(line: Array(#"{"command":"renew"}"#.utf8))
         }
         // What the client writes is what the server reads, for every command.
-        for command in [ControlCommand.reload, .status, .renew(name: "a.b", force: true)] {
+        for command in [
+            ControlCommand.reload, .status, .renew(name: "a.b", force: true), .renewWaiting(name: "a", force: true),
+        ] {
             let line = try JSONEncoder().encode(command)
             #expect(try ControlCommand(line: Array(line)) == command)
         }

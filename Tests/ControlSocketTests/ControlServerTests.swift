@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -16,7 +17,7 @@ struct ControlServerTests {
         path: String,
         allowedPeerUIDs: Set<UInt32> = [0, getuid()],
         requestTimeout: Duration = .seconds(10),
-        handler: @escaping ControlServer.Handler = { request in
+        handler: @escaping ControlServer.Handler = { request, _ in
             ControlResponse(ok: true, message: "did \(request.verb)", payload: request.renewedName)
         },
         _ body: () async throws -> Void
@@ -63,6 +64,31 @@ struct ControlServerTests {
         #expect(lstat(path, &info) != 0 && errno == ENOENT)
     }
 
+    /// `renew --wait`: the handler's progress lines reach the client in order, before and apart from the answer,
+    /// even when several arrive in one read.
+    @Test func progressLinesComeBeforeTheAnswer() async throws {
+        let directory = try SocketDirectory()
+        defer { directory.remove() }
+        let path = directory.path + "/control.sock"
+        try await withServer(
+            path: path,
+            handler: { request, progress in
+                for step in ["order created", "authorizations valid", "installed"] { await progress(step) }
+                return ControlResponse(ok: true, message: "done \(request.renewedName ?? "")")
+            }
+        ) {
+            let seen = LockedLines()
+            let response = try await ControlClient.send(
+                .renewWaiting(name: "www", force: false), to: path, timeout: .seconds(10)
+            ) { seen.append($0) }
+            #expect(response == ControlResponse(ok: true, message: "done www"))
+            #expect(seen.lines == ["order created", "authorizations valid", "installed"])
+            // A client that does not ask for progress skips the progress lines: it never takes one for the answer.
+            let plain = try await ControlClient.send(.renewWaiting(name: "api", force: false), to: path)
+            #expect(plain == ControlResponse(ok: true, message: "done api"))
+        }
+    }
+
     @Test func replacesAStaleSocketFile() async throws {
         let directory = try SocketDirectory()
         defer { directory.remove() }
@@ -86,7 +112,7 @@ struct ControlServerTests {
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
         try await withServer(path: path) {
-            let second = ControlServer(configuration: .init(path: path), logger: logger) { _ in
+            let second = ControlServer(configuration: .init(path: path), logger: logger) { _, _ in
                 ControlResponse(ok: true, message: "")
             }
             await #expect(throws: ControlServerError.alreadyInUse(path: path)) { try await second.run() }
@@ -98,7 +124,7 @@ struct ControlServerTests {
         let filePath = directory.path + "/regular"
         let fd = open(filePath, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
         close(fd)
-        let server = ControlServer(configuration: .init(path: filePath), logger: logger) { _ in
+        let server = ControlServer(configuration: .init(path: filePath), logger: logger) { _, _ in
             ControlResponse(ok: true, message: "")
         }
         await #expect(throws: ControlServerError.notASocket(path: filePath)) { try await server.run() }
@@ -106,7 +132,7 @@ struct ControlServerTests {
             try await ControlServer(
                 configuration: .init(path: directory.path + "/missing/control.sock"),
                 logger: logger
-            ) { _ in ControlResponse(ok: true, message: "") }.run()
+            ) { _, _ in ControlResponse(ok: true, message: "") }.run()
         }
     }
 
@@ -181,4 +207,11 @@ struct ControlServerTests {
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+/// Lines collected from a `@Sendable` callback.
+final class LockedLines: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var lines: [String] { storage.withLock { $0 } }
 }

@@ -37,19 +37,20 @@ import Testing
         let accounts = RecordingAccounts()
         let clock = ManualClock(now: Date(timeIntervalSince1970: 1_800_000_000))
 
-        init(_ source: MemoryConfigurationSource, profiles: any ProfileChecking = OfferedProfiles(["tlsserver"]))
-            async throws
-        {
+        init(
+            _ source: MemoryConfigurationSource, profiles: any ProfileChecking = OfferedProfiles(["tlsserver"]),
+            worker: any CertificateWorker = IdleWorker(), progress: AttemptProgressBoard = AttemptProgressBoard()
+        ) async throws {
             self.source = source
             let result = source.load()
             let configuration = try #require(result.configuration)
             scheduler = RenewalScheduler(
-                worker: IdleWorker(), clock: clock, maxConcurrent: 4, logger: Logger(label: "test"))
+                worker: worker, clock: clock, maxConcurrent: 4, logger: Logger(label: "test"))
             controller = DaemonController(
                 source: source, configuration: configuration, rejectedSpecs: result.specDiagnostics.keys.sorted(),
                 scheduler: scheduler, profiles: profiles, accounts: accounts, notifier: notifier,
                 stateStore: MemoryCertificateStateStore(), stateDirectory: "/nonexistent/certkeeper-state",
-                clock: clock, logger: Logger(label: "test"))
+                clock: clock, progress: progress, logger: Logger(label: "test"))
             await controller.start()
             await controller.startupChecked()
         }
@@ -215,6 +216,68 @@ import Testing
         let report = try decoder.decode(StatusReport.self, from: Data(payload.utf8))
         #expect(report.certificates.map(\.name) == ["a"])
     }
+}
+
+extension DaemonControllerTests {
+    /// `renew NAME --wait`: every event of the attempt it asked for comes back as a progress line, and the answer
+    /// says how the attempt ended (installed: ok; failed: not ok, with the error).
+    @Test(arguments: [true, false])
+    func renewWaitingReportsTheAttemptAndItsOutcome(succeeds: Bool) async throws {
+        let source = MemoryConfigurationSource(main: Self.main, specs: ["a": Self.spec("a.example.test")])
+        let board = AttemptProgressBoard()
+        let worker = ScriptedProgressWorker(board: board, succeeds: succeeds)
+        let harness = try await Harness(source, worker: worker, progress: board)
+        let running = Task { await harness.scheduler.run() }
+        defer { running.cancel() }
+        let lines = ProgressLines()
+        let response = await harness.controller.handle(.renewWaiting(name: "a", force: true)) { lines.append($0) }
+        let expected = [
+            "renewal of a scheduled now (forced)", "attempt started",
+            "order created: https://ca.example/order/1", "authorizations valid (1)",
+        ]
+        #expect(Array(lines.all.prefix(4)) == expected)
+        if succeeds {
+            #expect(response.ok)
+            #expect(response.message == "a: installed at /live/a/fullchain.pem, valid until 2027-04-15T16:00:00Z")
+            #expect(lines.all.contains("order finalized, certificate issued"))
+        } else {
+            #expect(!response.ok)
+            #expect(response.message == "a: renewal failed: newOrder: rateLimited")
+        }
+        #expect(lines.all.last?.hasPrefix("attempt over; next check ") == true)
+        let unknown = await harness.controller.handle(.renewWaiting(name: "zz", force: false)) { _ in }
+        #expect(unknown == ControlResponse(ok: false, message: "no certificate named 'zz' is configured"))
+    }
+}
+
+/// Publishes the events of a short order, ending installed or failed.
+struct ScriptedProgressWorker: CertificateWorker {
+    let board: AttemptProgressBoard
+    let succeeds: Bool
+    func firstDue(_ spec: CertificateSpec) async -> Date { .distantFuture }
+    func process(_ spec: CertificateSpec, force: Bool) async -> Date {
+        board.publish(spec.name, .started)
+        board.publish(spec.name, .orderCreated(url: "https://ca.example/order/1"))
+        board.publish(spec.name, .authorizationsValid(count: 1))
+        if succeeds {
+            board.publish(spec.name, .finalized)
+            board.publish(
+                spec.name,
+                .installed(notAfter: Date(timeIntervalSince1970: 1_807_804_800), fullchain: "/live/a/fullchain.pem"))
+        } else {
+            board.publish(spec.name, .failed(message: "newOrder: rateLimited"))
+        }
+        let next = Date(timeIntervalSince1970: 1_805_000_000)
+        board.publish(spec.name, .ended(next: next))
+        return next
+    }
+}
+
+/// Progress lines from a `@Sendable` callback.
+final class ProgressLines: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var all: [String] { storage.withLock { $0 } }
 }
 
 /// A worker that never needs to do anything: these tests are about configuration, not certificates.

@@ -8,7 +8,9 @@
 #     still manages (spec removed, no reload yet): each refused with what to do, nothing changed;
 #  c. delete r2 --revoke after its spec is gone and the daemon reloaded: revoked at Pebble, its state, live/r2 and
 #     archive/r2 removed; deleting it again says nothing is stored;
-#  d. revoke without a daemon: revoked, the state records it, and `run --once` replaces it.
+#  d. `renew r1 --force --wait` prints the order's progress (started, order created, authorizations valid,
+#     finalized, installed) and exits 0; for a spec whose webroot nobody serves it prints the failure and exits 1;
+#  e. revoke without a daemon: revoked, the state records it, and `run --once` replaces it.
 #
 # Usage: scripts/e2e/revoke.sh WORKDIR   (root; Pebble 14140/15140, challtestsrv 8195/8193, http-01 5142,
 #        tls-alpn 5141, on 127.0.0.1)
@@ -115,7 +117,27 @@ ck delete r2 "${dirs[@]}"
 [[ $status -ne 0 ]] && grep -q "nothing is stored for 'r2'" "$work/last.err" || fail "a second delete did not say nothing is stored"
 echo "ok: revoked (reason 5), state, live and archive removed; a second delete finds nothing"
 
-echo "== d. revoke without a daemon, then run --once replaces it"
+echo "== d. renew --wait reports the attempt and its outcome"
+before=$(serial r1)
+ck renew r1 --force --wait
+[[ $status -eq 0 ]] || fail "renew r1 --force --wait exited $status: $(cat "$work/last.err")"
+cat "$work/last.out"
+for line in "r1: renewal of r1 scheduled now (forced)" "r1: attempt started" "r1: order created: https://127.0.0.1:14140/" \
+    "r1: authorizations valid (1)" "r1: order finalized, certificate issued" "r1: installed at $work/state/live/r1/fullchain.pem"; do
+    grep -qF "$line" "$work/last.out" || fail "renew --wait did not print '$line'"
+done
+[[ $(serial r1) != "$before" ]] || fail "renew --wait exited 0 but r1 was not replaced"
+printf 'domains = ["bad.revoke.test"]\n[challenge]\ntype = "http-01"\nwebroot = "%s"\n' "$work" >"$work/etc/certs.d/bad.toml"
+"$bin" reload >/dev/null || fail "reload with the bad spec failed"
+ck renew bad --force --wait
+[[ $status -eq 1 ]] || fail "renew bad --wait exited $status, not 1"
+grep -q "^bad: failed: http-01 validation of bad.revoke.test failed" "$work/last.out" || fail "renew --wait printed no failure line"
+grep -q "certkeeper: bad: renewal failed: http-01 validation" "$work/last.err" || fail "renew --wait did not end with the error"
+rm "$work/etc/certs.d/bad.toml"
+"$bin" reload >/dev/null || fail "reload without the bad spec failed"
+echo "ok: progress lines and exit 0 for r1; the failure and exit 1 for bad"
+
+echo "== e. revoke without a daemon, then run --once replaces it"
 stop_pid "$daemon_pid"
 daemon_pid=
 old=$(serial r1)

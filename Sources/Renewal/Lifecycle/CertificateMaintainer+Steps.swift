@@ -103,6 +103,7 @@ extension CertificateMaintainer {
         if failure != nil || installed {
             observer?.renewalAttempt(spec, succeeded: failure == nil, at: clock.now())
         }
+        if let failure { progress?.publish(spec.name, .failed(message: failure.message)) }
         if let hooksMessage, !spec.hooks.onFailure.isEmpty {
             _ = await hooks.runFailureHooks(
                 spec.hooks.onFailure, certificate: spec.name, domains: spec.domains, error: hooksMessage,

@@ -29,6 +29,8 @@ package struct CertificateMaintainer: CertificateWorker {
     package var jobTimeout: TimeInterval
     /// Told how each renewal attempt ended (metrics).
     package var observer: (any RenewalObserver)?
+    /// Told how each attempt advances (`renew --wait`).
+    package var progress: AttemptProgressBoard?
 
     package init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
@@ -36,8 +38,9 @@ package struct CertificateMaintainer: CertificateWorker {
         reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
         locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800,
         facts: CertificateFactsBoard = CertificateFactsBoard(), observer: (any RenewalObserver)? = nil,
-        logger: Logger
+        progress: AttemptProgressBoard? = nil, logger: Logger
     ) {
+        self.progress = progress
         self.observer = observer
         self.locks = locks
         self.facts = facts
@@ -70,16 +73,20 @@ package struct CertificateMaintainer: CertificateWorker {
 
     package func process(_ spec: CertificateSpec, force: Bool) async -> Date {
         let started = clock.now()
+        progress?.publish(spec.name, .started)
         let outcome = await JobDeadline.run(clock: clock, deadline: started.addingTimeInterval(jobTimeout)) {
             await processUnderLock(spec, force: force)
         }
+        let next: Date
         switch outcome {
-        case .finished(let next): return next
+        case .finished(let date): next = date
         case .expired:
             // The attempt was cancelled; whatever it left (a pending order, a staged key) is resumed next time.
             let error = JobTimeoutError(certificate: spec.name, timeout: jobTimeout)
-            return await failedOutsideAnAttempt(spec, error: error)
+            next = await failedOutsideAnAttempt(spec, error: error)
         }
+        progress?.publish(spec.name, .ended(next: next))
+        return next
     }
 
     private func processUnderLock(_ spec: CertificateSpec, force: Bool) async -> Date {
@@ -216,6 +223,8 @@ package struct CertificateMaintainer: CertificateWorker {
                         "certificate \(event == .issued ? "issued" : "renewed") for \(spec.domains.joined(separator: ", ")), valid until \(certificate.info.notAfter), installed at \(paths.fullchain)",
                         metadata: metadata.merging(event.metadata) { $1 })
                     deployed = paths
+                    progress?.publish(
+                        spec.name, .installed(notAfter: certificate.info.notAfter, fullchain: paths.fullchain))
                     logger.info("order timings: \(timings.summary)", metadata: metadata)
                 } catch {
                     guard !Task.isCancelled else { return interrupted(by: error, now: now, metadata: metadata) }

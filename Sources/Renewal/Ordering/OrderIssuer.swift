@@ -82,11 +82,14 @@ package struct OrderIssuer: Sendable {
     package var logger: Logger
     /// Upper bound for polling one authorization or order.
     package var pollTimeout: Duration = .seconds(180)
+    /// Told how the order advances (`renew --wait`).
+    package var progress: AttemptProgressBoard?
 
     package init(
         solvers: SolverFactory, stateStore: any CertificateStateStore, crashPoints: any CrashPoints = NoCrashPoints(),
-        logger: Logger
+        progress: AttemptProgressBoard? = nil, logger: Logger
     ) {
+        self.progress = progress
         self.solvers = solvers
         self.stateStore = stateStore
         self.crashPoints = crashPoints
@@ -140,6 +143,7 @@ package struct OrderIssuer: Sendable {
                 order = existing
                 orderURL = known
                 logger.info("continuing order \(known) (\(existing.status))", metadata: metadata)
+                progress?.publish(spec.name, .orderContinued(url: known))
             }
         }
         if order == nil {
@@ -160,6 +164,7 @@ package struct OrderIssuer: Sendable {
                         url: created.url, accountURL: account.url, domains: spec.domains, keyType: spec.keyType)))
             try await stateStore.save(lifecycle.state)
             logger.info("order \(created.url) created", metadata: metadata)
+            progress?.publish(spec.name, .orderCreated(url: created.url))
         }
         timings.add(.newOrder, ContinuousClock.now - orderStarted)
         guard var current = order, let url = orderURL else {
@@ -185,6 +190,7 @@ package struct OrderIssuer: Sendable {
             // Every authorization is valid, so the order is ready (RFC 8555 §7.1.6): finalize without fetching it
             // first. A CA that lags behind answers orderNotReady, and finalize() waits for it.
             current.status = .ready
+            progress?.publish(spec.name, .authorizationsValid(count: current.authorizations.count))
         }
         if current.status == .ready {
             let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
@@ -206,6 +212,7 @@ package struct OrderIssuer: Sendable {
         guard current.status == .valid, let certificateURL = current.certificate else {
             throw IssueError.orderStalled(url: url, status: current.status.rawValue)
         }
+        progress?.publish(spec.name, .finalized)
         let downloadStarted = ContinuousClock.now
         let download = try await client.downloadCertificate(
             url: certificateURL, accountURL: account.url, key: account.key)

@@ -70,13 +70,11 @@ struct ControlServerTests {
         let directory = try SocketDirectory()
         defer { directory.remove() }
         let path = directory.path + "/control.sock"
-        try await withServer(
-            path: path,
-            handler: { request, progress in
-                for step in ["order created", "authorizations valid", "installed"] { await progress(step) }
-                return ControlResponse(ok: true, message: "done \(request.renewedName ?? "")")
-            }
-        ) {
+        let handler: ControlServer.Handler = { request, progress in
+            for step in ["order created", "authorizations valid", "installed"] { await progress(step) }
+            return ControlResponse(ok: true, message: "done \(request.renewedName ?? "")")
+        }
+        try await withServer(path: path, handler: handler) {
             let seen = LockedLines()
             let response = try await ControlClient.send(
                 .renewWaiting(name: "www", force: false), to: path, timeout: .seconds(10)

@@ -43,7 +43,8 @@ $(GEN)/man/%: docs/man/%.scd
 completions:
 	@test -x "$(BINARY)" || { echo "make completions: $(BINARY) is missing; run 'make build' first" >&2; exit 1; }
 	@mkdir -p $(GEN)/completions
-	"$(BINARY)" --generate-completion-script bash > $(GEN)/completions/certkeeper.bash
+	# bash-completion sources the file: no #! line (Debian policy; lintian bash-completion-with-hashbang).
+	"$(BINARY)" --generate-completion-script bash | sed '1{/^#!/d}' > $(GEN)/completions/certkeeper.bash
 	"$(BINARY)" --generate-completion-script zsh > $(GEN)/completions/_certkeeper
 	"$(BINARY)" --generate-completion-script fish > $(GEN)/completions/certkeeper.fish
 

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# certkeeper under a real systemd (252, booted in systemd-nspawn) against its own Pebble: the shipped unit, sysusers,
-# tmpfiles, catalog and path units installed with `make install`, then start/notify/STATUS, journal fields and
+# certkeeper under a real systemd (252, booted in systemd-nspawn) against its own Pebble: the Debian package
+# (scripts/package.sh --debug: unit, sysusers, tmpfiles, catalog, path units, man pages) unpacked into the container
+# and configured by its own postinst, then start/notify/STATUS, journal fields and
 # catalog, synchronous reload (good and broken spec), SIGHUP, a LoadCredential= EAB key, the reload path unit, a
 # clean stop, and the hardening gate. Pebble requires External Account Binding: every account registers with an EAB
-# key (kid-2 from a file, kid-1 from a systemd credential), and the stored records must name the key id.
+# key (kid-2 from a file, kid-1 from a systemd credential), and the stored records must name the key id. At the end
+# the package's postrm purge runs: the account store stays, and it says so.
 #
 # Usage: scripts/e2e/systemd.sh WORKDIR      (root; Pebble on 127.0.0.1:14600, http-01 on 127.0.0.1:5602)
 set -euo pipefail
@@ -78,12 +80,19 @@ echo "== Pebble on 127.0.0.1:14600 (own port block), External Account Binding re
 export PEBBLE_EAB_REQUIRED=true
 start_pebble_block 6 "$pebble_dir" "$work/pebble-start.log"
 
-echo "== make install into a staging tree (overlaid on the container's /usr)"
-stage=$work/stage
-make install DESTDIR="$stage" SWIFT_BUILD_FLAGS= >"$work/make-install.log" 2>&1 || {
-    cat "$work/make-install.log" >&2
+echo "== the Debian package, unpacked into a staging tree (overlaid on the container's /usr)"
+deb=$(bash scripts/package.sh --debug 2>"$work/package.log" | tail -n 1) || {
+    tail -n 30 "$work/package.log" >&2
     exit 1
 }
+stage=$work/stage
+# What dpkg unpacks: the files (dpkg-deb -x), then the maintainer scripts run inside the container below. The
+# container's /usr comes from the host; its /etc and /var are empty, so dpkg itself cannot run there.
+dpkg-deb -x "$deb" "$stage"
+dpkg-deb -e "$deb" "$work/share/DEBIAN"
+# Debian 12 merges /usr: the package's /lib/systemd/system is /usr/lib/systemd/system.
+cp -a "$stage/lib/." "$stage/usr/lib/"
+cp -a "$stage/etc" "$work/share/etc"
 cp "$CERTKEEPER_TEST_ACME_TLS_ROOTS" "$work/share/pebble-tls-ca.pem"
 cp "$CERTKEEPER_TEST_EAB_HMAC_FILE" "$work/share/eab.hmac"
 cp "$pebble_dir/eab/kid-2.hmac" "$work/share/kid-2.hmac"
@@ -100,11 +109,12 @@ scripts/testenv/nspawn.sh start "$name" "$work/container" \
     --bind-ro="$work/share/00-test.preset:/etc/systemd/system-preset/00-certkeeper-test.preset" \
     --overlay-ro="/usr:$stage/usr:/usr"
 
-echo "== installing: sysusers, tmpfiles, catalog, configuration"
+echo "== installing: the package's /etc, configuration, then its postinst (sysusers, tmpfiles, enable)"
 # The container's /etc is empty; a real system has localhost in /etc/hosts (the EAB CA below uses that name).
 printf '127.0.0.1 localhost\n::1 localhost\n' | put /etc/hosts 0644
-ctr systemd-sysusers certkeeper.conf
-ctr systemd-tmpfiles --create certkeeper.conf
+ctr cp -a /srv/share/etc/. /etc/
+ctr test -d /etc/certkeeper/certs.d
+# systemd's dpkg trigger on /usr/lib/systemd/catalog does this after an install.
 ctr journalctl --update-catalog
 ctr install -D -m 0644 /srv/share/pebble-tls-ca.pem /etc/certkeeper/pebble-tls-ca.pem
 ctr install -D -m 0640 /srv/share/kid-2.hmac /etc/certkeeper/kid-2.hmac
@@ -128,7 +138,20 @@ type = "http-01"
 listen = "127.0.0.1:5602"
 TOML
 done
-ctr systemd-tmpfiles --create certkeeper.conf # Z: config files root:certkeeper
+# The package's own postinst: systemd-sysusers, systemd-tmpfiles (Z: config files root:certkeeper), enable, start.
+# As dpkg calls them (deb-systemd-helper insists on dpkg's environment). A policy-rc.d that forbids starts (as in
+# containers and chroots) only stops postinst from starting the unit; step 1 starts it.
+maint() {
+    ctr env DPKG_MAINTSCRIPT_PACKAGE=certkeeper DPKG_MAINTSCRIPT_NAME="$1" DPKG_MAINTSCRIPT_ARCH="$(dpkg --print-architecture)" \
+        DPKG_RUNNING_VERSION="$(dpkg-query -W -f='${Version}' dpkg)" sh -e "/srv/share/DEBIAN/$1" "$2"
+}
+check "the package's postinst configure succeeds" maint postinst configure
+check "postinst created the certkeeper user" ctr id certkeeper
+# deb-systemd-helper enables through presets; the test's preset (disable, so that boot did not start it) wins.
+check "postinst ran the unit's enable step (deb-systemd-helper state recorded)" \
+    ctr test -e /var/lib/systemd/deb-systemd-helper-enabled/certkeeper.service.dsh-also
+check "the packaged man pages are in place and render" \
+    ctr sh -c 'for p in man8/certkeeper.8.gz man5/certkeeper.toml.5.gz; do zcat /usr/share/man/$p | groff -man -ww -z || exit 1; done'
 ctr systemctl daemon-reload
 ctr certkeeper check
 
@@ -363,7 +386,13 @@ check "unit is inactive (not failed), Result=success" \
     test "$(prop certkeeper ActiveState)/$(prop certkeeper Result)" = inactive/success
 check "ExecMainStatus=0" test "$(prop certkeeper ExecMainStatus)" = 0
 
-echo "== 10. hardening gate"
+echo "== 10. apt purge keeps the account store and says so"
+maint postrm purge >"$work/purge.out" 2>&1 || fail "postrm purge failed: $(cat "$work/purge.out")"
+cat "$work/purge.out"
+check "purge kept /var/lib/certkeeper/accounts" ctr test -d /var/lib/certkeeper/accounts
+check "purge said so" grep -q "kept /var/lib/certkeeper (ACME accounts" "$work/purge.out"
+
+echo "== 11. hardening gate"
 check "scripts/check-unit.sh (verify + exposure <= 2.0)" env CERTKEEPER_BIN="$bin" sh scripts/check-unit.sh systemd
 ctr systemd-analyze security certkeeper.service --no-pager | tail -n 1 | sed 's/^/   in the container: /'
 

@@ -4,7 +4,8 @@
 #
 #  a. the daemon with metrics_listen and metrics_textfile issues three certificates; GET /metrics answers the
 #     exposition (404 for another path, 405 for POST), and `promtool check metrics` passes on it and on the textfile;
-#  b. Prometheus (Debian's, on loopback, scraping every second) sees every certificate's expiry through its HTTP
+#  b. Prometheus (Debian's, on loopback, scraping every second from before the daemon starts, so during issuance)
+#     sees every certificate's expiry through its HTTP
 #     API, equal to the notAfter of the installed certificate, plus renewal attempts, ACME requests by resource and
 #     the account registration, with no URL in any label;
 #  c. the alert rules shipped in etc/prometheus pass `promtool check rules` and their `promtool test rules` tests;
@@ -50,6 +51,22 @@ write_specs "$work/etc" 3 m m.metrics.test "127.0.0.1:$PEBBLE_HTTP_PORT"
 "$bin" check --config-dir "$work/etc" >/dev/null || fail "certkeeper check rejects metrics_listen/metrics_textfile"
 
 echo "== a. the daemon issues three certificates; /metrics and the textfile pass promtool"
+# Prometheus scrapes every second from before the daemon starts, so it sees the certificates being issued.
+cat >"$work/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $(pwd)/etc/prometheus/certkeeper-alerts.yml
+scrape_configs:
+  - job_name: certkeeper
+    static_configs:
+      - targets: ["$metrics"]
+YAML
+promtool check config "$work/prometheus.yml" >/dev/null || fail "promtool check config rejects the test's prometheus.yml"
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="$prom" \
+    >"$work/prometheus.log" 2>&1 &
+prom_pid=$!
 RUNTIME_DIRECTORY=$work/run "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 installed() { for i in 1 2 3; do [[ -s $work/state/live/m$i/cert.pem ]] || return 1; done; }
@@ -84,22 +101,7 @@ promtool check metrics <"$textfile" || fail "promtool check metrics rejects the 
 [[ $(stat -c %a "$textfile") == 644 ]] || fail "the textfile is mode $(stat -c %a "$textfile"), not 644"
 echo "ok: $(grep -c '^certkeeper_' "$work/exposition.txt") samples; promtool passes on both; 404/405"
 
-echo "== b. a real Prometheus scrapes it and answers every certificate's expiry"
-cat >"$work/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $(pwd)/etc/prometheus/certkeeper-alerts.yml
-scrape_configs:
-  - job_name: certkeeper
-    static_configs:
-      - targets: ["$metrics"]
-YAML
-promtool check config "$work/prometheus.yml" >/dev/null || fail "promtool check config rejects the test's prometheus.yml"
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" --web.listen-address="$prom" \
-    >"$work/prometheus.log" 2>&1 &
-prom_pid=$!
+echo "== b. the real Prometheus that scraped it answers every certificate's expiry"
 query() { curl -sfG "http://$prom/api/v1/query" --data-urlencode "query=$1"; }
 three_series() {
     query certkeeper_certificate_not_after_timestamp_seconds >"$work/query.json" &&

@@ -17,14 +17,20 @@ package actor FileCertificateStateStore: CertificateStateStore {
     /// `certs/` held open: for reading (never created by a read) and for writing (created 0700 with its parents).
     private let certsForReading: CachedDirectory
     private let certsForWriting: CachedDirectory
+    /// Who new files and directories belong to: the state directory's owner when we run as root and it is another
+    /// user's (`certkeeper revoke` or `run --once` run as root beside a daemon running as `certkeeper`), so the
+    /// daemon can still read and replace them.
+    private let fileOwner: FileOwner?
 
     package nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     package init(stateDirectory: String) {
         self.stateDirectory = stateDirectory
         let certs = stateDirectory + "/certs"
+        let owner = FileOwner.forFiles(in: stateDirectory)
+        fileOwner = owner
         certsForReading = CachedDirectory(certs)
-        certsForWriting = CachedDirectory(certs, create: DirectoryCreation(mode: 0o700))
+        certsForWriting = CachedDirectory(certs, create: DirectoryCreation(mode: 0o700, owner: owner))
     }
 
     package func load(name: String) throws -> CertificateState? {
@@ -33,11 +39,13 @@ package actor FileCertificateStateStore: CertificateStateStore {
     }
 
     package func save(_ state: CertificateState) throws {
-        try writableDirectory(for: state.name).write(StateJSON.encode(state), as: "state.json", mode: 0o600)
+        try writableDirectory(for: state.name).write(
+            StateJSON.encode(state), as: "state.json", mode: 0o600, owner: fileOwner?.uid, group: fileOwner?.gid)
     }
 
     package func savePendingKey(name: String, pem: String) throws {
-        try writableDirectory(for: name).write(Array(pem.utf8), as: "pending-key.pem", mode: 0o600)
+        try writableDirectory(for: name).write(
+            Array(pem.utf8), as: "pending-key.pem", mode: 0o600, owner: fileOwner?.uid, group: fileOwner?.gid)
     }
 
     package func pendingKey(name: String) throws -> String? {
@@ -91,7 +99,7 @@ package actor FileCertificateStateStore: CertificateStateStore {
     /// `certs/NAME`, created 0700 (with `certs/` and the state directory) when missing.
     private func writableDirectory(for name: String) throws -> DirectoryHandle {
         try StateName.validate(name, kind: "certificate name")
-        let create = DirectoryCreation(mode: 0o700)
+        let create = DirectoryCreation(mode: 0o700, owner: fileOwner)
         guard let directory = try certsForWriting.subdirectory(name, create: create) else {
             throw CertStoreError.io(operation: "create directory", path: certsDirectory + "/" + name, errno: ENOENT)
         }

@@ -22,13 +22,18 @@ package struct ProcessLockManager: LockManager {
     private let mutex = NamedAsyncMutex()
     /// `locks/`, held open (created 0700 on first use).
     private let locksDirectory: CachedDirectory
+    /// The state directory's owner when we run as root and it is another user's.
+    private let fileOwner: FileOwner?
 
     package init(stateDirectory: String, maxWait: Duration = .seconds(60), pollInterval: Duration = .milliseconds(200))
     {
         self.stateDirectory = stateDirectory
         self.maxWait = maxWait
         self.pollInterval = pollInterval
-        self.locksDirectory = CachedDirectory(stateDirectory + "/locks", create: DirectoryCreation(mode: 0o700))
+        let owner = FileOwner.forFiles(in: stateDirectory)
+        self.fileOwner = owner
+        self.locksDirectory = CachedDirectory(
+            stateDirectory + "/locks", create: DirectoryCreation(mode: 0o700, owner: owner))
     }
 
     package func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
@@ -56,10 +61,12 @@ package struct ProcessLockManager: LockManager {
     private func lockFile(_ name: String) async throws -> Int32 {
         let path = stateDirectory + "/locks/" + name + ".lock"
         // Opening (and a first mkdir) can block on a hung file system: not on the cooperative pool.
-        let fd = try await BlockingIO.run { [locksDirectory] () throws -> Int32 in
+        let fd = try await BlockingIO.run { [locksDirectory, fileOwner] () throws -> Int32 in
             let directory = try locksDirectory.open()
             let fd = openat(directory.descriptor, name + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard fd >= 0 else { throw CertStoreError.io(operation: "open lock file", path: path, errno: errno) }
+            // Run as root beside a daemon running as the state directory's owner: the lock file must stay its.
+            if let owner = fileOwner { _ = fchown(fd, owner.uid, owner.gid) }
             return fd
         }
         let clock = ContinuousClock()

@@ -72,6 +72,14 @@ func sendControl(
             throw ExitCode(1)
         }
     } catch let failure as ControlClient.Failure {
+        if case .timedOut = failure, onProgress != nil {
+            // The daemon answered the request (progress lines came); only the wait ended.
+            FileHandle.standardError.write(
+                Data(
+                    "certkeeper: stopped waiting after \(timeout); the attempt goes on in the daemon (see `certkeeper status` and `journalctl -u certkeeper`)\n"
+                        .utf8))
+            throw ExitCode(1)
+        }
         FileHandle.standardError.write(Data("certkeeper: \(failure)\n".utf8))
         throw ExitCode(2)
     }

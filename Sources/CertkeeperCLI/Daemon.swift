@@ -166,9 +166,13 @@ struct Daemon {
         let runner = OneShotRunner(
             worker: worker, clock: clock, maxConcurrent: configuration.defaults.maxConcurrentOrders
         ) { [stateStore] spec in
-            guard let state = try? await stateStore.load(name: spec.name), let backoff = state.backoff else {
-                return .none
+            let state: CertificateState?
+            do {
+                state = try await stateStore.load(name: spec.name)
+            } catch {
+                return OneShotPlan.Failures(count: 1, lastError: "cannot read this certificate's state: \(error)")
             }
+            guard let backoff = state?.backoff else { return .none }
             return OneShotPlan.Failures(
                 count: backoff.failures, lastError: backoff.lastError, retryAt: backoff.retryAt)
         }

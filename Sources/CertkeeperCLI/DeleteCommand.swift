@@ -37,22 +37,38 @@ struct DeleteCommand: AsyncParsableCommand {
             throw ValidationError("'\(name)' is not a certificate name (letters, digits, '.', '_', '-')")
         }
         let dirs = directories.resolved
-        let result = ConfigLoader().load(configDirectory: dirs.config)
-        if result.configuration?.certificates[name] != nil || result.specDiagnostics[name] != nil {
-            throw ValidationError(
-                "\(dirs.config)/certs.d/\(name).toml still exists: remove it, run `systemctl reload certkeeper`, then delete"
-            )
+        // Under sudo beside the daemon: its own links in the state directory are followed as it follows them.
+        TrustedOwner.trustOwner(ofStateDirectory: dirs.state)
+        // The file itself, not the parsed configuration: a broken certkeeper.toml must not make the spec look gone.
+        let specPath = "\(dirs.config)/certs.d/\(name).toml"
+        if access(specPath, F_OK) == 0 || errno != ENOENT {
+            throw CertificateToolError(
+                "\(specPath) still exists: remove it, run `systemctl reload certkeeper`, then delete")
         }
-        // A daemon that has not reloaded since the spec went still renews it, and would write it all again.
+        // A daemon that has not reloaded since the spec went still renews it, and would write it all again. Only a
+        // daemon that is certainly not there (no socket, nobody accepting) lets the delete go on unasked.
         let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
-        if let response = try? await ControlClient.send(.status, to: path, timeout: .seconds(10)), response.ok,
-            let payload = response.payload,
-            let report = try? Self.decoder.decode(StatusReport.self, from: Data(payload.utf8)),
-            report.certificates.contains(where: { $0.name == name })
-        {
-            throw ValidationError(
-                "the running daemon still manages \(name): run `systemctl reload certkeeper` (or `certkeeper reload`) first"
-            )
+        do {
+            let response = try await ControlClient.send(.status, to: path, timeout: .seconds(10))
+            guard response.ok, let payload = response.payload,
+                let report = try? Self.decoder.decode(StatusReport.self, from: Data(payload.utf8))
+            else {
+                throw CertificateToolError(
+                    "the daemon at \(path) did not say which certificates it manages (\(response.message)); nothing deleted"
+                )
+            }
+            if report.certificates.contains(where: { $0.name == name }) {
+                throw CertificateToolError(
+                    "the running daemon still manages \(name): run `systemctl reload certkeeper` (or `certkeeper reload`) first"
+                )
+            }
+        } catch let failure as ControlClient.Failure {
+            switch failure {
+            case .notRunning, .notAccepting: break
+            default:
+                throw CertificateToolError(
+                    "could not ask the daemon whether it still manages \(name) (\(failure)); nothing deleted")
+            }
         }
         let stateStore = FileCertificateStateStore(stateDirectory: dirs.state)
         let state = try await stateStore.load(name: name)
@@ -73,7 +89,7 @@ struct DeleteCommand: AsyncParsableCommand {
             return (hadState ? ["\(dirs.state)/certs/\(name)"] : []) + files
         }
         guard !removed.isEmpty else {
-            throw ValidationError("nothing is stored for '\(name)' in \(dirs.state)")
+            throw CertificateToolError("nothing is stored for '\(name)' in \(dirs.state)")
         }
         for path in removed { print("removed \(path)") }
         print(

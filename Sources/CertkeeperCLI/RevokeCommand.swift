@@ -5,6 +5,7 @@ import ControlSocket
 import Foundation
 import Logging
 import Renewal
+import SafeFiles
 
 /// `certkeeper revoke NAME [--reason R]`: revokes the installed certificate with the account key (RFC 8555 §7.6),
 /// records it so the certificate is replaced at the next look, and asks the running daemon to replace it now.
@@ -34,13 +35,15 @@ struct RevokeCommand: AsyncParsableCommand {
             )
         }
         let dirs = directories.resolved
+        // Under sudo beside the daemon: its own links in the state directory are followed as it follows them.
+        TrustedOwner.trustOwner(ofStateDirectory: dirs.state)
         let result = ConfigLoader().load(configDirectory: dirs.config)
         guard let configuration = result.configuration else {
             FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
             throw ExitCode(1)
         }
         guard let spec = configuration.certificates[name] else {
-            throw ValidationError(
+            throw CertificateToolError(
                 "no certificate '\(name)' in \(dirs.config)/certs.d (known: \(configuration.certificates.keys.sorted().joined(separator: ", ")))"
             )
         }

@@ -6,6 +6,7 @@ import DaemonControl
 import Foundation
 import Logging
 import Renewal
+import SafeFiles
 import SystemdSupport
 import UnixSignals
 
@@ -41,6 +42,8 @@ struct RunCommand: AsyncParsableCommand {
         _ = LoggingSetup.bootstrap(identifier: "certkeeper", level: level)
         let logger = Logger(label: "certkeeper")
         let dirs = directories.resolved
+        // Under sudo beside the daemon: its own links in the state directory are followed as it follows them.
+        TrustedOwner.trustOwner(ofStateDirectory: dirs.state)
 
         // SIGHUP is trapped before READY=1: its default action would kill the process.
         let reloadSignals = await UnixSignalsSequence(trapping: .sighup)

@@ -4,6 +4,7 @@ import CertkeeperConfig
 import ControlSocket
 import Foundation
 import Renewal
+import SafeFiles
 
 /// `certkeeper status`: every certificate with names, CA, account, expiry, next action, last error.
 /// Asks the running daemon when there is one; otherwise reads config and state from disk.
@@ -54,6 +55,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         let dirs = directories.resolved
+        // Under sudo beside the daemon: its own links in the state directory are followed as it follows them.
+        TrustedOwner.trustOwner(ofStateDirectory: dirs.state)
         let result = ConfigLoader().load(configDirectory: dirs.config)
         guard let configuration = result.configuration else {
             FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))

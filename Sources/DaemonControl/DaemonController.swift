@@ -154,7 +154,10 @@ package actor DaemonController {
         await accounts.reloaded()
         logRejected(outcome.diagnostics)
         let mainConfigRejected = result.configuration == nil
+        let before = Set(configuration.certificates.keys)
         configuration = outcome.configuration
+        // Whoever waits for an attempt of a certificate that is gone (`renew --wait`) hears about it.
+        for name in before.subtracting(configuration.certificates.keys) { progress.publish(name, .removed) }
         // A broken certkeeper.toml keeps everything, including which specs are still not running.
         if !mainConfigRejected { rejectedSpecs = outcome.rejectedNew + outcome.keptLastGood }
         await scheduler.apply(
@@ -214,15 +217,21 @@ package actor DaemonController {
     {
         let (events, stop) = progress.watch(name)
         defer { stop() }
+        // Not forced and already in flight: the attempt under way is the check asked for (a second one would not
+        // start); forced: the attempt to report is the one that starts forced.
+        let inFlight = await scheduler.snapshot().contains { $0.spec.name == name && $0.inFlight }
         guard await scheduler.renewNow(name, force: force) else {
             return ControlResponse(ok: false, message: "no certificate named '\(name)' is configured")
         }
         await report("renewal of \(name) scheduled now\(force ? " (forced)" : "")")
-        var started = false
+        var started = !force && inFlight
         var failure: String?
         var installed: String?
         for await event in events {
-            if case .started = event { started = true }
+            if case .started(let forced) = event, forced || !force { started = true }
+            if case .removed = event {
+                return ControlResponse(ok: false, message: "\(name) was removed from the configuration by a reload")
+            }
             guard started else { continue }
             await report(event.line)
             switch event {

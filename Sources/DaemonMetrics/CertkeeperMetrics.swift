@@ -26,6 +26,8 @@ package final class CertkeeperMetrics: Sendable {
         var gauges: [Gauge] = []
         /// Set by ``renewalAttempt(_:succeeded:at:)`` only.
         var lastSuccess: Gauge?
+        /// The attempt counters (by result), removed with the certificate.
+        var counters: [Counter] = []
 
         var all: [Gauge] { gauges + (lastSuccess.map { [$0] } ?? []) }
     }
@@ -104,6 +106,7 @@ package final class CertkeeperMetrics: Sendable {
     /// Sets every certificate's gauges from a status report and removes those of certificates no longer in it.
     package func update(certificates: [CertificateStatus]) {
         var removed: [Gauge] = []
+        var removedCounters: [Counter] = []
         perCertificate.withLock { known in
             var seen = Set<String>()
             for row in certificates {
@@ -112,6 +115,7 @@ package final class CertkeeperMetrics: Sendable {
                 var series = known[row.name] ?? Series(ca: row.ca)
                 if series.ca != row.ca {
                     removed += series.all
+                    removedCounters += series.counters
                     series = Series(ca: row.ca)
                 }
                 let action = Self.actionLabel(row.nextAction)
@@ -144,6 +148,7 @@ package final class CertkeeperMetrics: Sendable {
             }
             for (name, series) in known where !seen.contains(name) {
                 removed += series.all
+                removedCounters += series.counters
                 if let action = series.action {
                     removed.append(
                         registry.makeGauge(
@@ -154,6 +159,7 @@ package final class CertkeeperMetrics: Sendable {
             }
         }
         for gauge in removed { registry.unregisterGauge(gauge) }
+        for counter in removedCounters { registry.unregisterCounter(counter) }
         didChange()
     }
 
@@ -170,10 +176,14 @@ package final class CertkeeperMetrics: Sendable {
 extension CertkeeperMetrics: RenewalObserver {
     package func renewalAttempt(_ spec: CertificateSpec, succeeded: Bool, at date: Date) {
         let labels = [("name", spec.name), ("ca", spec.ca.name)]
-        registry.makeCounter(
-            descriptor: Self.attempts, labels: labels + [("result", succeeded ? "success" : "failure")]
-        )
-        .increment()
+        let counter = registry.makeCounter(
+            descriptor: Self.attempts, labels: labels + [("result", succeeded ? "success" : "failure")])
+        counter.increment()
+        perCertificate.withLock { known in
+            var series = known[spec.name] ?? Series(ca: spec.ca.name)
+            if !series.counters.contains(where: { $0 === counter }) { series.counters.append(counter) }
+            known[spec.name] = series
+        }
         if succeeded {
             let gauge = registry.makeGauge(descriptor: Self.lastSuccess, labels: labels)
             gauge.set(date.timeIntervalSince1970)

@@ -3,9 +3,12 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// `metrics_listen`: serves ``CertkeeperMetrics/exposition()`` on `GET /metrics` over HTTP/1.1 until the daemon
-/// stops. Every other path is 404, every other method 405; one request per connection, nothing echoed.
+/// stops. Every other path is 404, every other method 405; one request per connection, nothing echoed. A connection
+/// that sends nothing for ``idleTimeout`` is closed, and at most ``maxConnections`` are open at once (more are closed
+/// as they come): local users cannot exhaust the daemon's file descriptors through it.
 package struct MetricsEndpoint: Service {
     package var metrics: CertkeeperMetrics
     package var host: String
@@ -20,14 +23,22 @@ package struct MetricsEndpoint: Service {
     }
 
     /// Binds now, so that a port in use is an error at start (``run()`` then serves until shutdown).
+    package static let idleTimeout: TimeAmount = .seconds(10)
+    package static let maxConnections = 32
+
     package func bind() async throws -> any Channel {
         let metrics = self.metrics
+        let open = OpenConnections()
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 64)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                guard open.enter() else { return channel.close() }
+                channel.closeFuture.whenComplete { _ in open.leave() }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(IdleStateHandler(readTimeout: Self.idleTimeout))
+                    try sync.addHandler(CloseWhenIdle())
                     try sync.configureHTTPServerPipeline(withErrorHandling: true)
                     try sync.addHandler(MetricsRequestHandler(metrics: metrics))
                 }
@@ -94,5 +105,34 @@ final class MetricsRequestHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+/// Counts the endpoint's open connections against ``MetricsEndpoint/maxConnections``.
+final class OpenConnections: Sendable {
+    private let count = Mutex(0)
+
+    /// Takes a place; false when all are taken.
+    func enter() -> Bool {
+        count.withLock { open in
+            guard open < MetricsEndpoint.maxConnections else { return false }
+            open += 1
+            return true
+        }
+    }
+
+    func leave() { count.withLock { $0 -= 1 } }
+}
+
+/// Closes a connection on which nothing arrived for the idle timeout.
+final class CloseWhenIdle: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 }

@@ -22,7 +22,7 @@ package struct MetricsTextfile: Service {
             try await BlockingIO.run { [path] in try AtomicFile.write(bytes, to: path, mode: 0o644) }
         } catch {
             logger.warning(
-                "could not write metrics_textfile \(path): \(error); its directory must exist and be writable by certkeeper"
+                "could not write metrics_textfile \(path): \(error); its directory must exist and be writable by certkeeper (under the shipped unit add ReadWritePaths= for it with `systemctl edit certkeeper`)"
             )
         }
     }

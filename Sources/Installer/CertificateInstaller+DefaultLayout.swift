@@ -10,7 +10,13 @@ extension CertificateInstaller {
     func installDefault(name: String, files: PEMFiles, access: FileAccess, stateDirectory: String) throws
         -> InstalledPaths
     {
-        let creation = DirectoryCreation(mode: FileAccess.directoryMode)
+        // Run as root on the daemon's state directory (`run --once`, `revoke` under sudo): what is created stays the
+        // directory owner's, unless the spec names an owner or group, so the daemon can install the next version.
+        let stateOwner = FileOwner.forFiles(in: stateDirectory)
+        var access = access
+        if access.owner == nil { access.owner = stateOwner?.uid }
+        if access.group == nil { access.group = stateOwner?.gid }
+        let creation = DirectoryCreation(mode: FileAccess.directoryMode, owner: stateOwner)
         let state = try SafePath.openDirectory(stateDirectory, create: creation)
         let live = try state.openSubdirectory("live", create: creation)
         let archive = try state.openSubdirectory("archive", create: creation).openSubdirectory(name, create: creation)
@@ -41,7 +47,7 @@ extension CertificateInstaller {
             try archive.sync()
             try faultHook?(.versionWritten(directory: versionDirectory.path))
 
-            try live.symlink("../archive/\(name)/\(version)", as: tempLink)
+            try live.symlink("../archive/\(name)/\(version)", as: tempLink, owner: stateOwner)
             try live.rename(tempLink, to: name)
         } catch {
             try? live.remove(tempLink)

@@ -36,7 +36,7 @@ package final class DirectoryHandle: Sendable {
     }
 
     static func isTrusted(_ info: stat) -> Bool {
-        let owner = info.st_uid == 0 || info.st_uid == geteuid()
+        let owner = info.st_uid == 0 || info.st_uid == geteuid() || TrustedOwner.uid == info.st_uid
         let groupWrite = info.st_mode & S_IWGRP != 0 && info.st_gid != 0
         return owner && !groupWrite && info.st_mode & S_IWOTH == 0
     }
@@ -216,10 +216,15 @@ package final class DirectoryHandle: Sendable {
         }
     }
 
-    /// Creates the symbolic link `name` pointing at `target`.
-    package func symlink(_ target: String, as name: String) throws {
+    /// Creates the symbolic link `name` pointing at `target`, owned by `owner` when one is given (the link itself).
+    package func symlink(_ target: String, as name: String, owner: FileOwner? = nil) throws {
         guard symlinkat(target, descriptor, name) == 0 else {
             throw FileSystemError.io(operation: "symlink", path: pathOf(name), errno: errno)
+        }
+        if let owner, fchownat(descriptor, name, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) != 0 {
+            let code = errno
+            unlinkat(descriptor, name, 0)
+            throw FileSystemError.io(operation: "chown symlink", path: pathOf(name), errno: code)
         }
     }
 

@@ -32,7 +32,7 @@ struct CertificateStateStoreTests {
         issuer: IssuerRecord(
             directoryURL: "https://ca.example/dir", accountName: "default",
             issuedAt: Date(timeIntervalSince1970: 1_740_000_000)),
-        nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp", revokedSerial: "0a1b")
+        nextCheck: Date(timeIntervalSince1970: 1_750_003_600), specFingerprint: "fp")
 
     @Test(arguments: StoreKind.allCases)
     func stateRoundTrips(kind: StoreKind) async throws {
@@ -45,6 +45,10 @@ struct CertificateStateStoreTests {
         cleared.backoff = nil
         try await store.save(cleared)
         #expect(try await store.load(name: "www") == cleared)
+        var revoked = Self.sample
+        revoked.revokedSerial = "0a1b"
+        try await store.save(revoked)
+        #expect(try await store.load(name: "www") == revoked)
         #expect(try await store.allNames() == ["www"])
     }
 

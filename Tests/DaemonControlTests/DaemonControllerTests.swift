@@ -232,7 +232,7 @@ extension DaemonControllerTests {
         let lines = ProgressLines()
         let response = await harness.controller.handle(.renewWaiting(name: "a", force: true)) { lines.append($0) }
         let expected = [
-            "renewal of a scheduled now (forced)", "attempt started",
+            "renewal of a scheduled now (forced)", "attempt started (forced)",
             "order created: https://ca.example/order/1", "authorizations valid (1)",
         ]
         #expect(Array(lines.all.prefix(4)) == expected)
@@ -256,7 +256,7 @@ struct ScriptedProgressWorker: CertificateWorker {
     let succeeds: Bool
     func firstDue(_ spec: CertificateSpec) async -> Date { .distantFuture }
     func process(_ spec: CertificateSpec, force: Bool) async -> Date {
-        board.publish(spec.name, .started)
+        board.publish(spec.name, .started(forced: force))
         board.publish(spec.name, .orderCreated(url: "https://ca.example/order/1"))
         board.publish(spec.name, .authorizationsValid(count: 1))
         if succeeds {

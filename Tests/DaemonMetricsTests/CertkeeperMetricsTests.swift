@@ -78,6 +78,7 @@ import Testing
             ])
         metrics.update(certificates: [])
         #expect(lines(metrics, "certkeeper_certificate_last_success_timestamp_seconds{").isEmpty)
+        #expect(lines(metrics, "certkeeper_renewal_attempts_total{").isEmpty)
     }
 
     @Test func requestsCountByStatusClassAndOnlyACreatedAccountCountsAsARegistration() {

@@ -106,15 +106,25 @@ import Testing
         let renewAt = now.addingTimeInterval(59 * day)
         try await h.stateStore.save(
             CertificateState(
-                name: "watched", schedule: RenewalSchedule(serial: "01", renewAt: renewAt),
-                nextCheck: now.addingTimeInterval(6 * 3600)))
+                name: "watched",
+                ari: ARIAdvice(
+                    windowStart: renewAt, windowEnd: renewAt.addingTimeInterval(day),
+                    askAgainAt: now.addingTimeInterval(6 * 3600)),
+                schedule: RenewalSchedule(serial: "01", renewAt: renewAt), nextCheck: now.addingTimeInterval(6 * 3600)))
         try await h.stateStore.save(
             CertificateState(
                 name: "plain", schedule: RenewalSchedule(serial: "02", renewAt: renewAt), nextCheck: renewAt))
+        // Revoked: looked at now, long before its renewal time, and not for ARI: it is an order, shown as renew.
+        let revoked = h.spec("revoked")
+        try h.installExisting(for: revoked, notBefore: now.addingTimeInterval(-day), lifetime: 90 * day)
+        try await h.stateStore.save(
+            CertificateState(
+                name: "revoked", schedule: RenewalSchedule(serial: "03", renewAt: renewAt), nextCheck: now,
+                revokedSerial: "03"))
         let report = await StatusReport.build(
             configuration: Configuration(
                 configDirectory: "/c", defaults: DaemonDefaults(), cas: [:], accounts: [:],
-                certificates: ["watched": watched, "plain": plain]),
+                certificates: ["watched": watched, "plain": plain, "revoked": revoked]),
             stateDirectory: h.stateDirectory, stateStore: h.stateStore, now: now)
         let rows = Dictionary(uniqueKeysWithValues: report.certificates.map { ($0.name, $0) })
         let w = try #require(rows["watched"])
@@ -122,6 +132,7 @@ import Testing
         #expect(w.renewAt == renewAt)
         let p = try #require(rows["plain"])
         #expect(p.nextAction == "renew" && p.nextActionAt == renewAt && p.renewAt == renewAt)
+        #expect(rows["revoked"]?.nextAction == "renew" && rows["revoked"]?.nextActionAt == now)
         let table = report.table(now: now)
         #expect(table.contains("RENEW AT"))
         #expect(table.split(separator: "\n").contains { $0.hasPrefix("watched") && $0.contains("check ARI") })

@@ -19,7 +19,6 @@ source scripts/lib.sh
 
 work=${1:?usage: $0 WORKDIR}
 install_packages
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null
 swift build --product certkeeper 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)/certkeeper
 
@@ -29,8 +28,17 @@ export PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0
 metrics=127.0.0.1:14130
 prom=127.0.0.1:14131
 rm -rf "$work"
-mkdir -p "$work"/{etc/certs.d,state,run,textfile,tsdb}
+mkdir -p "$work"/{etc/certs.d,state,run,textfile,tsdb,prometheus-deb}
 work=$(cd "$work" && pwd)
+# Debian's prometheus and promtool, unpacked here rather than installed: installing the package would enable and
+# start a Prometheus service on a booted host and leave it running.
+(
+    cd "$work/prometheus-deb"
+    apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq && apt-get download prometheus >/dev/null; }
+    dpkg-deb -x prometheus_*.deb root
+)
+export PATH=$work/prometheus-deb/root/usr/bin:$PATH
+command -v prometheus promtool >/dev/null || { echo "no prometheus/promtool unpacked in $work/prometheus-deb" >&2; exit 1; }
 daemon_pid=
 prom_pid=
 cleanup() {
@@ -99,7 +107,30 @@ has_textfile() { [[ $(grep -c '^certkeeper_certificate_not_after_timestamp_secon
 wait_for "three expiries in the textfile" 20 has_textfile || fail "the textfile does not show three expiries"
 promtool check metrics <"$textfile" || fail "promtool check metrics rejects the textfile"
 [[ $(stat -c %a "$textfile") == 644 ]] || fail "the textfile is mode $(stat -c %a "$textfile"), not 644"
-echo "ok: $(grep -c '^certkeeper_' "$work/exposition.txt") samples; promtool passes on both; 404/405"
+# 40 connections that never send a request: beyond 32 they are closed at once, the rest after the 10 s idle timeout.
+python3 - "${metrics%:*}" "${metrics#*:}" <<'PY' || fail "idle connections to the metrics endpoint were not bounded"
+import socket, sys, time
+host, port = sys.argv[1], int(sys.argv[2])
+conns = [socket.create_connection((host, port), timeout=5) for _ in range(40)]
+def closed(s):
+    s.setblocking(False)
+    try:
+        return s.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+time.sleep(1)
+early = sum(closed(s) for s in conns)
+deadline = time.time() + 20
+while time.time() < deadline and not all(closed(s) for s in conns):
+    time.sleep(0.5)
+late = sum(closed(s) for s in conns)
+print(f"   idle connections: {early} of 40 closed within 1 s (over the cap), {late} of 40 within 20 s (idle timeout)")
+sys.exit(0 if early >= 8 and late == 40 else 1)
+PY
+scrape >/dev/null || fail "/metrics does not answer after the idle connections"
+echo "ok: $(grep -c '^certkeeper_' "$work/exposition.txt") samples; promtool passes on both; 404/405; idle connections bounded"
 
 echo "== b. the real Prometheus that scraped it answers every certificate's expiry"
 query() { curl -sfG "http://$prom/api/v1/query" --data-urlencode "query=$1"; }

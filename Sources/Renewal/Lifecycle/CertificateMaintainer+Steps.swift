@@ -26,6 +26,7 @@ extension CertificateMaintainer {
             logger.error(
                 "cannot read this certificate's state: \(error); nothing is ordered or saved until the file is fixed or moved aside; looking again at \(next)",
                 metadata: Self.metadata(spec).merging(CertkeeperEvent.renewalFailed.metadata) { $1 })
+            progress?.publish(spec.name, .failed(message: "cannot read this certificate's state: \(error)"))
             return .unreadable
         }
     }
@@ -34,6 +35,9 @@ extension CertificateMaintainer {
     /// backoff, no on_failure hooks); the persisted order resumes at the next start.
     func interrupted(by error: any Error, now: Date, metadata: Logger.Metadata) -> Date {
         logger.notice("attempt interrupted by shutdown (\(error)); it resumes at the next start", metadata: metadata)
+        if let name = metadata[LogKey.cert].map({ "\($0)" }) {
+            progress?.publish(name, .failed(message: "interrupted by shutdown; it resumes at the next start"))
+        }
         return now
     }
 

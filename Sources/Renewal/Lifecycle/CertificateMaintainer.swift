@@ -73,7 +73,7 @@ package struct CertificateMaintainer: CertificateWorker {
 
     package func process(_ spec: CertificateSpec, force: Bool) async -> Date {
         let started = clock.now()
-        progress?.publish(spec.name, .started)
+        progress?.publish(spec.name, .started(forced: force))
         let outcome = await JobDeadline.run(clock: clock, deadline: started.addingTimeInterval(jobTimeout)) {
             await processUnderLock(spec, force: force)
         }
@@ -98,12 +98,14 @@ package struct CertificateMaintainer: CertificateWorker {
             logger.warning(
                 "another process holds this certificate's lock; trying again at \(next): \(error)",
                 metadata: Self.metadata(spec))
+            progress?.publish(spec.name, .failed(message: "another process holds this certificate's lock: \(error)"))
             return next
         } catch {
             let now = clock.now()
             if Task.isCancelled {
                 logger.notice(
                     "attempt interrupted by shutdown while taking the lock: \(error)", metadata: Self.metadata(spec))
+                progress?.publish(spec.name, .failed(message: "interrupted by shutdown"))
                 return now
             }
             // Not another process's lock but an unusable state directory (read-only, full, not a directory,

@@ -11,8 +11,9 @@ import SafeFiles
 ///
 /// The request is signed with the key of the account that issued it (the state's issuer record, else the spec's
 /// account). When that account is not in the store or the CA refuses it (`unauthorized`: another account holds the
-/// authorizations), it is signed with the certificate's own key, which RFC 8555 also accepts. A certificate the CA
-/// reports as already revoked counts as revoked.
+/// authorizations), it is signed with the certificate's own key, which RFC 8555 also accepts. For `keyCompromise`
+/// the certificate's key signs from the start: it proves the key is in other hands too, and Let's Encrypt accepts
+/// that reason only so. A certificate the CA reports as already revoked counts as revoked.
 package struct CertificateRevoker: Sendable {
     /// RFC 5280 reason codes that ACME CAs accept (Let's Encrypt: 0, 1, 4, 5).
     package enum Reason: String, Sendable, CaseIterable {
@@ -66,7 +67,7 @@ package struct CertificateRevoker: Sendable {
         var outcome = Outcome(serial: serial, alreadyRevoked: false, signedWith: "the certificate's own key")
         var revoked = false
         let accountID = try StateName.accountID(caDirectoryURL: ca.directoryURL, name: accountName)
-        if let record = try await accounts.record(id: accountID), record.status == .valid,
+        if reason != .keyCompromise, let record = try await accounts.record(id: accountID), record.status == .valid,
             let accountURL = record.accountURL
         {
             let key = try SigningKey(pemRepresentation: try await accounts.keyPEM(id: accountID))

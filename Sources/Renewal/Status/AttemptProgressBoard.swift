@@ -4,7 +4,8 @@ import Synchronization
 
 /// What one certificate's attempt reports as it advances, for `certkeeper renew NAME --wait`.
 package enum AttemptEvent: Sendable, Hashable {
-    case started
+    /// An attempt began; `forced` when it was asked for with `renew --force` (or a reload retrying a parked one).
+    case started(forced: Bool)
     case orderCreated(url: String)
     case orderContinued(url: String)
     case authorizationsValid(count: Int)
@@ -14,11 +15,13 @@ package enum AttemptEvent: Sendable, Hashable {
     case failed(message: String)
     /// The attempt is over; the certificate is next looked at `next`.
     case ended(next: Date)
+    /// A reload removed the certificate's spec.
+    case removed
 
     /// One line for the operator.
     package var line: String {
         switch self {
-        case .started: "attempt started"
+        case .started(let forced): forced ? "attempt started (forced)" : "attempt started"
         case .orderCreated(let url): "order created: \(url)"
         case .orderContinued(let url): "continuing order \(url)"
         case .authorizationsValid(let count): "authorizations valid (\(count))"
@@ -26,6 +29,7 @@ package enum AttemptEvent: Sendable, Hashable {
         case .installed(let notAfter, let fullchain):
             "installed at \(fullchain), valid until \(ACMEJSON.formatRFC3339(notAfter))"
         case .failed(let message): "failed: \(message)"
+        case .removed: "removed from the configuration"
         case .ended(let next):
             next == .distantFuture
                 ? "attempt over; waiting for a configuration change"

@@ -13,9 +13,12 @@ package struct CertificateFacts: Sendable, Hashable {
     package var retryAt: Date?
     /// The renewal time chosen for the installed certificate (inside the ARI window when the CA gave one).
     package var renewAt: Date?
+    /// The CA answered a renewalInfo question about the installed certificate.
+    package var hasARIAdvice: Bool
 
     package init(notAfter: Date?, state: CertificateState?) {
         self.renewAt = state?.schedule?.renewAt
+        self.hasARIAdvice = state?.ari != nil
         self.notAfter = notAfter
         self.nextCheck = state?.nextCheck
         self.failureCount = state?.failureCount ?? 0

@@ -93,7 +93,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
             action = "retry"
         } else if !installed {
             action = "order"
-        } else if let renewAt = facts.renewAt, let nextAt, nextAt < renewAt {
+        } else if facts.hasARIAdvice, let renewAt = facts.renewAt, let nextAt, nextAt < renewAt {
             // The next look is a renewalInfo question; the renewal itself is planned for later.
             action = "check ARI"
         } else {

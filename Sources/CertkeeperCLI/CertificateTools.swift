@@ -43,14 +43,9 @@ struct CertificateTools {
                 "the state of \(name) does not say which CA issued it (it was adopted, or never issued): nothing revoked, nothing deleted"
             )
         }
-        let placeholder = CertificateSpec(
-            name: name, file: "", domains: [],
-            account: AccountSettings(
-                name: issuer.accountName, ca: CASettings(name: issuer.directoryURL, directoryURL: issuer.directoryURL),
-                contact: nil, eab: nil, isDefault: true),
-            keyType: .ecdsaP256, challenge: ChallengeSpec(defaultSolver: .http01Webroot(path: "/")))
         guard
-            let installed = await InstalledCertificateReader.load(spec: placeholder, stateDirectory: directories.state)
+            let installed = await InstalledCertificateReader.load(
+                name: name, target: InstallTarget(), stateDirectory: directories.state)
         else {
             throw CertificateToolError(
                 "no readable certificate in \(directories.state)/live/\(name) (certificates at [install] paths must be revoked with `certkeeper revoke` before their spec is removed): nothing revoked, nothing deleted"

@@ -33,11 +33,9 @@ extension CertificateMaintainer {
 
     /// Shutdown cancels the attempt and closes the CA connections under it: not a failure of the CA or the spec (no
     /// backoff, no on_failure hooks); the persisted order resumes at the next start.
-    func interrupted(by error: any Error, now: Date, metadata: Logger.Metadata) -> Date {
+    func interrupted(_ spec: CertificateSpec, by error: any Error, now: Date, metadata: Logger.Metadata) -> Date {
         logger.notice("attempt interrupted by shutdown (\(error)); it resumes at the next start", metadata: metadata)
-        if let name = metadata[LogKey.cert].map({ "\($0)" }) {
-            progress?.publish(name, .failed(message: "interrupted by shutdown; it resumes at the next start"))
-        }
+        progress?.publish(spec.name, .failed(message: "interrupted by shutdown; it resumes at the next start"))
         return now
     }
 

@@ -202,7 +202,7 @@ package struct CertificateMaintainer: CertificateWorker {
                     issued = certificate
                     actions = machine.handle(.issued(Self.facts(certificate)), now: now, random: &generator)
                 } catch {
-                    guard !Task.isCancelled else { return interrupted(by: error, now: now, metadata: metadata) }
+                    guard !Task.isCancelled else { return interrupted(spec, by: error, now: now, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
                     actions = machine.handle(.failed(failure), now: now, random: &generator)
@@ -229,7 +229,7 @@ package struct CertificateMaintainer: CertificateWorker {
                         spec.name, .installed(notAfter: certificate.info.notAfter, fullchain: paths.fullchain))
                     logger.info("order timings: \(timings.summary)", metadata: metadata)
                 } catch {
-                    guard !Task.isCancelled else { return interrupted(by: error, now: now, metadata: metadata) }
+                    guard !Task.isCancelled else { return interrupted(spec, by: error, now: now, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
                     actions = machine.handle(.failed(failure), now: now, random: &generator)

@@ -29,14 +29,26 @@ package enum InstalledCertificateReader {
     /// ``read(spec:stateDirectory:)`` on a thread of ``BlockingIO``, so a slow file system never stalls the
     /// cooperative pool (and with it status, reload and shutdown).
     package static func load(spec: CertificateSpec, stateDirectory: String) async -> InstalledCertificate? {
-        await BlockingIO.run { read(spec: spec, stateDirectory: stateDirectory) }
+        await load(name: spec.name, target: spec.install.target, stateDirectory: stateDirectory)
+    }
+
+    /// ``load(spec:stateDirectory:)`` by name and install target: what `delete --revoke` reads once the spec is gone
+    /// (`InstallTarget()`: the default layout).
+    package static func load(name: String, target: InstallTarget, stateDirectory: String) async
+        -> InstalledCertificate?
+    {
+        await BlockingIO.run { read(name: name, target: target, stateDirectory: stateDirectory) }
     }
 
     /// Reads synchronously, on the calling thread.
     package static func read(spec: CertificateSpec, stateDirectory: String) -> InstalledCertificate? {
+        read(name: spec.name, target: spec.install.target, stateDirectory: stateDirectory)
+    }
+
+    static func read(name: String, target: InstallTarget, stateDirectory: String) -> InstalledCertificate? {
         guard
             let installed = CertificateInstaller.readInstalled(
-                name: spec.name, target: spec.install.target, stateDirectory: stateDirectory),
+                name: name, target: target, stateDirectory: stateDirectory),
             let chain = try? CertificateChain(pem: installed.fullchainPEM),
             let info = try? CertificateInfo(certificate: chain.leaf)
         else { return nil }

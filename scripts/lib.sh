@@ -106,9 +106,16 @@ check() {
 # end-to-end scenario can run beside the default one: ACME on 14N00, management 15N00, challtestsrv 8N55 (DNS 8N53),
 # http-01 5N02, tls-alpn-01 5N01 (N=6: 14600 ...). Exports the ports and sources Pebble's env file into this shell.
 start_pebble_block() {
-    local n=$1 dir=$2 log=$3
-    export PEBBLE_PORT=14${n}00 PEBBLE_MGMT_PORT=15${n}00 CHALLTESTSRV_PORT=8${n}55 CHALLTESTSRV_DNS_PORT=8${n}53 \
-        PEBBLE_HTTP_PORT=5${n}02 PEBBLE_TLS_PORT=5${n}01
+    start_pebble_at $(($1 * 100)) "$2" "$3"
+}
+
+# start_pebble_at OFFSET PEBBLE_DIR LOG: start_pebble_block at any offset below 1000 (blocks are OFFSET = N*100; the
+# blocks 0-9 are taken, so newer scenarios use offsets inside block 1: 120 gives 14120, 15120, 8175/8173, 5122/5121).
+start_pebble_at() {
+    local offset=$1 dir=$2 log=$3
+    export PEBBLE_PORT=$((14000 + offset)) PEBBLE_MGMT_PORT=$((15000 + offset)) \
+        CHALLTESTSRV_PORT=$((8055 + offset)) CHALLTESTSRV_DNS_PORT=$((8053 + offset)) \
+        PEBBLE_HTTP_PORT=$((5002 + offset)) PEBBLE_TLS_PORT=$((5001 + offset))
     scripts/testenv/pebble.sh start "$dir" >"$log" 2>&1 || {
         cat "$log" "$dir"/*.log >&2
         exit 1

@@ -21,17 +21,13 @@ install_packages
 swift build --product certkeeper 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)/certkeeper
 
-export PEBBLE_PORT=14100 PEBBLE_MGMT_PORT=15100 CHALLTESTSRV_PORT=8155 CHALLTESTSRV_DNS_PORT=8153
-export PEBBLE_DNS=127.0.0.1:8153 PEBBLE_HTTP_PORT=5102 PEBBLE_TLS_PORT=5101
 export PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0
 rm -rf "$work"
 mkdir -p "$work"/{etc/certs.d,state,webroot}
 work=$(cd "$work" && pwd)
 cleanup() { scripts/testenv/pebble.sh stop "$work/pebble" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-scripts/testenv/pebble.sh start "$work/pebble" >/dev/null
-# shellcheck disable=SC1091
-source "$work/pebble/env"
+start_pebble_at 100 "$work/pebble" "$work/pebble-start.log"
 show_context() { tail -n 30 "$work/last.err" 2>/dev/null; }
 
 write_main_config "$work/etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" once@example.com

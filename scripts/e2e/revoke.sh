@@ -25,8 +25,6 @@ install_packages
 swift build --product certkeeper 2>&1 | tail -n 1
 bin=$(swift build --show-bin-path)/certkeeper
 
-export PEBBLE_PORT=14140 PEBBLE_MGMT_PORT=15140 CHALLTESTSRV_PORT=8195 CHALLTESTSRV_DNS_PORT=8193
-export PEBBLE_DNS=127.0.0.1:8193 PEBBLE_HTTP_PORT=5142 PEBBLE_TLS_PORT=5141
 export PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0
 rm -rf "$work"
 mkdir -p "$work"/{etc/certs.d,state,run}
@@ -39,9 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 show_context() { tail -n 20 "$work/daemon.log" 2>/dev/null; cat "$work/last.err" 2>/dev/null; }
-scripts/testenv/pebble.sh start "$work/pebble" >/dev/null
-# shellcheck disable=SC1091
-source "$work/pebble/env"
+start_pebble_at 140 "$work/pebble" "$work/pebble-start.log"
 write_main_config "$work/etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" revoke@example.com
 write_specs "$work/etc" 2 r r.revoke.test "127.0.0.1:$PEBBLE_HTTP_PORT"
 dirs=(--config-dir "$work/etc" --state-dir "$work/state")

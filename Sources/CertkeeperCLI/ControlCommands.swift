@@ -57,12 +57,17 @@ struct RenewCommand: AsyncParsableCommand {
     }
 }
 
+/// The control socket a command talks to: `--socket`, else the daemon's default under `$RUNTIME_DIRECTORY`.
+func controlSocketPath(_ socket: String?) -> String {
+    socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
+}
+
 /// Sends one request to the daemon, prints its answer, and exits 1 when it reports failure.
 func sendControl(
     _ request: ControlCommand, socket: String?, timeout: Duration = .seconds(90),
     onProgress: (@Sendable (String) -> Void)? = nil
 ) async throws {
-    let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
+    let path = controlSocketPath(socket)
     do {
         let response = try await ControlClient.send(request, to: path, timeout: timeout, onProgress: onProgress)
         if response.ok {

@@ -47,7 +47,7 @@ struct DeleteCommand: AsyncParsableCommand {
         }
         // A daemon that has not reloaded since the spec went still renews it, and would write it all again. Only a
         // daemon that is certainly not there (no socket, nobody accepting) lets the delete go on unasked.
-        let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
+        let path = controlSocketPath(socket)
         do {
             let response = try await ControlClient.send(.status, to: path, timeout: .seconds(10))
             guard response.ok, let payload = response.payload,

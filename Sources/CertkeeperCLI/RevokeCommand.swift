@@ -55,7 +55,7 @@ struct RevokeCommand: AsyncParsableCommand {
                 + (outcome.alreadyRevoked ? "was already revoked" : "revoked (\(reason.rawValue))")
                 + " at \(spec.ca.directoryURL), signed with \(outcome.signedWith)")
         // The daemon replaces it now; without one, the state makes the next start (or run --once) order at once.
-        let path = socket ?? ControlSocketPath.default(environment: ProcessInfo.processInfo.environment)
+        let path = controlSocketPath(socket)
         do {
             let response = try await ControlClient.send(.renew(name: name, force: true), to: path)
             guard response.ok else {

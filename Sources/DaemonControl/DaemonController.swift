@@ -219,7 +219,7 @@ package actor DaemonController {
         defer { stop() }
         // Not forced and already in flight: the attempt under way is the check asked for (a second one would not
         // start); forced: the attempt to report is the one that starts forced.
-        let inFlight = await scheduler.snapshot().contains { $0.spec.name == name && $0.inFlight }
+        let inFlight = await scheduler.isInFlight(name)
         guard await scheduler.renewNow(name, force: force) else {
             return ControlResponse(ok: false, message: "no certificate named '\(name)' is configured")
         }

@@ -65,6 +65,9 @@ package actor RenewalScheduler {
     /// The earliest due time among certificates not in flight.
     package func nextDue() -> (name: String, due: Date)? { plan.nextDue }
 
+    /// Whether an attempt for `name` is under way.
+    package func isInFlight(_ name: String) -> Bool { plan.entries[name]?.inFlight ?? false }
+
     /// Number of certificates being worked on.
     package var inFlightCount: Int { plan.inFlightCount }
 

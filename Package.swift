@@ -42,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C: libsystemd (sd_notify, sd_journal_sendv).
@@ -104,6 +105,16 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Persistent state: accounts, certificate state, locks; file store and in-memory twin.
         .target(name: "CertStore", dependencies: ["ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings),
+        // The store on PostgreSQL for fleets: accounts, certificate state, leases; schema migrations; keys sealed at rest.
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "CertStore", "SafeFiles", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Challenge solvers: http-01 (webroot, built-in), dns-01 (rfc2136, exec), tls-alpn-01.
         .target(
             name: "ChallengeSolvers",
@@ -238,7 +249,12 @@ let package = Package(
             name: "DaemonMetricsTests", dependencies: ["DaemonMetrics", "ACMEClient", "CertkeeperConfig", "Renewal"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CertStoreTests", dependencies: ["CertStore", "ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings
+            name: "CertStoreTests",
+            dependencies: [
+                "CertStore", "ACMECrypto", "PostgresStore", "SafeFiles",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
         ),
         .testTarget(name: "SafeFilesTests", dependencies: ["SafeFiles", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

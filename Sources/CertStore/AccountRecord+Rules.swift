@@ -3,7 +3,7 @@ import Foundation
 /// Rules shared by every ``AccountStore`` implementation, so the file store and its in-memory twin agree.
 extension AccountRecord {
     /// Picks the record that binds an EAB key: active first, then archived ones that sent it, newest first.
-    static func preferredBound(_ candidates: [AccountRecord]) -> AccountRecord? {
+    package static func preferredBound(_ candidates: [AccountRecord]) -> AccountRecord? {
         candidates.min { lhs, rhs in
             func rank(_ record: AccountRecord) -> Int {
                 if record.status != .archived { return 0 }
@@ -15,7 +15,7 @@ extension AccountRecord {
     }
 
     /// Throws unless `new` may replace `stored` through `update`.
-    static func checkUpdate(from stored: AccountRecord, to new: AccountRecord, archived: Bool) throws {
+    package static func checkUpdate(from stored: AccountRecord, to new: AccountRecord, archived: Bool) throws {
         guard stored.caDirectoryURL == new.caDirectoryURL, stored.name == new.name else {
             throw CertStoreError.invalidUpdate(id: new.id, reason: "the CA directory URL and name cannot change")
         }

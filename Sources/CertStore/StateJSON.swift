@@ -2,15 +2,15 @@ import Foundation
 import SafeFiles
 
 /// The one JSON dialect of the state directory: pretty-printed, sorted keys, ISO-8601 dates.
-enum StateJSON {
-    static func encode(_ value: some Encodable) throws -> [UInt8] {
+package enum StateJSON {
+    package static func encode(_ value: some Encodable) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return Array(try encoder.encode(value)) + [0x0A]
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws -> T {
+    package static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], path: String) throws -> T {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         do {
@@ -21,19 +21,19 @@ enum StateJSON {
     }
 
     /// Reads and decodes `path`, or nil when the file does not exist.
-    static func load<T: Decodable>(_ type: T.Type, at path: String) throws -> T? {
+    package static func load<T: Decodable>(_ type: T.Type, at path: String) throws -> T? {
         guard let bytes = try AtomicFile.read(path) else { return nil }
         return try decode(type, from: bytes, path: path)
     }
 
     /// Reads and decodes `name` in `directory` (never following a link), or nil when the file does not exist.
-    static func load<T: Decodable>(_ type: T.Type, in directory: DirectoryHandle, name: String) throws -> T? {
+    package static func load<T: Decodable>(_ type: T.Type, in directory: DirectoryHandle, name: String) throws -> T? {
         guard let bytes = try directory.readFile(name, maxSize: AtomicFile.maxReadSize) else { return nil }
         return try decode(type, from: bytes, path: directory.pathOf(name))
     }
 
     /// A compact UTC timestamp for file and directory names: 20250102T030405Z.
-    static func fileTimestamp(_ date: Date) -> String {
+    package static func fileTimestamp(_ date: Date) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)

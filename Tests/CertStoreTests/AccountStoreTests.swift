@@ -1,14 +1,18 @@
 import ACMECrypto
 import Foundation
+import PostgresStore
 import SafeFiles
 import Testing
 
 @testable import CertStore
 
-/// Runs the same contract against the file store and its in-memory twin.
-enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case file, memory
+/// Runs the same contract against the file store, its in-memory twin and, when the test cluster is there
+/// (CERTKEEPER_TEST_POSTGRES_URL; CI always sets it and PostgresStoreTests fails the run when it does not), the
+/// PostgreSQL store.
+enum StoreKind: String, Sendable, CustomTestStringConvertible {
+    case file, memory, postgresql
     var testDescription: String { rawValue }
+    static var allCases: [StoreKind] { [.file, .memory] + (PostgresTestDatabase.isConfigured ? [.postgresql] : []) }
 }
 
 /// A fixed, settable wall clock.
@@ -26,11 +30,12 @@ struct AccountStoreTests {
 
     init() throws { dir = try TemporaryDirectory() }
 
-    func makeStore(_ kind: StoreKind) -> any AccountStore {
+    func makeStore(_ kind: StoreKind) async throws -> any AccountStore {
         let clock = self.clock
         switch kind {
         case .file: return FileAccountStore(stateDirectory: dir.path, now: { clock.now })
         case .memory: return MemoryAccountStore(now: { clock.now })
+        case .postgresql: return try await PostgresTestDatabase.make().accounts(now: { clock.now })
         }
     }
 
@@ -42,7 +47,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func createPendingThenUpdateRoundTrips(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         var record = try pending()
         try await store.createPending(record, keyPEM: "KEY-1")
         #expect(try await store.activeRecord(caDirectoryURL: Self.ca, name: "default") == record)
@@ -58,7 +63,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func createPendingRefusesASecondActiveRecord(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         try await store.createPending(try pending(), keyPEM: "KEY-1")
         await #expect(throws: CertStoreError.self) { try await store.createPending(try pending(), keyPEM: "KEY-2") }
         #expect(try await store.keyPEM(id: try pending().id) == "KEY-1")
@@ -66,7 +71,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func createPendingRefusesAnIDThatDoesNotMatchCAAndName(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         var record = try pending()
         record.id = "../../etc"
         await #expect(throws: CertStoreError.self) { try await store.createPending(record, keyPEM: "K") }
@@ -77,7 +82,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func archiveMovesOutOfActiveSetWithoutDeleting(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         let record = try pending(eab: "kid-1")
         try await store.createPending(record, keyPEM: "KEY-1")
         try await store.archive(id: record.id)
@@ -103,7 +108,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func eabLookupIncludesArchivedRecordsAndPrefersActive(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         var first = try pending(name: "first", eab: "kid-1")
         first.eabSent = true
         try await store.createPending(first, keyPEM: "K1")
@@ -122,7 +127,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func replaceKeyKeepsTheOldKey(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         let record = try pending()
         try await store.createPending(record, keyPEM: "OLD")
         clock.advance(60)
@@ -138,12 +143,14 @@ struct AccountStoreTests {
             #expect(dir.contents("accounts/\(record.id)/key.pem.old-20250615T150740Z") == "OLD")
         case .memory:
             #expect(await (store as! MemoryAccountStore).oldKeys(id: record.id) == ["OLD"])
+        case .postgresql:
+            #expect(try await (store as! PostgresAccountStore).oldKeys(id: record.id) == ["OLD"])
         }
     }
 
     @Test(arguments: StoreKind.allCases)
     func updateRefusesArchivingAndUnknownIDs(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         var record = try pending()
         try await store.createPending(record, keyPEM: "K")
         record.status = .archived
@@ -155,7 +162,7 @@ struct AccountStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func importStoresActiveAndArchivedRecords(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         var active = try pending(name: "imported")
         active.status = .valid
         active.accountURL = "https://ca.example/acct/9"

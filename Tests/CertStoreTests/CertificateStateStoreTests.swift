@@ -8,10 +8,11 @@ struct CertificateStateStoreTests {
     let dir: TemporaryDirectory
     init() throws { dir = try TemporaryDirectory() }
 
-    func makeStore(_ kind: StoreKind) -> any CertificateStateStore {
+    func makeStore(_ kind: StoreKind) async throws -> any CertificateStateStore {
         switch kind {
         case .file: return FileCertificateStateStore(stateDirectory: dir.path)
         case .memory: return MemoryCertificateStateStore()
+        case .postgresql: return try await PostgresTestDatabase.make().states()
         }
     }
 
@@ -36,7 +37,7 @@ struct CertificateStateStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func stateRoundTrips(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         #expect(try await store.load(name: "www") == nil)
         try await store.save(Self.sample)
         #expect(try await store.load(name: "www") == Self.sample)
@@ -56,7 +57,7 @@ struct CertificateStateStoreTests {
     /// directory), other names stay, and removing what is not there is not an error.
     @Test(arguments: StoreKind.allCases)
     func removeTakesStateAndPendingKeyOfOneName(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         try await store.save(Self.sample)
         try await store.savePendingKey(name: "www", pem: "KEY")
         var other = Self.sample
@@ -145,7 +146,7 @@ struct CertificateStateStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func pendingKeyLifecycle(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         #expect(try await store.pendingKey(name: "api") == nil)
         try await store.savePendingKey(name: "api", pem: "PENDING")
         #expect(try await store.pendingKey(name: "api") == "PENDING")
@@ -157,7 +158,7 @@ struct CertificateStateStoreTests {
 
     @Test(arguments: StoreKind.allCases)
     func rejectsUnsafeNames(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         await #expect(throws: StateNameError.self) { try await store.save(CertificateState(name: "../x")) }
         await #expect(throws: StateNameError.self) { try await store.savePendingKey(name: "a/b", pem: "K") }
     }

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import PostgresStore
 import SafeFiles
 import Testing
 
@@ -26,19 +28,26 @@ actor Gate {
 }
 
 struct LockManagerTests {
-    enum Kind: String, CaseIterable, Sendable { case process, memory }
+    enum Kind: String, Sendable {
+        case process, memory, postgresql
+        static var allCases: [Kind] { [.process, .memory] + (PostgresTestDatabase.isConfigured ? [.postgresql] : []) }
+    }
 
-    func makeManager(_ kind: Kind, dir: TemporaryDirectory) -> any LockManager {
+    func makeManager(_ kind: Kind, dir: TemporaryDirectory) async throws -> any LockManager {
         switch kind {
         case .process: return ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
         case .memory: return MemoryLockManager()
+        case .postgresql:
+            return LeaseLockManager(
+                database: try await PostgresTestDatabase.make().database, owner: "node-a", maxWait: .zero,
+                logger: Logger(label: "test.lease"))
         }
     }
 
     @Test(arguments: Kind.allCases)
     func twoTasksCannotHoldTheSameName(kind: Kind) async throws {
         let dir = try TemporaryDirectory()
-        let manager = makeManager(kind, dir: dir)
+        let manager = try await makeManager(kind, dir: dir)
         let log = EventLog()
         let gate = Gate()
         let entered = Gate()

@@ -10,10 +10,11 @@ struct RolloverStagingTests {
 
     init() throws { dir = try TemporaryDirectory() }
 
-    func makeStore(_ kind: StoreKind) -> any AccountStore {
+    func makeStore(_ kind: StoreKind) async throws -> any AccountStore {
         switch kind {
         case .file: return FileAccountStore(stateDirectory: dir.path)
         case .memory: return MemoryAccountStore()
+        case .postgresql: return try await PostgresTestDatabase.make().accounts()
         }
     }
 
@@ -30,7 +31,7 @@ struct RolloverStagingTests {
 
     @Test(arguments: StoreKind.allCases)
     func stagedKeyIsKeptUntilReplaceKey(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         let record = try await stored(store)
         #expect(try await store.stagedRolloverKey(id: record.id) == nil)
         try await store.stageRolloverKey(id: record.id, pem: "KEY-2")
@@ -47,7 +48,7 @@ struct RolloverStagingTests {
 
     @Test(arguments: StoreKind.allCases)
     func discardForgetsTheStagedKey(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         let record = try await stored(store)
         try await store.stageRolloverKey(id: record.id, pem: "KEY-2")
         try await store.discardStagedRolloverKey(id: record.id)
@@ -58,7 +59,7 @@ struct RolloverStagingTests {
 
     @Test(arguments: StoreKind.allCases)
     func stagingNeedsAnActiveAccount(kind: StoreKind) async throws {
-        let store = makeStore(kind)
+        let store = try await makeStore(kind)
         await #expect(throws: CertStoreError.self) {
             try await store.stageRolloverKey(id: "127.0.0.1_14000_dir--missing", pem: "KEY")
         }

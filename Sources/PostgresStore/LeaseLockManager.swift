@@ -1,0 +1,209 @@
+import CertStore
+import Foundation
+import Logging
+import PostgresNIO
+import SafeFiles
+
+/// ``LockManager`` for a fleet: a lease row per name in `leases` (owner, expiry on the database's clock), so one node
+/// at a time works on an account or a certificate, and a node that dies mid-order loses its lease when it expires and
+/// another node takes the work over.
+///
+/// Within one process an async mutex per name serialises tasks first. The lease is taken with one
+/// `INSERT ... ON CONFLICT DO UPDATE ... WHERE expired`, renewed every `ttl / 3` while the body runs, and deleted when
+/// it ends. When the lease cannot be renewed before it would expire (the database unreachable, or another node took
+/// it), the body is cancelled: this node must stop before anyone else may start.
+package struct LeaseLockManager: LockManager {
+    let database: StoreDatabase
+    /// This node, as written in the `owner` column (host name, PID and a random suffix).
+    package let owner: String
+    package let ttl: Duration
+    package let maxWait: Duration
+    package let pollInterval: Duration
+    private let logger: Logger
+    private let mutex = NamedAsyncMutex()
+
+    package init(
+        database: StoreDatabase, owner: String, ttl: Duration = .seconds(60), maxWait: Duration = .seconds(60),
+        pollInterval: Duration = .milliseconds(500), logger: Logger
+    ) {
+        self.database = database
+        self.owner = owner
+        self.ttl = ttl
+        self.maxWait = maxWait
+        self.pollInterval = pollInterval
+        self.logger = logger
+    }
+
+    /// `HOSTNAME:PID:RANDOM`: unique per daemon start, readable in the `leases` table.
+    package static func makeOwner(nodeName: String? = nil) -> String {
+        let host = nodeName ?? ProcessInfo.processInfo.hostName
+        let suffix = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        return "\(host):\(getpid()):\(suffix)"
+    }
+
+    private var ttlMilliseconds: Int64 {
+        let (seconds, attoseconds) = ttl.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    package func withLock<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try StateName.validate(name, kind: "lock name")
+        await mutex.acquire(name)
+        do {
+            let result = try await holdingLease(name, body)
+            await mutex.release(name)
+            return result
+        } catch {
+            await mutex.release(name)
+            throw error
+        }
+    }
+
+    private func holdingLease<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await acquire(name)
+        do {
+            let result = try await withoutActuallyEscaping(body) { body in
+                try await whileRenewing(name, body)
+            }
+            await release(name)
+            return result
+        } catch {
+            await release(name)
+            throw error
+        }
+    }
+
+    /// Takes the lease, polling while another node holds an unexpired one, up to `maxWait`.
+    private func acquire(_ name: String) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: maxWait)
+        while true {
+            if let previous = try await tryAcquire(name) {
+                if let previous, previous != owner {
+                    logger.notice(
+                        "took over the expired lease \(name) of node \(previous)",
+                        metadata: ["lease": "\(name)", "previous_owner": "\(previous)"])
+                }
+                return
+            }
+            guard clock.now < deadline else {
+                throw CertStoreError.lockBusy(
+                    name: name, path: database.settings.displayURL + "#leases/" + name, waited: maxWait)
+            }
+            try await Task.sleep(for: pollInterval)
+        }
+    }
+
+    /// nil when another node holds the lease; otherwise `.some(previous owner of an expired lease, or nil)`.
+    private func tryAcquire(_ name: String) async throws -> String?? {
+        let schema = database.schema
+        let owner = self.owner
+        let milliseconds = ttlMilliseconds
+        return try await database.withClient("take the lease \(name)") { client in
+            var result: String??
+            for try await previous in try await client.query(
+                """
+                WITH previous AS (SELECT owner FROM \(unescaped: schema).leases WHERE name = \(name))
+                INSERT INTO \(unescaped: schema).leases AS l (name, owner, acquired_at, expires_at)
+                VALUES (\(name), \(owner), now(), now() + \(milliseconds) * interval '1 millisecond')
+                ON CONFLICT (name) DO UPDATE
+                    SET owner = EXCLUDED.owner, acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at
+                    WHERE l.expires_at < now() OR l.owner = EXCLUDED.owner
+                RETURNING (SELECT owner FROM previous)
+                """
+            ).decode(String?.self) {
+                result = .some(previous)
+            }
+            return result
+        }
+    }
+
+    /// Runs `body` while a second task renews the lease; cancels `body` when the lease is lost or about to expire
+    /// unrenewed.
+    private func whileRenewing<T: Sendable>(
+        _ name: String, _ body: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await self.renewUntilCancelled(name)
+                return nil
+            }
+            defer { group.cancelAll() }
+            while let next = try await group.next() {
+                if let value = next { return value }
+            }
+            throw CancellationError()
+        }
+    }
+
+    private func renewUntilCancelled(_ name: String) async throws {
+        let clock = ContinuousClock()
+        let interval = ttl / 3
+        // The lease is ours until `validUntil` on our clock (measured from before the statement that set it).
+        var validUntil = clock.now.advanced(by: ttl)
+        while true {
+            try await Task.sleep(for: interval)
+            let attempt = clock.now
+            do {
+                if try await renew(name) {
+                    validUntil = attempt.advanced(by: ttl)
+                    continue
+                }
+                logger.error(
+                    "lease \(name) was taken by another node; stopping the work it covered",
+                    metadata: ["lease": "\(name)"])
+                throw LeaseLost(name: name, reason: "taken by another node")
+            } catch let error as PostgresStoreError {
+                // Stop before the lease can expire: leave at least one interval of margin.
+                if clock.now.advanced(by: interval) >= validUntil {
+                    logger.error(
+                        "cannot renew lease \(name) before it expires (\(error)); stopping the work it covered",
+                        metadata: ["lease": "\(name)"])
+                    throw LeaseLost(name: name, reason: "\(error)")
+                }
+                logger.warning("renewing lease \(name) failed, retrying: \(error)", metadata: ["lease": "\(name)"])
+            }
+        }
+    }
+
+    private func renew(_ name: String) async throws -> Bool {
+        let schema = database.schema
+        let owner = self.owner
+        let milliseconds = ttlMilliseconds
+        return try await database.withClient("renew the lease \(name)") { client in
+            var renewed = false
+            for try await _ in try await client.query(
+                """
+                UPDATE \(unescaped: schema).leases
+                SET expires_at = now() + \(milliseconds) * interval '1 millisecond'
+                WHERE name = \(name) AND owner = \(owner) RETURNING 1
+                """
+            ).decode(Int.self) {
+                renewed = true
+            }
+            return renewed
+        }
+    }
+
+    /// Best effort: a lease not deleted (database unreachable) simply expires.
+    private func release(_ name: String) async {
+        let schema = database.schema
+        let owner = self.owner
+        do {
+            try await database.withClient("release the lease \(name)") { client in
+                try await client.query(
+                    "DELETE FROM \(unescaped: schema).leases WHERE name = \(name) AND owner = \(owner)")
+            }
+        } catch {
+            logger.warning("could not release lease \(name) (it expires by itself): \(error)")
+        }
+    }
+}
+
+/// The lease covering some work was lost before the work ended; the work was cancelled.
+package struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
+    package let name: String
+    package let reason: String
+    package var description: String { "lost the lease \(name) (\(reason)); another node may take the work over" }
+}

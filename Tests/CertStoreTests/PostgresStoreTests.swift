@@ -1,0 +1,163 @@
+import CertStore
+import Foundation
+import Logging
+import Testing
+
+@testable import PostgresStore
+
+/// What only the PostgreSQL store has: migrations under concurrent starts, keys sealed at rest, leases between nodes,
+/// an unreachable database. The store contract itself runs in AccountStoreTests, CertificateStateStoreTests,
+/// RolloverStagingTests and LockManagerTests against every backend.
+@Suite(.enabled(if: PostgresTestDatabase.isConfigured, PostgresTestDatabase.skipReason))
+struct PostgresStoreTests {
+    static let ca = "https://127.0.0.1:14000/dir"
+
+    func pending(name: String = "default") throws -> AccountRecord {
+        try AccountRecord.pending(
+            caDirectoryURL: Self.ca, name: name, contact: [], eabKeyID: "kid-1", keyType: .ecdsaP256, now: Date())
+    }
+
+    @Test func concurrentStartsMigrateOnce() async throws {
+        let schema = PostgresTestDatabase.uniqueSchema("m")
+        let nodes = try (0..<5).map { _ in try PostgresTestDatabase.makeDatabase(schema: schema) }
+        let applied = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for node in nodes { group.addTask { try await SchemaMigrator(database: node).migrate() } }
+            return try await group.reduce(into: [[Int]]()) { $0.append($1) }
+        }
+        let latest = SchemaMigrator.latestVersion
+        #expect(applied.filter { !$0.isEmpty } == [Array(1...latest)])
+        #expect(applied.filter(\.isEmpty).count == 4)
+        #expect(try await SchemaMigrator(database: nodes[0]).currentVersion() == latest)
+        // A second start applies nothing.
+        #expect(try await SchemaMigrator(database: nodes[1]).migrate() == [])
+    }
+
+    @Test func aSchemaFromANewerCertkeeperIsRefused() async throws {
+        let test = try await PostgresTestDatabase.make()
+        try await test.execute("INSERT INTO {schema}.schema_migrations (version, summary) VALUES (999, 'future')")
+        await #expect(
+            throws: PostgresStoreError.schemaTooNew(
+                url: test.settings.displayURL, schema: test.settings.schema, found: 999,
+                supported: SchemaMigrator.latestVersion)
+        ) {
+            try await SchemaMigrator(database: test.database).migrate()
+        }
+    }
+
+    @Test func keysAreSealedAtRestAndBoundToTheirRow() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let store = test.accounts()
+        let pem = "-----BEGIN PRIVATE KEY-----\nSECRET-MATERIAL\n-----END PRIVATE KEY-----\n"
+        let first = try pending(name: "first")
+        let second = try pending(name: "second")
+        try await store.createPending(first, keyPEM: pem)
+        try await store.createPending(second, keyPEM: "OTHER")
+        try await test.states().savePendingKey(name: "www", pem: pem)
+
+        // Nothing stored contains the key's text; every sealed value names the key that sealed it.
+        for table in ["accounts", "certificate_state"] {
+            let rows = try await test.column("\(table)::text", of: table)
+            #expect(!rows.isEmpty)
+            #expect(rows.allSatisfy { !($0 ?? "").contains("SECRET-MATERIAL") })
+        }
+        let sealed = try await test.column("key_sealed", of: "accounts").compactMap { $0 }
+        #expect(sealed.allSatisfy { SecretSealer.keyID(of: $0) == PostgresTestDatabase.sealingKey.id })
+
+        // A sealed key copied onto another account's row does not open there.
+        try await test.execute(
+            "UPDATE {schema}.accounts SET key_sealed = (SELECT key_sealed FROM {schema}.accounts WHERE id = '\(first.id)') WHERE id = '\(second.id)'"
+        )
+        await #expect(throws: SealingError.self) { try await store.keyPEM(id: second.id) }
+        #expect(try await store.keyPEM(id: first.id) == pem)
+
+        // Another key opens nothing; after rotation the old key still opens what it sealed.
+        let otherKey = try SecretSealer.Key(bytes: Array(repeating: 9, count: 32))
+        let wrong = PostgresAccountStore(database: test.database, sealer: SecretSealer(current: otherKey))
+        await #expect(
+            throws: SealingError.unknownKey(
+                keyID: PostgresTestDatabase.sealingKey.id, context: PostgresAccountStore.keyContext(first, "key"))
+        ) { try await wrong.keyPEM(id: first.id) }
+        let rotated = PostgresAccountStore(
+            database: test.database,
+            sealer: SecretSealer(current: otherKey, previous: [PostgresTestDatabase.sealingKey]))
+        #expect(try await rotated.keyPEM(id: first.id) == pem)
+    }
+
+    @Test func aKeyFileMustHold32Base64Bytes() throws {
+        let good = Data(repeating: 1, count: 32).base64EncodedString()
+        #expect(throws: Never.self) { try SecretSealer.Key(fileContents: Array((good + "\n").utf8), path: "/k") }
+        #expect(throws: SealingError.badKeyFile(path: "/k")) {
+            try SecretSealer.Key(fileContents: Array("short".utf8), path: "/k")
+        }
+        #expect("\(SealingError.badKeyFile(path: "/k"))".contains("head -c 32 /dev/urandom | base64"))
+    }
+
+    @Test func twoNodesCreatingTheSameAccountGetOneRecord() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let other = PostgresAccountStore(
+            database: try PostgresTestDatabase.makeDatabase(schema: test.settings.schema), sealer: test.sealer)
+        let stores = [test.accounts(), other, test.accounts(), other]
+        let record = try pending()
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for (index, store) in stores.enumerated() {
+                group.addTask { (try? await store.createPending(record, keyPEM: "KEY-\(index)")) != nil }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results.filter { $0 }.count == 1)
+        #expect(try await test.column("id", of: "accounts") == [record.id])
+    }
+
+    @Test func anotherNodesLiveLeaseIsBusyAndAnExpiredOneIsTakenOver() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let node = LeaseLockManager(
+            database: test.database, owner: "node-b", maxWait: .zero, logger: Logger(label: "test.lease"))
+        // node-a holds cert-www for another minute; node-a's cert-old expired a second ago (node-a died).
+        try await test.execute(
+            """
+            INSERT INTO {schema}.leases (name, owner, acquired_at, expires_at) VALUES
+                ('cert-www', 'node-a', now(), now() + interval '1 minute'),
+                ('cert-old', 'node-a', now() - interval '2 minutes', now() - interval '1 second')
+            """)
+        await #expect(throws: CertStoreError.self) { try await node.withLock("cert-www") { "ran" } }
+        #expect(try await node.withLock("cert-old") { "ran" } == "ran")
+        // Released when the body ended; node-a's live lease untouched.
+        #expect(try await test.column("name || '=' || owner", of: "leases") == ["cert-www=node-a"])
+    }
+
+    @Test func workIsCancelledWhenTheLeaseIsTakenAway() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let node = LeaseLockManager(
+            database: test.database, owner: "node-a", ttl: .milliseconds(300), maxWait: .zero,
+            logger: Logger(label: "test.lease"))
+        await #expect(throws: LeaseLost.self) {
+            try await node.withLock("cert-www") {
+                try await test.execute("UPDATE {schema}.leases SET owner = 'node-b' WHERE name = 'cert-www'")
+                // The renewal (every ttl/3) finds the lease gone and cancels this body; bounded at 30 s.
+                try await Task.sleep(for: .seconds(30))
+            }
+        }
+        #expect(try await test.column("owner", of: "leases") == ["node-b"])
+    }
+
+    @Test func anUnreachableDatabaseIsAnOutageNamingTheURLAndNotThePassword() async throws {
+        var settings = try PostgresTestDatabase.settings(schema: "unused")
+        settings.port = 1
+        let database = try StoreDatabase(
+            settings: settings, logger: Logger(label: "test.postgres"), operationTimeout: .seconds(3))
+        let pool = Task { await database.run() }
+        defer { pool.cancel() }
+        let store = PostgresCertificateStateStore(
+            database: database, sealer: SecretSealer(current: PostgresTestDatabase.sealingKey))
+        do {
+            _ = try await store.load(name: "www")
+            Issue.record("a load from a closed port succeeded")
+        } catch let error as PostgresStoreError {
+            #expect(error.isOutage)
+            let text = "\(error)"
+            #expect(text.contains("postgresql://certkeeper@127.0.0.1:1/certkeeper"))
+            #expect(text.contains("read the state of www"))
+            #expect(!text.contains(try #require(settings.password)))
+        }
+    }
+}

@@ -203,7 +203,8 @@ let package = Package(
             name: "CertkeeperCLI",
             dependencies: [
                 "ACMEClient", "ACMECrypto", "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ChallengeSolvers",
-                "ControlSocket", "DaemonControl", "DaemonMetrics", "HTTPTransportAHC", "Installer", "Renewal",
+                "ControlSocket", "DaemonControl", "DaemonMetrics", "HTTPTransportAHC", "Installer", "PostgresStore",
+                "Renewal",
                 "SafeFiles", "SystemdSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -49,3 +49,14 @@ extension CertStoreError {
         return false
     }
 }
+
+/// An error of a store backend that knows whether it is an outage: the backend could not be reached (a database
+/// down or unreachable) and the same call is expected to work again soon, as opposed to a refusal or bad data.
+package protocol StoreBackendError: Error {
+    var isOutage: Bool { get }
+}
+
+/// True when `error` is a store backend's outage (``StoreBackendError/isOutage``).
+package func isStoreOutage(_ error: any Error) -> Bool {
+    (error as? any StoreBackendError)?.isOutage ?? false
+}

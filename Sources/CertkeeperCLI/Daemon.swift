@@ -28,7 +28,9 @@ struct Daemon {
     let jobTimeout: TimeInterval
     let configuration: Configuration
     let worker: CertificateMaintainer
-    let stateStore: FileCertificateStateStore
+    let stateStore: any CertificateStateStore
+    /// `[store]`: the state directory, or PostgreSQL shared by a fleet.
+    let store: StoreBackend
     let profiles: ProfileValidator
     /// Present when `metrics_listen` or `metrics_textfile` is set.
     let metrics: CertkeeperMetrics?
@@ -49,9 +51,12 @@ struct Daemon {
         let environment = ProcessInfo.processInfo.environment
         let crashPoints = CertkeeperCommand.crashPoints.withLock { $0 }
         let secrets = SecretReader(environment: environment)
-        let stateStore = FileCertificateStateStore(stateDirectory: directories.state)
+        let store = try StoreBackend.open(
+            configuration.store, stateDirectory: directories.state, secrets: secrets, logger: logger)
+        self.store = store
+        let stateStore = store.states
         self.stateStore = stateStore
-        let locks = ProcessLockManager(stateDirectory: directories.state)
+        let locks = store.locks
         let metrics = Self.makeMetrics(configuration.defaults)
         self.metrics = metrics
         var requestObserver: (@Sendable (CASettings) -> (any ACMERequestObserver)?)?
@@ -62,9 +67,9 @@ struct Daemon {
             try transports.make(trustRootsPEMFile: ca.trustRootsFile)
         }
         let accounts = AccountManager(
-            store: FileAccountStore(stateDirectory: directories.state), clients: clients, secrets: secrets,
+            store: store.accounts, clients: clients, secrets: secrets,
             stateDirectory: directories.state, crashPoints: crashPoints, locks: locks, logger: logger)
-        let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets)
+        let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets, relay: store.relay)
         let facts = CertificateFactsBoard()
         let progress = AttemptProgressBoard()
         let reloads = ReloadCoalescer(journal: "\(directories.state)/pending-reloads.json") { units in
@@ -77,7 +82,8 @@ struct Daemon {
                 solvers: solvers, stateStore: stateStore, crashPoints: crashPoints, progress: progress, logger: logger),
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout,
-            facts: facts, observer: metrics, progress: progress, logger: logger)
+            facts: facts, observer: metrics, progress: progress, shared: store.shared, nodeName: store.nodeName,
+            logger: logger)
         self.worker = worker
         let profiles = ProfileValidator(clients: clients, logger: logger)
         self.profiles = profiles
@@ -142,6 +148,28 @@ struct Daemon {
             ],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.withLevel(.warning))
         configuration.services += metricsServices()
+        if let shared = store.shared {
+            let watcher = FleetWatcher(
+                serials: { try await shared.publishedSerials() }, listen: { try await shared.changes($0) },
+                check: { [scheduler] name in _ = await scheduler.renewNow(name, force: false) },
+                installedSerials: { [scheduler, directories] in
+                    await scheduler.waitUntilRunning()
+                    var serials: [String: String?] = [:]
+                    for entry in await scheduler.snapshot() {
+                        // updateValue: `serials[name] = nil` would drop the name instead of recording "none".
+                        let installed = await InstalledCertificateReader.load(
+                            spec: entry.spec, stateDirectory: directories.state)
+                        serials.updateValue(installed?.info.serialHex, forKey: entry.spec.name)
+                    }
+                    return serials
+                }, clock: clock, logger: logger)
+            configuration.services.append(.init(service: FleetWatcherService(watcher: watcher), serviceName: "fleet"))
+            configuration.services.append(
+                .init(
+                    service: TaskService { [store, httpPool, clock, logger] in
+                        await store.mirrorTokens(pool: httpPool, clock: clock, logger: logger)
+                    }, serviceName: "fleet http-01 tokens"))
+        }
         // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a
         // cooperative pool too blocked to run any of this.
         configuration.maximumGracefulShutdownDuration = .seconds(3)
@@ -154,6 +182,16 @@ struct Daemon {
         }
         // Always: an HTTP client released without shutdown() traps.
         await shutdown()
+    }
+
+    /// Opens the store (PostgreSQL: runs the pool and migrates the schema, waiting for the database while it is
+    /// unreachable and telling systemd so); returns the pool's task, cancelled after ``run(reloadSignals:certificateCount:)``.
+    func startStore() async throws -> Task<Void, Never>? {
+        try await store.start { [logger, notifier] error in
+            logger.warning("waiting for the store: \(error)")
+            _ = notifier.status("waiting for the store: \(error)")
+            _ = notifier.extendTimeout(by: .seconds(90))
+        }
     }
 
     /// `certkeeper run --once`: one attempt for every certificate due (every one, with `force`), units reloaded,
@@ -232,7 +270,7 @@ struct Daemon {
 
 extension Logger {
     /// A copy that logs at `level` and above (ServiceLifecycle's own start/stop lines are debug noise here).
-    fileprivate func withLevel(_ level: Logger.Level) -> Logger {
+    func withLevel(_ level: Logger.Level) -> Logger {
         var copy = self
         copy.logLevel = max(copy.logLevel, level)
         return copy

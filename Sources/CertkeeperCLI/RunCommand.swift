@@ -66,6 +66,14 @@ struct RunCommand: AsyncParsableCommand {
             directories: dirs, source: source, configuration: configuration,
             rejectedSpecs: result.specDiagnostics.keys.sorted(),
             logger: logger)
+        let pool: Task<Void, Never>?
+        do {
+            pool = try await daemon.startStore()
+        } catch {
+            logger.critical("cannot open the store \(daemon.store.location): \(error)")
+            throw ExitCode(1)
+        }
+        defer { pool?.cancel() }
         if once {
             let status = await daemon.runOnce(force: force)
             withExtendedLifetime(stopDeadline) {}

@@ -140,6 +140,7 @@ package struct ConfigLoader: Sendable {
             configuration = Configuration(
                 configDirectory: configDirectory, defaults: main.defaults, cas: cas, accounts: main.accounts,
                 certificates: parsed.mapValues(\.spec))
+            configuration?.store = main.store
         }
         return ConfigLoadResult(
             configuration: configuration, globalDiagnostics: globalDiagnostics, specDiagnostics: specDiagnostics)

@@ -252,6 +252,8 @@ package struct ConfigDiagnostic: Error, Sendable, Hashable, CustomStringConverti
 package struct Configuration: Sendable, Hashable {
     package var configDirectory: String
     package var defaults: DaemonDefaults
+    /// `[store]`: where accounts, certificate state and locks live.
+    package var store = StoreSettings.files
     /// Named CAs (`[ca.NAME]` and presets that were referenced), by name.
     package var cas: [String: CASettings]
     /// Named accounts (`[account.NAME]`), by name.

@@ -3,6 +3,8 @@ struct MainConfig {
     /// `CONFIG_DIR/certkeeper.toml`, for messages that send the user there.
     var file: String
     var defaults = DaemonDefaults()
+    /// `[store]`: files (the default) or PostgreSQL.
+    var store = StoreSettings.files
     /// `[ca.NAME]` tables, by name.
     var cas: [String: CASettings] = [:]
     /// `[account.NAME]` tables, by name.

@@ -2,7 +2,7 @@
 struct MainConfigParser {
     let diagnostics: DiagnosticCollector
 
-    static let topLevelKeys = ["defaults", "ca", "account"]
+    static let topLevelKeys = ["defaults", "ca", "account", "store"]
     static let defaultsKeys = [
         "ca", "contact", "key", "max_concurrent_orders", "renew_before", "hook_timeout", "job_timeout",
         "metrics_listen", "metrics_textfile",
@@ -29,6 +29,9 @@ struct MainConfigParser {
                 case .failure(let problem): diagnostics.error("'ca' in [defaults]: \(problem.message)", atValueOf: node)
                 }
             }
+        }
+        if let store = top.table("store") {
+            config.store = StoreSettingsParser(diagnostics: diagnostics).parse(store) ?? .files
         }
         if let accounts = top.table("account") {
             for (name, node) in accounts.node.entries ?? [] {

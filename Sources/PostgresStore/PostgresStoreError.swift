@@ -1,9 +1,10 @@
+import CertStore
 import Foundation
 import PostgresNIO
 
 /// What went wrong talking to the PostgreSQL store. Every case names the database (``PostgresConnectionSettings/displayURL``,
 /// never the password) and what was being done; none carries key material or statement parameters.
-package enum PostgresStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum PostgresStoreError: StoreBackendError, Sendable, Hashable, CustomStringConvertible {
     /// The database could not be reached or did not answer in time: an outage, retried with backoff.
     case unavailable(url: String, operation: String, reason: String)
     /// The server refused a statement.

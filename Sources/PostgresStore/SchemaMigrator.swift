@@ -59,7 +59,45 @@ package struct SchemaMigrator: Sendable {
                     expires_at timestamptz NOT NULL
                 )
                 """,
-            ])
+            ]),
+        Migration(
+            version: 2, summary: "certificates shared by the fleet",
+            statements: [
+                """
+                CREATE TABLE {schema}.certificates (
+                    name text PRIMARY KEY,
+                    serial text NOT NULL,
+                    fullchain_pem text NOT NULL,
+                    key_sealed text NOT NULL,
+                    not_after timestamptz NOT NULL,
+                    published_by text NOT NULL,
+                    published_at timestamptz NOT NULL DEFAULT now()
+                )
+                """
+            ]),
+        Migration(
+            version: 3, summary: "http-01 tokens answered by every node",
+            statements: [
+                """
+                CREATE TABLE {schema}.http01_tokens (
+                    token text PRIMARY KEY,
+                    key_authorization text NOT NULL,
+                    domain text NOT NULL,
+                    address text NOT NULL,
+                    node text NOT NULL,
+                    created_at timestamptz NOT NULL DEFAULT now()
+                )
+                """
+            ]),
+        Migration(
+            version: 4, summary: "live nodes and their acknowledgements of http-01 tokens",
+            statements: [
+                "CREATE TABLE {schema}.nodes (node text PRIMARY KEY, last_seen timestamptz NOT NULL)",
+                """
+                CREATE TABLE {schema}.http01_token_acks (
+                    token text NOT NULL, node text NOT NULL, PRIMARY KEY (token, node))
+                """,
+            ]),
     ]
 
     /// The newest version this binary knows.

@@ -317,6 +317,11 @@ package struct CertificateLifecycle: Sendable {
         now.addingTimeInterval(RenewalPolicy.lockBusyRetryDelay)
     }
 
+    /// When to look again at a certificate whose shared store (PostgreSQL) could not be reached.
+    package static func afterStoreOutage(now: Date) -> Date {
+        now.addingTimeInterval(RenewalPolicy.storeOutageRetryDelay)
+    }
+
     /// When to look again at a certificate whose state file cannot be read (it is never overwritten).
     package static func afterUnreadableState(now: Date) -> Date {
         now.addingTimeInterval(RenewalPolicy.unreadableStateRetryDelay)

@@ -13,7 +13,8 @@ import SafeFiles
 extension CertificateMaintainer {
     enum LoadedState {
         case readable(CertificateState?)
-        case unreadable
+        /// Not read; look again at `next`.
+        case unreadable(next: Date)
     }
 
     /// The persisted state (nil when there is none yet). A file that cannot be read (corrupt, or written by a newer
@@ -22,12 +23,21 @@ extension CertificateMaintainer {
         do {
             return .readable(try await stateStore.load(name: spec.name))
         } catch {
+            if isStoreOutage(error) {
+                // The shared store is unreachable: what is installed stays; nothing is decided without the state.
+                let next = CertificateLifecycle.afterStoreOutage(now: clock.now())
+                logger.warning(
+                    "cannot read this certificate's state: \(error); looking again at \(next)",
+                    metadata: Self.metadata(spec))
+                progress?.publish(spec.name, .failed(message: "the store is unavailable: \(error)"))
+                return .unreadable(next: next)
+            }
             let next = CertificateLifecycle.afterUnreadableState(now: clock.now())
             logger.error(
                 "cannot read this certificate's state: \(error); nothing is ordered or saved until the file is fixed or moved aside; looking again at \(next)",
                 metadata: Self.metadata(spec).merging(CertkeeperEvent.renewalFailed.metadata) { $1 })
             progress?.publish(spec.name, .failed(message: "cannot read this certificate's state: \(error)"))
-            return .unreadable
+            return .unreadable(next: next)
         }
     }
 
@@ -118,8 +128,10 @@ extension CertificateMaintainer {
     static func failure(_ error: any Error) -> CertificateLifecycle.Failure {
         let problem = (error as? ACMEProblem) ?? (error as? IssueError)?.problem
         // The message may quote a CA: one line, bounded, for the state file, `status`, the log and the hooks.
+        // The store's database unreachable: nothing is wrong with the certificate, the next attempt soon.
+        let outage = isStoreOutage(error)
         return CertificateLifecycle.Failure(
-            disposition: FailureClassifier.attempt(error),
+            disposition: outage ? .retryAttemptSoon : FailureClassifier.attempt(error),
             message: UntrustedText.sanitized("\(error)", maxBytes: UntrustedText.messageLimit),
             problemType: problem?.type.rawValue,
             retryAfter: problem?.retryAfter.map { Double($0.components.seconds) })

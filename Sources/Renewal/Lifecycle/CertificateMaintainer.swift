@@ -31,6 +31,10 @@ package struct CertificateMaintainer: CertificateWorker {
     package var observer: (any RenewalObserver)?
     /// Told how each attempt advances (`renew --wait`).
     package var progress: AttemptProgressBoard?
+    /// The fleet's certificates (PostgreSQL backend): what any node issued is installed here instead of ordered again.
+    package var shared: (any SharedCertificateStore)?
+    /// This node in what it publishes.
+    package var nodeName: String
 
     package init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
@@ -38,8 +42,11 @@ package struct CertificateMaintainer: CertificateWorker {
         reloads: ReloadCoalescer, clock: any DaemonClock, random: any RandomSource,
         locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800,
         facts: CertificateFactsBoard = CertificateFactsBoard(), observer: (any RenewalObserver)? = nil,
-        progress: AttemptProgressBoard? = nil, logger: Logger
+        progress: AttemptProgressBoard? = nil, shared: (any SharedCertificateStore)? = nil,
+        nodeName: String = "local", logger: Logger
     ) {
+        self.shared = shared
+        self.nodeName = nodeName
         self.progress = progress
         self.observer = observer
         self.locks = locks
@@ -117,7 +124,9 @@ package struct CertificateMaintainer: CertificateWorker {
     /// Records a failure that ended an attempt from outside it (its deadline, its lock), as the attempt would have.
     private func failedOutsideAnAttempt(_ spec: CertificateSpec, error: any Error) async -> Date {
         let now = clock.now()
-        guard case .readable(let state) = await loadState(spec) else {
+        let loaded = await loadState(spec)
+        guard case .readable(let state) = loaded else {
+            if case .unreadable(let next) = loaded { return next }
             return CertificateLifecycle.afterUnreadableState(now: now)
         }
         var machine = CertificateLifecycle(spec: spec, state: state)
@@ -136,12 +145,30 @@ package struct CertificateMaintainer: CertificateWorker {
     private func processLocked(_ spec: CertificateSpec, force: Bool) async -> Date {
         let now = clock.now()
         var metadata = Self.metadata(spec)
-        guard case .readable(let state) = await loadState(spec) else {
+        let loaded = await loadState(spec)
+        guard case .readable(let state) = loaded else {
+            if case .unreadable(let next) = loaded { return next }
             return CertificateLifecycle.afterUnreadableState(now: now)
         }
         var machine = CertificateLifecycle(spec: spec, state: state)
         var generator = RandomSourceGenerator(random)
-        let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
+        var installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
+        if shared != nil {
+            do {
+                if let fleet = try await installPublished(
+                    spec, installed: installed, machine: &machine, random: &generator, metadata: metadata)
+                {
+                    installed = fleet
+                }
+            } catch {
+                guard !Task.isCancelled else { return interrupted(spec, by: error, now: now, metadata: metadata) }
+                let failure = Self.failure(error)
+                let actions = machine.handle(.failed(failure), now: now, random: &generator)
+                return await perform(
+                    actions, machine: &machine, failure: failure, notAfter: installed?.info.notAfter,
+                    metadata: metadata)
+            }
+        }
         let mismatch = Reconciler.mismatch(spec: spec, installed: installed, state: machine.state)
         if let installed {
             metadata[LogKey.notAfter] = .string(ACMEJSON.formatRFC3339(installed.info.notAfter))
@@ -211,6 +238,12 @@ package struct CertificateMaintainer: CertificateWorker {
                 guard let certificate = issued else { continue }
                 do {
                     let installStarted = ContinuousClock.now
+                    // Published first: a crash before the local install leaves it where every node (this one after
+                    // a restart included) installs it instead of ordering again.
+                    if let shared {
+                        try await shared.publish(
+                            SharedCertificate(issued: certificate, name: spec.name, publishedBy: nodeName))
+                    }
                     let paths = try await install(certificate, spec: spec)
                     var timings = certificate.timings
                     timings.add(.install, ContinuousClock.now - installStarted)

@@ -58,6 +58,8 @@ package enum RenewalPolicy {
 
     /// How long to wait before reading a certificate's unreadable state file again.
     package static let unreadableStateRetryDelay: TimeInterval = 3600
+    /// After the shared store (PostgreSQL) could not be reached: soon, it is an outage, not bad data.
+    package static let storeOutageRetryDelay: TimeInterval = 30
 
     /// First retry delay after a failure.
     package static let backoffBase: TimeInterval = 60

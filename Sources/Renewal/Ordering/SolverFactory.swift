@@ -8,11 +8,17 @@ package struct SolverFactory: Sendable {
     package let httpPool: HTTP01ResponderPool
     package let tlsPool: TLSALPN01ResponderPool
     package let secrets: SecretReader
+    /// A fleet's token relay (PostgreSQL store): built-in http-01 tokens are answered by every node.
+    package let relay: HTTP01TokenRelay?
 
-    package init(httpPool: HTTP01ResponderPool, tlsPool: TLSALPN01ResponderPool, secrets: SecretReader) {
+    package init(
+        httpPool: HTTP01ResponderPool, tlsPool: TLSALPN01ResponderPool, secrets: SecretReader,
+        relay: HTTP01TokenRelay? = nil
+    ) {
         self.httpPool = httpPool
         self.tlsPool = tlsPool
         self.secrets = secrets
+        self.relay = relay
     }
 
     /// The solver for one name's challenge settings.
@@ -21,7 +27,9 @@ package struct SolverFactory: Sendable {
         case .http01Webroot(let path):
             return WebrootHTTP01Solver(webroot: path)
         case .http01Listen(let address):
-            return BuiltinHTTP01Solver(address: address, pool: httpPool)
+            let local = BuiltinHTTP01Solver(address: address, pool: httpPool)
+            guard let relay else { return local }
+            return FleetHTTP01Solver(local: local, relay: relay)
         case .tlsALPN01(let address):
             return TLSALPN01Solver(address: address, pool: tlsPool)
         case .dns01Exec(let command, let propagation):

@@ -1,0 +1,55 @@
+import Foundation
+
+/// A certificate as the fleet shares it: what one node issued, for every node to install (its own paths, hooks and
+/// units). The key is PEM; stores that persist it seal it at rest.
+package struct SharedCertificate: Sendable, Hashable {
+    package var name: String
+    /// The leaf's serial in hex (as ``CertificateInfo/serialHex``).
+    package var serial: String
+    /// Leaf then intermediates, PEM.
+    package var fullchainPEM: String
+    package var keyPEM: String
+    package var notAfter: Date
+    /// The node that ordered it (``LeaseLockManager``'s owner), for logs.
+    package var publishedBy: String
+
+    package init(
+        name: String, serial: String, fullchainPEM: String, keyPEM: String, notAfter: Date, publishedBy: String
+    ) {
+        self.name = name
+        self.serial = serial
+        self.fullchainPEM = fullchainPEM
+        self.keyPEM = keyPEM
+        self.notAfter = notAfter
+        self.publishedBy = publishedBy
+    }
+}
+
+/// The fleet's current certificate per name (PostgreSQL backend only; a single host's installed files are their own
+/// truth and need none).
+///
+/// A node publishes what it issued before installing it locally, so a crash in between leaves it where every node,
+/// including itself after a restart, installs it instead of ordering again.
+package protocol SharedCertificateStore: Sendable {
+    /// The newest certificate published for `name`, or nil.
+    func latest(name: String) async throws -> SharedCertificate?
+    /// Publishes a certificate as `name`'s current one and tells the other nodes (``changes()``).
+    func publish(_ certificate: SharedCertificate) async throws
+    /// Serial of every published certificate, by name (the periodic check behind notifications).
+    func publishedSerials() async throws -> [String: String]
+}
+
+/// The in-memory twin of the PostgreSQL shared-certificate table, for tests.
+package actor MemorySharedCertificateStore: SharedCertificateStore {
+    private var certificates: [String: SharedCertificate] = [:]
+
+    package init() {}
+
+    package func latest(name: String) -> SharedCertificate? { certificates[name] }
+
+    package func publish(_ certificate: SharedCertificate) {
+        certificates[certificate.name] = certificate
+    }
+
+    package func publishedSerials() -> [String: String] { certificates.mapValues(\.serial) }
+}

@@ -1,0 +1,110 @@
+import ChallengeSolvers
+import Foundation
+import Logging
+
+/// Answers, on this node, the http-01 tokens other nodes of the fleet placed: every notification (and every
+/// reconnection) re-reads the live tokens and registers or unregisters them in this node's built-in responder.
+package actor HTTP01TokenMirror {
+    /// A token another node placed.
+    package struct Token: Sendable, Hashable {
+        package var token: String
+        package var keyAuthorization: String
+        package var domain: String
+        /// Where the placing node answers it (used here unless this node has an address of its own).
+        package var address: String
+
+        package init(token: String, keyAuthorization: String, domain: String, address: String) {
+            self.token = token
+            self.keyAuthorization = keyAuthorization
+            self.domain = domain
+            self.address = address
+        }
+    }
+
+    private let pool: HTTP01ResponderPool
+    /// `[store] http01_address`: where this node answers the fleet's tokens (nil: where the placing node does).
+    private let address: String?
+    private let logger: Logger
+    /// Told each token this node now answers (the placing node waits for every live node's acknowledgement).
+    private let acknowledge: @Sendable (String) async throws -> Void
+    /// Registered here, by token, with the address used.
+    private var mirrored: [String: (token: Token, address: String)] = [:]
+
+    package init(
+        pool: HTTP01ResponderPool, address: String?, acknowledge: @escaping @Sendable (String) async throws -> Void,
+        logger: Logger
+    ) {
+        self.acknowledge = acknowledge
+        self.pool = pool
+        self.address = address
+        self.logger = logger
+    }
+
+    /// The tokens registered here for other nodes.
+    package var mirroredTokens: Set<String> { Set(mirrored.keys) }
+
+    /// Makes the responder answer exactly `live` (the other nodes' tokens).
+    package func reconcile(_ live: [Token]) async {
+        let wanted = Dictionary(live.map { ($0.token, $0) }) { first, _ in first }
+        for (token, entry) in mirrored where wanted[token] != entry.token {
+            try? await pool.unregister(token: token, on: entry.address)
+            mirrored[token] = nil
+        }
+        for (token, entry) in wanted.sorted(by: { $0.key < $1.key }) where mirrored[token] == nil {
+            let where_ = address ?? entry.address
+            do {
+                try await pool.register(
+                    token: token, keyAuthorization: entry.keyAuthorization, domain: entry.domain, on: where_)
+                mirrored[token] = (entry, where_)
+                do {
+                    try await acknowledge(token)
+                } catch {
+                    logger.warning("cannot acknowledge another node's http-01 token for \(entry.domain): \(error)")
+                }
+                logger.debug("answering another node's http-01 token for \(entry.domain) on \(where_)")
+            } catch {
+                logger.warning("cannot answer another node's http-01 token for \(entry.domain) on \(where_): \(error)")
+            }
+        }
+    }
+
+    /// Stops answering every mirrored token (shutdown).
+    package func clear() async {
+        await reconcile([])
+    }
+
+    /// Keeps the responder in step until cancelled: `listen` calls its first argument once connected and its second
+    /// at every change; `list` reads the live tokens of the other nodes. Listens again after `reconnectDelay` when
+    /// the connection is lost.
+    package func run(
+        list: @escaping @Sendable () async throws -> [Token],
+        listen:
+            @escaping @Sendable (
+                _ onConnected: @escaping @Sendable () async -> Void, _ onChange: @escaping @Sendable () async -> Void
+            ) async throws -> Void,
+        clock: any DaemonClock, reconnectDelay: TimeInterval = 2
+    ) async {
+        let refresh: @Sendable () async -> Void = { [weak self] in
+            guard let self else { return }
+            do {
+                await self.reconcile(try await list())
+            } catch {
+                self.logger.warning("cannot read the fleet's http-01 tokens: \(error)")
+            }
+        }
+        while !Task.isCancelled {
+            do {
+                try await listen(refresh, refresh)
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("not hearing about other nodes' http-01 tokens (\(error)); listening again")
+            }
+            do {
+                try await clock.sleep(until: clock.now().addingTimeInterval(reconnectDelay))
+            } catch {
+                break
+            }
+        }
+        await clear()
+    }
+}

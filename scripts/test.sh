@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test, on a fresh Debian 12 machine: installs what it needs, builds, starts the real servers the tests use
-# (Pebble + pebble-challtestsrv, BIND 9, the ACME test double in front of Pebble), runs `swift test`, then the
+# (Pebble + pebble-challtestsrv, BIND 9, the ACME test double in front of Pebble, PostgreSQL 15), runs `swift test`, then the
 # end-to-end scripts (daemon against Pebble, crash and account tests, systemd under systemd-nspawn, unit checks).
 #
 # Usage: scripts/test.sh        (root; everything listens on 127.0.0.0/8 and is stopped at exit)
@@ -45,6 +45,12 @@ started+=("scripts/testenv/acme-double.sh stop $work/double")
 # shellcheck disable=SC1091
 source "$work/double/env"
 
+# PostgreSQL 15: a throw-away cluster for the store contract tests and PostgresStoreTests (port 15432).
+scripts/testenv/postgres.sh start "$work/postgres" 15432 >/dev/null
+started+=("scripts/testenv/postgres.sh stop $work/postgres")
+# shellcheck disable=SC1091
+source "$work/postgres/env"
+
 export CERTKEEPER_TEST_WORK=$work
 echo "== swift test"
 set +e
@@ -64,7 +70,7 @@ fi
 [[ $isolated_status -eq 0 ]] || swift_status=1
 set -e
 
-# The Pebble, BIND and RFC 2136 suites run only when the servers above are in their environment (.enabled(if:)).
+# The Pebble, BIND, RFC 2136 and PostgreSQL suites run only when the servers above are in their environment (.enabled(if:)).
 # Count the tests of each that ran (not skipped) in the xUnit report; under CI (CI=true) a zero count, or any test
 # skipped for want of a CERTKEEPER_TEST_* variable, fails the run.
 echo "== integration tests that ran"
@@ -74,7 +80,8 @@ import sys
 import xml.etree.ElementTree as ET
 
 report, ci = sys.argv[1], sys.argv[2] == "true"
-suites = {"Pebble": "PebbleIntegrationTests", "BIND": "BINDIntegrationTests", "RFC 2136": "DNS01RFC2136SolverTests"}
+suites = {"Pebble": "PebbleIntegrationTests", "BIND": "BINDIntegrationTests", "RFC 2136": "DNS01RFC2136SolverTests",
+          "PostgreSQL": "PostgresStoreTests"}
 try:
     cases = list(ET.parse(report).getroot().iter("testcase"))
 except (OSError, ET.ParseError) as error:

@@ -1,6 +1,7 @@
 import CertStore
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import PostgresStore
@@ -160,4 +161,63 @@ struct PostgresStoreTests {
             #expect(!text.contains(try #require(settings.password)))
         }
     }
+
+    @Test func aPublishedCertificateIsReadBackAndAnnounced() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let shared = PostgresSharedCertificateStore(database: test.database, sealer: test.sealer)
+        #expect(try await shared.latest(name: "www") == nil)
+        let heard = HeardNames()
+        let listener = Task {
+            try await shared.changes { name in heard.add(name) }
+        }
+        defer { listener.cancel() }
+        let certificate = SharedCertificate(
+            name: "www", serial: "0a1b", fullchainPEM: "CHAIN", keyPEM: "SECRET-KEY",
+            notAfter: Date(timeIntervalSince1970: 1_800_000_000), publishedBy: "node-a")
+        // Published again until the listener (it connects asynchronously) hears it: at most 50 rounds of 100 ms.
+        var announced: String?
+        for _ in 0..<50 where announced == nil {
+            try await shared.publish(certificate)
+            try await Task.sleep(for: .milliseconds(100))
+            announced = heard.names.first
+        }
+        #expect(announced == "www")
+        #expect(try await shared.latest(name: "www") == certificate)
+        #expect(try await shared.publishedSerials() == ["www": "0a1b"])
+        #expect(try await test.column("key_sealed", of: "certificates").allSatisfy { !($0 ?? "").contains("SECRET") })
+        var renewed = certificate
+        renewed.serial = "0c2d"
+        renewed.publishedBy = "node-b"
+        try await shared.publish(renewed)
+        #expect(try await shared.latest(name: "www") == renewed)
+    }
+
+    @Test func aTokenWaitsForEveryLiveNodesAcknowledgement() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let tokens = PostgresTokenTable(database: test.database)
+        for node in ["node-a", "node-b", "node-c"] { try await tokens.heartbeat(node: node) }
+        // node-c has not been heard from for a minute: it is not waited for.
+        try await test.execute("UPDATE {schema}.nodes SET last_seen = now() - interval '1 minute' WHERE node = 'node-c'")
+        let token = PostgresTokenTable.Token(
+            token: "tok-1", keyAuthorization: "tok-1.thumb", domain: "www.example.org", address: "0.0.0.0:80",
+            node: "node-a")
+        try await tokens.publish(token)
+        #expect(try await tokens.all() == [token])
+        #expect(
+            try await tokens.waitForAcknowledgements(token: "tok-1", node: "node-a", timeout: .zero) == ["node-b"])
+        try await tokens.acknowledge(token: "tok-1", node: "node-b")
+        #expect(try await tokens.waitForAcknowledgements(token: "tok-1", node: "node-a", timeout: .zero) == [])
+        try await tokens.withdraw("tok-1")
+        #expect(try await tokens.all().isEmpty)
+        #expect(try await test.column("token", of: "http01_token_acks").isEmpty)
+        try await tokens.leave(node: "node-b")
+        #expect(try await test.column("node", of: "nodes") == ["node-a", "node-c"])
+    }
+}
+
+/// Names a listener heard, read by the test.
+final class HeardNames: Sendable {
+    private let storage = Mutex<[String]>([])
+    func add(_ name: String) { storage.withLock { $0.append(name) } }
+    var names: [String] { storage.withLock { $0 } }
 }

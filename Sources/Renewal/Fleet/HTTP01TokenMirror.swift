@@ -51,19 +51,19 @@ package actor HTTP01TokenMirror {
             mirrored[token] = nil
         }
         for (token, entry) in wanted.sorted(by: { $0.key < $1.key }) where mirrored[token] == nil {
-            let where_ = address ?? entry.address
+            let target = address ?? entry.address
             do {
                 try await pool.register(
-                    token: token, keyAuthorization: entry.keyAuthorization, domain: entry.domain, on: where_)
-                mirrored[token] = (entry, where_)
+                    token: token, keyAuthorization: entry.keyAuthorization, domain: entry.domain, on: target)
+                mirrored[token] = (entry, target)
                 do {
                     try await acknowledge(token)
                 } catch {
                     logger.warning("cannot acknowledge another node's http-01 token for \(entry.domain): \(error)")
                 }
-                logger.debug("answering another node's http-01 token for \(entry.domain) on \(where_)")
+                logger.debug("answering another node's http-01 token for \(entry.domain) on \(target)")
             } catch {
-                logger.warning("cannot answer another node's http-01 token for \(entry.domain) on \(where_): \(error)")
+                logger.warning("cannot answer another node's http-01 token for \(entry.domain) on \(target): \(error)")
             }
         }
     }

@@ -197,7 +197,8 @@ struct PostgresStoreTests {
         let tokens = PostgresTokenTable(database: test.database)
         for node in ["node-a", "node-b", "node-c"] { try await tokens.heartbeat(node: node) }
         // node-c has not been heard from for a minute: it is not waited for.
-        try await test.execute("UPDATE {schema}.nodes SET last_seen = now() - interval '1 minute' WHERE node = 'node-c'")
+        try await test.execute(
+            "UPDATE {schema}.nodes SET last_seen = now() - interval '1 minute' WHERE node = 'node-c'")
         let token = PostgresTokenTable.Token(
             token: "tok-1", keyAuthorization: "tok-1.thumb", domain: "www.example.org", address: "0.0.0.0:80",
             node: "node-a")

@@ -95,7 +95,10 @@ import Testing
         (minimal + "schema = \"Certs\"\n", "certkeeper.toml:9:10: 'schema' in [store] must be lower-case letters"),
         (minimal + "lease_time = \"5s\"\n", "certkeeper.toml:9:14: 'lease_time' in [store] must be at least 10s"),
         (minimal + "http01_address = \"web:80\"\n", "certkeeper.toml:9:18: 'http01_address' in [store] must be"),
-        (minimal + "tls = \"disable\"\ntls_ca_file = \"/ca.pem\"\n", "certkeeper.toml:10:1: 'tls_ca_file' in [store] has no effect"),
+        (
+            minimal + "tls = \"disable\"\ntls_ca_file = \"/ca.pem\"\n",
+            "certkeeper.toml:10:1: 'tls_ca_file' in [store] has no effect"
+        ),
         (minimal + "password = \"hunter2\"\n", "certkeeper.toml:9:1: unknown key 'password' in [store]"),
     ])
     func mistakesAreReportedWhereTheyAre(_ text: String, _ expected: String) {

@@ -204,4 +204,68 @@ accounts=$(psql_admin "SELECT count(*) FROM certkeeper.accounts")
 [[ $accounts == 1 && $(pebble_new_accounts) == 1 ]] || fail "the outage led to another account"
 grep -q "looking again at" "$work/node2.log" || fail "node 2 did not say when it looks again during the outage"
 echo "ok: renewed after the outage without a restart ($((renewal_orders - orders_before)) order(s)), on all three nodes"
+echo "== d. a host on the file store moves into the database: nothing registered, nothing ordered"
+host=$work/host
+mkdir -p "$host/etc/certs.d" "$host/state"
+write_main_config "$host/etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" host@example.com
+write_specs "$host/etc" 3 m migrated.test "127.0.0.14:$PEBBLE_HTTP_PORT"
+curl -fsS -d '{"ip":"127.0.0.14"}' "$CERTKEEPER_TEST_CHALLTESTSRV/set-default-ipv4" >/dev/null
+"$bin" run --once --config-dir "$host/etc" --state-dir "$host/state" >"$work/host-once.log" 2>&1 ||
+    fail "the file-store host did not issue its certificates: $(tail -n 5 "$work/host-once.log")"
+host_serials() {
+    local i
+    for i in 1 2 3; do openssl x509 -noout -serial -in "$1/live/m$i/cert.pem"; done
+}
+before_serials=$(host_serials "$host/state")
+host_account_url=$(python3 -c 'import json,glob,sys; print(json.load(open(glob.glob(sys.argv[1] + "/accounts/*/account.json")[0]))["accountURL"])' "$host/state")
+cat >>"$host/etc/certkeeper.toml" <<TOML
+
+[store]
+backend = "postgresql"
+url = "postgresql://certkeeper@127.0.0.1:$pg_port/certkeeper"
+schema = "migrated"
+tls = "disable"
+password_file = "$work/pg/password"
+encryption_key_file = "$work/store.key"
+node_name = "host"
+http01_address = "127.0.0.14:$PEBBLE_HTTP_PORT"
+TOML
+"$bin" store migrate --from files --to postgresql --dry-run --config-dir "$host/etc" --state-dir "$host/state" \
+    >"$work/migrate-dry.log" 2>&1 || fail "the dry run failed: $(cat "$work/migrate-dry.log")"
+grep -q '^dry run: nothing was changed$' "$work/migrate-dry.log" || fail "the dry run did not say so"
+[[ $(psql_admin "SELECT count(*) FROM pg_namespace WHERE nspname = 'migrated'") == 0 ]] ||
+    fail "the dry run created the schema"
+"$bin" store migrate --from files --to postgresql --config-dir "$host/etc" --state-dir "$host/state" \
+    >"$work/migrate.log" 2>&1 || fail "store migrate failed: $(cat "$work/migrate.log")"
+sed 's/^/   | /' "$work/migrate.log"
+[[ $(grep -c '^certificate m[123]: copied' "$work/migrate.log") == 3 ]] || fail "not every certificate was copied"
+[[ $(psql_admin "SELECT record::json->>'accountURL' FROM migrated.accounts") == "$host_account_url" ]] ||
+    fail "the store's account is not the host's"
+"$bin" store migrate --from files --to postgresql --config-dir "$host/etc" --state-dir "$host/state" \
+    >"$work/migrate-again.log" 2>&1 || fail "a second migration failed: $(cat "$work/migrate-again.log")"
+grep -q 'already in the store' "$work/migrate-again.log" || fail "a second migration did not find what the first copied"
+accounts_before=$(pebble_new_accounts)
+orders_before=$(pebble_orders)
+# The host on the database, and a new node joining it with an empty state directory.
+cp -r "$host/etc" "$work/joiner-etc"
+sed -i 's/node_name = "host"/node_name = "joiner"/; s/127.0.0.14:/127.0.0.15:/' "$work/joiner-etc/certkeeper.toml"
+mkdir -p "$work/joiner-state" "$work/host-run" "$work/joiner-run"
+RUNTIME_DIRECTORY="$work/host-run" "$bin" run --config-dir "$host/etc" --state-dir "$host/state" >"$work/host.log" 2>&1 &
+host_pid=$!
+RUNTIME_DIRECTORY="$work/joiner-run" "$bin" run --config-dir "$work/joiner-etc" --state-dir "$work/joiner-state" \
+    >"$work/joiner.log" 2>&1 &
+joiner_pid=$!
+joined() { [[ $(host_serials "$work/joiner-state" 2>/dev/null) == "$before_serials" ]]; }
+wait_for "the joining node to install the migrated certificates" 60 joined || {
+    stop_pid "$host_pid"
+    stop_pid "$joiner_pid"
+    fail "the joining node did not install the host's certificates"
+}
+settled "requests after migration" 2 20 pebble_orders >/dev/null || true
+stop_pid "$host_pid"
+stop_pid "$joiner_pid"
+[[ $(host_serials "$host/state") == "$before_serials" ]] || fail "the host's certificates changed"
+[[ $(pebble_new_accounts) == "$accounts_before" ]] || fail "the migrated host or the joiner registered an account"
+[[ $(pebble_orders) == "$orders_before" ]] || fail "the migrated host or the joiner ordered a certificate"
+echo "ok: migrated (dry run first, a second run a no-op): 0 newAccount, 0 orders, the host's 3 certificates unchanged and installed on a joining node"
 echo "fleet: all checks passed (${SECONDS}s)"

@@ -53,3 +53,22 @@ package actor MemorySharedCertificateStore: SharedCertificateStore {
 
     package func publishedSerials() -> [String: String] { certificates.mapValues(\.serial) }
 }
+
+/// What each node of a fleet says a certificate is (a digest of the settings every node must agree on: names, CA,
+/// account, key type, profile), so two nodes with different specs of one name are reported instead of fighting.
+package protocol FleetSpecRegistry: Sendable {
+    /// Records this node's view of `name` and returns the other live nodes whose view differs.
+    func declare(name: String, fingerprint: String, node: String) async throws -> [String]
+}
+
+/// The in-memory twin of the PostgreSQL spec registry.
+package actor MemoryFleetSpecRegistry: FleetSpecRegistry {
+    private var views: [String: [String: String]] = [:]
+
+    package init() {}
+
+    package func declare(name: String, fingerprint: String, node: String) -> [String] {
+        views[name, default: [:]][node] = fingerprint
+        return views[name, default: [:]].filter { $0.key != node && $0.value != fingerprint }.keys.sorted()
+    }
+}

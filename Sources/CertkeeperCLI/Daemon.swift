@@ -83,6 +83,7 @@ struct Daemon {
             stateStore: stateStore, installer: CertificateInstaller(), hooks: HookRunner(), reloads: reloads,
             clock: clock, random: SystemRandomSource(), locks: locks, jobTimeout: jobTimeout,
             facts: facts, observer: metrics, progress: progress, shared: store.shared, nodeName: store.nodeName,
+            specRegistry: store.specs,
             logger: logger)
         self.worker = worker
         let profiles = ProfileValidator(clients: clients, logger: logger)

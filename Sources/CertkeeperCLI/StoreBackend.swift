@@ -16,6 +16,8 @@ struct StoreBackend: Sendable {
     let shared: PostgresSharedCertificateStore?
     /// The fleet's http-01 tokens (PostgreSQL only).
     let tokens: PostgresTokenTable?
+    /// Each node's view of each spec (PostgreSQL only).
+    let specs: PostgresFleetSpecRegistry?
     /// `[store] http01_address`.
     let http01Address: String?
     /// The pool (PostgreSQL only); ``start(logger:notifier:)`` runs it.
@@ -34,7 +36,7 @@ struct StoreBackend: Sendable {
             return StoreBackend(
                 accounts: FileAccountStore(stateDirectory: stateDirectory),
                 states: FileCertificateStateStore(stateDirectory: stateDirectory),
-                locks: ProcessLockManager(stateDirectory: stateDirectory), shared: nil, tokens: nil,
+                locks: ProcessLockManager(stateDirectory: stateDirectory), shared: nil, tokens: nil, specs: nil,
                 http01Address: nil, database: nil,
                 nodeName: ProcessInfo.processInfo.hostName, location: stateDirectory, logger: logger)
         case .postgresql(let postgres):
@@ -64,7 +66,8 @@ struct StoreBackend: Sendable {
                 states: PostgresCertificateStateStore(database: database, sealer: sealer),
                 locks: LeaseLockManager(database: database, owner: owner, ttl: lease, maxWait: lease, logger: logger),
                 shared: PostgresSharedCertificateStore(database: database, sealer: sealer),
-                tokens: PostgresTokenTable(database: database), http01Address: postgres.http01Address,
+                tokens: PostgresTokenTable(database: database), specs: PostgresFleetSpecRegistry(database: database),
+                http01Address: postgres.http01Address,
                 database: database,
                 nodeName: owner, location: connection.displayURL + " (schema \(postgres.schema))", logger: logger)
         }

@@ -98,6 +98,15 @@ package struct SchemaMigrator: Sendable {
                     token text NOT NULL, node text NOT NULL, PRIMARY KEY (token, node))
                 """,
             ]),
+        Migration(
+            version: 5, summary: "each node's view of each certificate's spec",
+            statements: [
+                """
+                CREATE TABLE {schema}.specs (
+                    name text NOT NULL, node text NOT NULL, fingerprint text NOT NULL,
+                    updated timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, node))
+                """
+            ]),
     ]
 
     /// The newest version this binary knows.

@@ -10,7 +10,11 @@
 #     between the CA's finalize answer and the download): its lease expires and another node finishes that same
 #     order (no second order for it) within the lease time plus one attempt; all three install it;
 #  c. the database stopped for a minute and started again: the daemons keep running and serving what is installed,
-#     report the outage, and without a restart a forced renewal afterwards is ordered once and installed everywhere.
+#     report the outage, and without a restart a forced renewal afterwards is ordered once and installed everywhere;
+#  d. one node given another spec of a certificate (another name added): it reports the conflict (log, status) and
+#     nothing is ordered for that certificate;
+#  e. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
+#     a dry run first): no newAccount, no order, its certificates unchanged and installed on a node that joins.
 #
 # Usage: scripts/e2e/fleet.sh WORKDIR   (root; Pebble at offset 160: 14160/15160, challtestsrv 8215/8213,
 #        http-01 5162 on 127.0.0.11-13; PostgreSQL 127.0.0.1:14169)
@@ -204,7 +208,22 @@ accounts=$(psql_admin "SELECT count(*) FROM certkeeper.accounts")
 [[ $accounts == 1 && $(pebble_new_accounts) == 1 ]] || fail "the outage led to another account"
 grep -q "looking again at" "$work/node2.log" || fail "node 2 did not say when it looks again during the outage"
 echo "ok: renewed after the outage without a restart ($((renewal_orders - orders_before)) order(s)), on all three nodes"
-echo "== d. a host on the file store moves into the database: nothing registered, nothing ordered"
+echo "== d. two nodes with different specs of one name: reported, not fought over"
+orders_before=$(pebble_orders)
+printf 'domains = ["f2.fleet.test", "www.f2.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.12:%s"\n' \
+    "$PEBBLE_HTTP_PORT" >"$work/node2/etc/certs.d/f2.toml"
+ctl 2 reload >/dev/null
+conflict_reported() { grep -q 'the spec of f2 differs on node(s) node' "$work/node2.log"; }
+wait_for "node 2 to report the conflicting spec of f2" 60 conflict_reported || fail "node 2 did not report the conflict"
+ctl 2 status >"$work/status-conflict.txt" 2>&1 || true
+grep -q 'differs on node' "$work/status-conflict.txt" || fail "status on node 2 does not show the conflict"
+[[ $(settled "orders during the conflict" 2 20 pebble_orders) == "$orders_before" ]] || fail "a node ordered f2 during the conflict"
+printf 'domains = ["f2.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.12:%s"\n' "$PEBBLE_HTTP_PORT" \
+    >"$work/node2/etc/certs.d/f2.toml"
+ctl 2 reload >/dev/null
+echo "ok: node 2's other spec of f2 reported in its log and status, nothing ordered; reverted"
+
+echo "== e. a host on the file store moves into the database: nothing registered, nothing ordered"
 host=$work/host
 mkdir -p "$host/etc/certs.d" "$host/state"
 write_main_config "$host/etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" host@example.com

@@ -344,6 +344,12 @@ package struct CertificateLifecycle: Sendable {
     }
 
     /// Identifies the parts of a spec that decide what to order, so an edit made while stopped is noticed.
+    /// What every node of a fleet must agree on for one certificate: the names, CA, account, key type and profile
+    /// (install paths, hooks and listeners are each node's own).
+    package static func fleetFingerprint(_ spec: CertificateSpec) -> String {
+        "\(spec.domains.sorted().joined(separator: ","))|\(spec.ca.directoryURL)|\(spec.account.name)|\(spec.keyType.rawValue)|\(spec.profile ?? "")"
+    }
+
     package static func fingerprint(_ spec: CertificateSpec) -> String {
         "\(spec.domains.sorted().joined(separator: ","))|\(spec.keyType.rawValue)|\(spec.ca.directoryURL)|\(spec.account.name)|\(spec.renewBefore.map { "\($0)" } ?? "")|\(spec.install.fullchain ?? "")"
     }

@@ -35,6 +35,9 @@ package struct CertificateMaintainer: CertificateWorker {
     package var shared: (any SharedCertificateStore)?
     /// This node in what it publishes.
     package var nodeName: String
+    /// Each node's view of each spec (PostgreSQL backend): a certificate whose spec differs between live nodes is
+    /// reported, not ordered by both.
+    package var specRegistry: (any FleetSpecRegistry)?
 
     package init(
         stateDirectory: String, accounts: AccountManager, clients: ACMEClientPool, issuer: OrderIssuer,
@@ -43,8 +46,9 @@ package struct CertificateMaintainer: CertificateWorker {
         locks: any LockManager = MemoryLockManager(), jobTimeout: TimeInterval = 1800,
         facts: CertificateFactsBoard = CertificateFactsBoard(), observer: (any RenewalObserver)? = nil,
         progress: AttemptProgressBoard? = nil, shared: (any SharedCertificateStore)? = nil,
-        nodeName: String = "local", logger: Logger
+        nodeName: String = "local", specRegistry: (any FleetSpecRegistry)? = nil, logger: Logger
     ) {
+        self.specRegistry = specRegistry
         self.shared = shared
         self.nodeName = nodeName
         self.progress = progress
@@ -153,8 +157,13 @@ package struct CertificateMaintainer: CertificateWorker {
         var machine = CertificateLifecycle(spec: spec, state: state)
         var generator = RandomSourceGenerator(random)
         var installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
-        if shared != nil {
+        if shared != nil || specRegistry != nil {
             do {
+                if let specRegistry {
+                    let others = try await specRegistry.declare(
+                        name: spec.name, fingerprint: CertificateLifecycle.fleetFingerprint(spec), node: nodeName)
+                    if !others.isEmpty { throw FleetSpecConflict(certificate: spec.name, nodes: others) }
+                }
                 if let fleet = try await installPublished(
                     spec, installed: installed, machine: &machine, random: &generator, metadata: metadata)
                 {

@@ -1,0 +1,37 @@
+import CertStore
+import Foundation
+import PostgresNIO
+
+/// ``FleetSpecRegistry`` on PostgreSQL: table `specs`, one row per (certificate, node); a node counts while it is live
+/// (table `nodes`, ``PostgresTokenTable/liveness``).
+package struct PostgresFleetSpecRegistry: FleetSpecRegistry {
+    let database: StoreDatabase
+
+    package init(database: StoreDatabase) {
+        self.database = database
+    }
+
+    package func declare(name: String, fingerprint: String, node: String) async throws -> [String] {
+        let schema = database.schema
+        let window = PostgresTokenTable.liveness.components.seconds
+        return try await database.transaction("compare the spec of \(name) with the other nodes") { connection in
+            try await connection.query(
+                """
+                INSERT INTO \(unescaped: schema).specs (name, node, fingerprint) VALUES (\(name), \(node), \(fingerprint))
+                ON CONFLICT (name, node) DO UPDATE SET fingerprint = EXCLUDED.fingerprint, updated = now()
+                """, logger: .quiet)
+            var others: [String] = []
+            for try await other in try await connection.query(
+                """
+                SELECT s.node FROM \(unescaped: schema).specs s JOIN \(unescaped: schema).nodes n ON n.node = s.node
+                WHERE s.name = \(name) AND s.node <> \(node) AND s.fingerprint <> \(fingerprint)
+                  AND n.last_seen > now() - \(window) * interval '1 second'
+                ORDER BY s.node
+                """, logger: .quiet
+            ).decode(String.self) {
+                others.append(other)
+            }
+            return others
+        }
+    }
+}

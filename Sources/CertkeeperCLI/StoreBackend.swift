@@ -20,8 +20,10 @@ struct StoreBackend: Sendable {
     let specs: PostgresFleetSpecRegistry?
     /// `[store] http01_address`.
     let http01Address: String?
-    /// The pool (PostgreSQL only); ``start(logger:notifier:)`` runs it.
+    /// The pool (PostgreSQL only); ``start(waiting:)`` runs it.
     let database: StoreDatabase?
+    /// The keys private keys are sealed with (PostgreSQL only).
+    var sealer: SecretSealer? = nil
     /// This node in leases and published certificates.
     let nodeName: String
     /// Where the store is, for messages.
@@ -61,7 +63,7 @@ struct StoreBackend: Sendable {
             let sealer = SecretSealer(current: current, previous: previous)
             let owner = LeaseLockManager.makeOwner(nodeName: postgres.nodeName)
             let lease = Duration.seconds(postgres.leaseSeconds)
-            return StoreBackend(
+            var backend = StoreBackend(
                 accounts: PostgresAccountStore(database: database, sealer: sealer),
                 states: PostgresCertificateStateStore(database: database, sealer: sealer),
                 locks: LeaseLockManager(database: database, owner: owner, ttl: lease, maxWait: lease, logger: logger),
@@ -70,6 +72,8 @@ struct StoreBackend: Sendable {
                 http01Address: postgres.http01Address,
                 database: database,
                 nodeName: owner, location: connection.displayURL + " (schema \(postgres.schema))", logger: logger)
+            backend.sealer = sealer
+            return backend
         }
     }
 

@@ -14,7 +14,7 @@ import SystemdSupport
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store", abstract: "Manage the store selected by [store] (PostgreSQL for a fleet).",
-        subcommands: [Migrate.self])
+        subcommands: [Migrate.self, Reseal.self])
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -76,6 +76,40 @@ struct StoreCommand: AsyncParsableCommand {
             let report = try await migration.run()
             for line in report.lines { print(line) }
             if report.conflicts > 0 { throw ExitCode(1) }
+        }
+    }
+}
+
+extension StoreCommand {
+    struct Reseal: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Re-seal every stored private key with encryption_key_file, after a rotation (the old key listed in previous_encryption_key_files)."
+        )
+        @OptionGroup var directories: DirectoryOptions
+
+        func run() async throws {
+            _ = LoggingSetup.bootstrap(identifier: "certkeeper", level: .warning)
+            let dirs = directories.resolved
+            let result = ConfigLoader().load(configDirectory: dirs.config)
+            guard let configuration = result.configuration else {
+                FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
+                throw ExitCode(1)
+            }
+            let store = try StoreBackend.open(
+                configuration.store, stateDirectory: dirs.state, secrets: SecretReader(),
+                logger: Logger(label: "certkeeper"))
+            guard let database = store.database, let sealer = store.sealer else {
+                throw CertificateToolError(
+                    "\(dirs.config)/certkeeper.toml has no [store] with backend = \"postgresql\"; the file store keeps keys as 0600 files and seals nothing"
+                )
+            }
+            let pool = Task { await database.run() }
+            defer { pool.cancel() }
+            let count = try await StoreResealer(database: database, sealer: sealer).reseal()
+            print(
+                "re-sealed \(count) key(s) with key \(sealer.current.id) in \(store.location); the previous keys can now be removed from previous_encryption_key_files"
+            )
         }
     }
 }

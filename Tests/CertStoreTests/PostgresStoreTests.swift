@@ -216,6 +216,41 @@ struct PostgresStoreTests {
     }
 }
 
+extension PostgresStoreTests {
+    /// Key rotation: with the new key current and the old one previous, `reseal` rewrites every sealed value; then the
+    /// new key alone opens everything, and a second run has nothing to do.
+    @Test func resealMovesEveryKeyToTheCurrentKey() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let record = try pending()
+        try await test.accounts().createPending(record, keyPEM: "ACCOUNT-KEY")
+        try await test.accounts().stageRolloverKey(id: record.id, pem: "STAGED-KEY")
+        try await test.accounts().replaceKey(id: record.id, newKeyPEM: "NEW-ACCOUNT-KEY", newKeyType: .ecdsaP256)
+        try await test.states().savePendingKey(name: "www", pem: "PENDING-KEY")
+        try await PostgresSharedCertificateStore(database: test.database, sealer: test.sealer).publish(
+            SharedCertificate(
+                name: "www", serial: "01", fullchainPEM: "CHAIN", keyPEM: "CERT-KEY", notAfter: Date(),
+                publishedBy: "node-a"))
+        let newKey = try SecretSealer.Key(bytes: Array(repeating: 3, count: 32))
+        let rotated = SecretSealer(current: newKey, previous: [PostgresTestDatabase.sealingKey])
+        // account key, its old (rolled over) key, the pending key, the certificate's key
+        #expect(try await StoreResealer(database: test.database, sealer: rotated).reseal() == 4)
+        #expect(try await StoreResealer(database: test.database, sealer: rotated).reseal() == 0)
+        let onlyNew = SecretSealer(current: newKey)
+        #expect(
+            try await PostgresAccountStore(database: test.database, sealer: onlyNew).keyPEM(id: record.id)
+                == "NEW-ACCOUNT-KEY")
+        #expect(
+            try await PostgresAccountStore(database: test.database, sealer: onlyNew).oldKeys(id: record.id)
+                == ["ACCOUNT-KEY"])
+        #expect(
+            try await PostgresCertificateStateStore(database: test.database, sealer: onlyNew).pendingKey(name: "www")
+                == "PENDING-KEY")
+        #expect(
+            try await PostgresSharedCertificateStore(database: test.database, sealer: onlyNew).latest(name: "www")?
+                .keyPEM == "CERT-KEY")
+    }
+}
+
 /// Names a listener heard, read by the test.
 final class HeardNames: Sendable {
     private let storage = Mutex<[String]>([])

@@ -31,6 +31,8 @@ struct Daemon {
     let stateStore: any CertificateStateStore
     /// `[store]`: the state directory, or PostgreSQL shared by a fleet.
     let store: StoreBackend
+    /// Whether that database answers (PostgreSQL only), for status and metrics.
+    let storeHealth = StoreHealth()
     let profiles: ProfileValidator
     /// Present when `metrics_listen` or `metrics_textfile` is set.
     let metrics: CertkeeperMetrics?
@@ -97,7 +99,7 @@ struct Daemon {
             profiles: profiles,
             accounts: ManagedAccountRegistry(accounts: accounts, clients: clients, logger: logger),
             notifier: notifier, stateStore: stateStore, stateDirectory: directories.state, clock: clock,
-            facts: facts, progress: progress, logger: logger)
+            facts: facts, progress: progress, storeHealth: store.database == nil ? nil : storeHealth, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.
@@ -121,7 +123,11 @@ struct Daemon {
         let stuckAfter = jobTimeout + Self.stuckMargin
         var onReport: (@Sendable (StatusReport) -> Void)?
         if let metrics {
-            onReport = { report in metrics.update(certificates: report.certificates) }
+            let fleet = store.database != nil
+            onReport = { report in
+                metrics.update(certificates: report.certificates)
+                if fleet { metrics.update(storeUp: report.storeProblem == nil) }
+            }
         }
         // Shut down in reverse order: stop announcing and scheduling first, the control socket last. Every service
         // is named: without a name ServiceLifecycle names it "\(service)", a reflection dump of everything the
@@ -167,8 +173,8 @@ struct Daemon {
             configuration.services.append(.init(service: FleetWatcherService(watcher: watcher), serviceName: "fleet"))
             configuration.services.append(
                 .init(
-                    service: TaskService { [store, httpPool, clock, logger] in
-                        await store.mirrorTokens(pool: httpPool, clock: clock, logger: logger)
+                    service: TaskService { [store, httpPool, clock, logger, storeHealth] in
+                        await store.mirrorTokens(pool: httpPool, clock: clock, health: storeHealth, logger: logger)
                     }, serviceName: "fleet http-01 tokens"))
         }
         // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a

@@ -137,7 +137,7 @@ extension StoreBackend {
     }
 
     /// Runs the mirror of the other nodes' tokens until cancelled (PostgreSQL only).
-    func mirrorTokens(pool: HTTP01ResponderPool, clock: any DaemonClock, logger: Logger) async {
+    func mirrorTokens(pool: HTTP01ResponderPool, clock: any DaemonClock, health: StoreHealth, logger: Logger) async {
         guard let tokens else { return }
         let node = nodeName
         let mirror = HTTP01TokenMirror(
@@ -147,8 +147,11 @@ extension StoreBackend {
             while !Task.isCancelled {
                 do {
                     try await tokens.heartbeat(node: node)
+                    if !health.isUp { logger.notice("the store answers again") }
+                    health.answered()
                 } catch {
-                    logger.warning("cannot record this node as live in the store: \(error)")
+                    if health.isUp { logger.warning("cannot record this node as live in the store: \(error)") }
+                    health.failed(error, now: clock.now())
                 }
                 try? await clock.sleep(until: clock.now().addingTimeInterval(10))
             }

@@ -38,8 +38,9 @@ package actor DaemonController {
         scheduler: RenewalScheduler, profiles: any ProfileChecking, accounts: any AccountRegistry,
         notifier: any ServiceNotifier, stateStore: any CertificateStateStore, stateDirectory: String,
         clock: any DaemonClock, facts: CertificateFactsBoard = CertificateFactsBoard(),
-        progress: AttemptProgressBoard = AttemptProgressBoard(), logger: Logger
+        progress: AttemptProgressBoard = AttemptProgressBoard(), storeHealth: StoreHealth? = nil, logger: Logger
     ) {
+        self.storeHealth = storeHealth
         self.progress = progress
         self.facts = facts
         self.source = source
@@ -250,10 +251,15 @@ package actor DaemonController {
 
     /// Every certificate as `certkeeper status` shows it, with the scheduler's live view.
     package func status() async -> StatusReport {
-        await StatusReport.build(
+        var report = await StatusReport.build(
             configuration: configuration, stateDirectory: stateDirectory, stateStore: stateStore,
             scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+        report.storeProblem = storeHealth?.problem
+        return report
     }
+
+    /// Whether the shared store answers (PostgreSQL backend only).
+    private let storeHealth: StoreHealth?
 
     /// The one-line status (`STATUS=`): from what the daemon remembers of each certificate, not from every file on
     /// disk (``StatusReport/live(configuration:facts:stateDirectory:stateStore:scheduler:rejectedSpecs:now:)``).
@@ -263,9 +269,11 @@ package actor DaemonController {
 
     /// Every certificate from what the daemon remembers (the status line, metrics).
     package func liveStatus() async -> StatusReport {
-        await StatusReport.live(
+        var report = await StatusReport.live(
             configuration: configuration, facts: facts, stateDirectory: stateDirectory, stateStore: stateStore,
             scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+        report.storeProblem = storeHealth?.problem
+        return report
     }
 
     /// The names of the specs in force.

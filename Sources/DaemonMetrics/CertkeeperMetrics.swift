@@ -74,6 +74,11 @@ package final class CertkeeperMetrics: Sendable {
             namespace: "certkeeper", metricName: "account_registrations", unitName: "total",
             helpText: "ACME accounts this daemon registered (newAccount answered 201 Created).")
     }
+    static var storeUp: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "certkeeper", metricName: "store", unitName: "up",
+            helpText: "1 while the shared store (PostgreSQL) answers, 0 while it does not; absent with the file store.")
+    }
     static var buildInfo: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "certkeeper", metricName: "build", unitName: "info", helpText: "Always 1; label version.")
@@ -101,6 +106,12 @@ package final class CertkeeperMetrics: Sendable {
 
     private func didChange() {
         for continuation in changed.withLock({ $0 }) { continuation.yield() }
+    }
+
+    /// Whether the shared store answers (PostgreSQL backend only).
+    package func update(storeUp: Bool) {
+        registry.makeGauge(descriptor: Self.storeUp).set(storeUp ? 1.0 : 0.0)
+        didChange()
     }
 
     /// Sets every certificate's gauges from a status report and removes those of certificates no longer in it.

@@ -99,7 +99,7 @@ for command in $account_commands; do
 done
 # The keys each parser accepts, from its source (static let ...Keys = [...]), every one as *key* in certkeeper.toml(5).
 keys=$(python3 - Sources/CertkeeperConfig/MainConfigParser.swift Sources/CertkeeperConfig/SpecParser.swift \
-    Sources/CertkeeperConfig/SolverParser.swift <<'PY'
+    Sources/CertkeeperConfig/SolverParser.swift Sources/CertkeeperConfig/StoreSettingsParser.swift <<'PY'
 import re, sys
 keys = set()
 for path in sys.argv[1:]:

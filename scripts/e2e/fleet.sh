@@ -181,6 +181,9 @@ while ((SECONDS - outage_started < 60)); do
 done
 [[ $(serial_of 1 f1) == "$before_outage" ]] || fail "f1 changed on node 1 during the outage"
 grep -q 'unavailable' "$work/node2.log" || fail "node 2 did not report the store unavailable"
+ctl 3 status >"$work/status-outage.txt" 2>&1 || true
+grep -q '^STORE: the store is unavailable since' "$work/status-outage.txt" ||
+    fail "status on node 3 does not show the outage: $(head -n 3 "$work/status-outage.txt")"
 scripts/testenv/postgres.sh resume "$work/pg" >/dev/null
 echo "ok: one minute down, all nodes up, nothing changed, outage reported"
 resumed=$(psql_admin "SELECT now()")
@@ -189,6 +192,8 @@ live_again() {
     [[ $(psql_admin "SELECT count(*) FROM certkeeper.nodes WHERE last_seen > '$resumed'") -ge 3 ]]
 }
 wait_for "all three nodes back on the database" 180 live_again || fail "not every node reconnected to the database"
+store_answers() { ctl 3 status >"$work/status-after.txt" 2>&1 && ! grep -q '^STORE:' "$work/status-after.txt"; }
+wait_for "node 3's status without the outage" 40 store_answers || fail "node 3 still reports the store unavailable"
 echo "ok: all three nodes reconnected without a restart ($((SECONDS - outage_started))s after the outage began)"
 orders_before=$(pebble_orders)
 ctl 2 renew f1 --force >/dev/null

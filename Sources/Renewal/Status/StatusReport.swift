@@ -29,6 +29,8 @@ package struct StatusReport: Codable, Sendable, Hashable {
     package var live: Bool
     package var certificates: [CertificateStatus]
     package var rejectedSpecs: [String]
+    /// The shared store (PostgreSQL) not answering, when it does not: what is installed stays, nothing is ordered.
+    package var storeProblem: String?
 
     /// Builds the report from config, state files and installed certificates, plus the scheduler when live.
     package static func build(
@@ -117,6 +119,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
         if renewing > 0 { parts.append("\(renewing) renewing") }
         if failing > 0 { parts.append("\(failing) failing") }
         if !rejectedSpecs.isEmpty { parts.append("\(rejectedSpecs.count) spec(s) rejected") }
+        if storeProblem != nil { parts.append("store unavailable") }
         if let next = certificates.filter({ !$0.inFlight && $0.nextActionAt != nil }).min(by: {
             $0.nextActionAt! < $1.nextActionAt!
         }) {
@@ -159,7 +162,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
                 ].joined(separator: "\t"))
         }
         for spec in rejectedSpecs { lines.append("\(spec)\t(rejected: see `certkeeper check`)") }
-        return Self.align(lines)
+        return (storeProblem.map { "STORE: \($0)\n" } ?? "") + Self.align(lines)
     }
 
     private static func align(_ lines: [String]) -> String {

@@ -60,3 +60,17 @@ package protocol StoreBackendError: Error {
 package func isStoreOutage(_ error: any Error) -> Bool {
     (error as? any StoreBackendError)?.isOutage ?? false
 }
+
+/// The lease covering some work was lost before the work ended (another node took it, or it could not be renewed in
+/// time); the work was cancelled and must write nothing more.
+package struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
+    package let name: String
+    package let reason: String
+
+    package init(name: String, reason: String) {
+        self.name = name
+        self.reason = reason
+    }
+
+    package var description: String { "lost the lease \(name) (\(reason)); another node may take the work over" }
+}

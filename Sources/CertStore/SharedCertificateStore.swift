@@ -59,6 +59,8 @@ package actor MemorySharedCertificateStore: SharedCertificateStore {
 package protocol FleetSpecRegistry: Sendable {
     /// Records this node's view of `name` and returns the other live nodes whose view differs.
     func declare(name: String, fingerprint: String, node: String) async throws -> [String]
+    /// Forgets this node's views of every name but `names` (the specs it has now).
+    func retain(names: Set<String>, node: String) async throws
 }
 
 /// The in-memory twin of the PostgreSQL spec registry.
@@ -70,5 +72,9 @@ package actor MemoryFleetSpecRegistry: FleetSpecRegistry {
     package func declare(name: String, fingerprint: String, node: String) -> [String] {
         views[name, default: [:]][node] = fingerprint
         return views[name, default: [:]].filter { $0.key != node && $0.value != fingerprint }.keys.sorted()
+    }
+
+    package func retain(names: Set<String>, node: String) {
+        for name in views.keys where !names.contains(name) { views[name]?[node] = nil }
     }
 }

@@ -31,8 +31,6 @@ struct Daemon {
     let stateStore: any CertificateStateStore
     /// `[store]`: the state directory, or PostgreSQL shared by a fleet.
     let store: StoreBackend
-    /// Whether that database answers (PostgreSQL only), for status and metrics.
-    let storeHealth = StoreHealth()
     let profiles: ProfileValidator
     /// Present when `metrics_listen` or `metrics_textfile` is set.
     let metrics: CertkeeperMetrics?
@@ -99,7 +97,7 @@ struct Daemon {
             profiles: profiles,
             accounts: ManagedAccountRegistry(accounts: accounts, clients: clients, logger: logger),
             notifier: notifier, stateStore: stateStore, stateDirectory: directories.state, clock: clock,
-            facts: facts, progress: progress, storeHealth: store.database == nil ? nil : storeHealth, logger: logger)
+            facts: facts, progress: progress, storeHealth: store.database == nil ? nil : store.health, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.
@@ -159,8 +157,17 @@ struct Daemon {
             let watcher = FleetWatcher(
                 serials: { try await shared.publishedSerials() }, listen: { try await shared.changes($0) },
                 check: { [scheduler] name in _ = await scheduler.renewNow(name, force: false) },
-                installedSerials: { [scheduler, directories] in
+                installedSerials: { [scheduler, directories, store, logger] in
                     await scheduler.waitUntilRunning()
+                    // A spec this node no longer has is no longer its view of that certificate (no stale conflicts).
+                    if let specs = store.specs {
+                        let names = Set(await scheduler.snapshot().map(\.spec.name))
+                        do {
+                            try await specs.retain(names: names, node: store.nodeName)
+                        } catch {
+                            logger.warning("cannot update this node's specs in the store: \(error)")
+                        }
+                    }
                     var serials: [String: String?] = [:]
                     for entry in await scheduler.snapshot() {
                         // updateValue: `serials[name] = nil` would drop the name instead of recording "none".
@@ -173,8 +180,8 @@ struct Daemon {
             configuration.services.append(.init(service: FleetWatcherService(watcher: watcher), serviceName: "fleet"))
             configuration.services.append(
                 .init(
-                    service: TaskService { [store, httpPool, clock, logger, storeHealth] in
-                        await store.mirrorTokens(pool: httpPool, clock: clock, health: storeHealth, logger: logger)
+                    service: TaskService { [store, httpPool, clock, logger] in
+                        await store.mirrorTokens(pool: httpPool, clock: clock, logger: logger)
                     }, serviceName: "fleet http-01 tokens"))
         }
         // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a

@@ -29,6 +29,8 @@ struct StoreBackend: Sendable {
     /// Where the store is, for messages.
     let location: String
     let logger: Logger
+    /// Whether the database answered its last operation (PostgreSQL only; status, status line, metrics).
+    var health = StoreHealth()
 
     static func open(
         _ settings: StoreSettings, stateDirectory: String, secrets: SecretReader, logger: Logger
@@ -59,7 +61,12 @@ struct StoreBackend: Sendable {
                 password: password,
                 tls: postgres.tls == .disable ? .disable : .verifyFull(caFile: postgres.tlsCAFile),
                 schema: postgres.schema)
-            let database = try StoreDatabase(settings: connection, logger: logger.withLevel(.warning))
+            let health = StoreHealth()
+            let database = try StoreDatabase(
+                settings: connection, logger: logger.withLevel(.warning),
+                onOutcome: { error in
+                    if let error { health.failed(error, now: Date()) } else { health.answered() }
+                })
             let sealer = SecretSealer(current: current, previous: previous)
             let owner = LeaseLockManager.makeOwner(nodeName: postgres.nodeName)
             let lease = Duration.seconds(postgres.leaseSeconds)
@@ -73,6 +80,7 @@ struct StoreBackend: Sendable {
                 database: database,
                 nodeName: owner, location: connection.displayURL + " (schema \(postgres.schema))", logger: logger)
             backend.sealer = sealer
+            backend.health = health
             return backend
         }
     }
@@ -137,7 +145,7 @@ extension StoreBackend {
     }
 
     /// Runs the mirror of the other nodes' tokens until cancelled (PostgreSQL only).
-    func mirrorTokens(pool: HTTP01ResponderPool, clock: any DaemonClock, health: StoreHealth, logger: Logger) async {
+    func mirrorTokens(pool: HTTP01ResponderPool, clock: any DaemonClock, logger: Logger) async {
         guard let tokens else { return }
         let node = nodeName
         let mirror = HTTP01TokenMirror(
@@ -145,13 +153,12 @@ extension StoreBackend {
             acknowledge: { token in try await tokens.acknowledge(token: token, node: node) }, logger: logger)
         let heartbeat = Task {
             while !Task.isCancelled {
+                let wasUp = health.isUp
                 do {
                     try await tokens.heartbeat(node: node)
-                    if !health.isUp { logger.notice("the store answers again") }
-                    health.answered()
+                    if !wasUp { logger.notice("the store answers again") }
                 } catch {
-                    if health.isUp { logger.warning("cannot record this node as live in the store: \(error)") }
-                    health.failed(error, now: clock.now())
+                    if wasUp { logger.warning("cannot record this node as live in the store: \(error)") }
                 }
                 try? await clock.sleep(until: clock.now().addingTimeInterval(10))
             }

@@ -158,8 +158,17 @@ struct FileStoreMigration {
             report.lines.append("account \(record.id): \(verb) (\(record.status.rawValue))")
         }
         for name in try await source.states.allNames() {
-            if !targetIsEmpty, try await target.states.load(name: name) != nil {
-                report.lines.append("state \(name): already in the store")
+            if !targetIsEmpty, let stored = try await target.states.load(name: name) {
+                let hostState = try await source.states.load(name: name)
+                let hostKey = try await source.states.pendingKey(name: name)
+                let storedKey = try await target.states.pendingKey(name: name)
+                if hostState == stored && hostKey == storedKey {
+                    report.lines.append("state \(name): already in the store")
+                } else {
+                    report.conflicts += 1
+                    report.lines.append(
+                        "state \(name): CONFLICT: the store holds another state for this certificate; not overwritten")
+                }
                 continue
             }
             if !dryRun {
@@ -181,10 +190,14 @@ struct FileStoreMigration {
                 continue
             }
             if !targetIsEmpty, let current = try await shared.latest(name: spec.name) {
-                report.lines.append(
-                    current.serial == info.serialHex
-                        ? "certificate \(spec.name): already in the store"
-                        : "certificate \(spec.name): the store already has serial \(current.serial); left as it is")
+                if current.serial == info.serialHex {
+                    report.lines.append("certificate \(spec.name): already in the store")
+                } else {
+                    report.conflicts += 1
+                    report.lines.append(
+                        "certificate \(spec.name): CONFLICT: the store holds serial \(current.serial), this host \(info.serialHex); not overwritten"
+                    )
+                }
                 continue
             }
             if !dryRun {
@@ -200,7 +213,8 @@ struct FileStoreMigration {
         report.lines.append(
             dryRun
                 ? "dry run: nothing was changed"
-                : "done: nothing was registered or ordered; start the daemons with [store] backend = \"postgresql\"")
+                : "done: nothing was registered or ordered (keys replaced by earlier rollovers stay in the state directory); start the daemons with [store] backend = \"postgresql\""
+        )
         return report
     }
 }

@@ -140,7 +140,12 @@ struct StoreSettingsParser {
                 ))
         }
         guard let components = URLComponents(string: text) else {
-            return .failure(URLProblem(message: "'\(text)' is not a URL"))
+            // Never quoted: what sits between :// and the last @ may be a password.
+            return .failure(
+                URLProblem(
+                    message:
+                        "this is not a URL of the form postgresql://USER@HOST[:PORT]/DATABASE (a password does not belong in it: use password_file)"
+                ))
         }
         if components.password != nil {
             return .failure(

@@ -60,10 +60,10 @@ package struct LeaseLockManager: LockManager {
     }
 
     private func holdingLease<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
-        try await acquire(name)
+        let acquired = try await acquire(name)
         do {
             let result = try await withoutActuallyEscaping(body) { body in
-                try await whileRenewing(name, body)
+                try await whileRenewing(name, since: acquired, body)
             }
             await release(name)
             return result
@@ -73,18 +73,20 @@ package struct LeaseLockManager: LockManager {
         }
     }
 
-    /// Takes the lease, polling while another node holds an unexpired one, up to `maxWait`.
-    private func acquire(_ name: String) async throws {
+    /// Takes the lease, polling while another node holds an unexpired one, up to `maxWait`. Returns when the
+    /// statement that took it was sent: the lease is ours for `ttl` from then at most.
+    private func acquire(_ name: String) async throws -> ContinuousClock.Instant {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: maxWait)
         while true {
+            let attempt = clock.now
             if let previous = try await tryAcquire(name) {
                 if let previous, previous != owner {
                     logger.notice(
                         "took over the expired lease \(name) of node \(previous)",
                         metadata: ["lease": "\(name)", "previous_owner": "\(previous)"])
                 }
-                return
+                return attempt
             }
             guard clock.now < deadline else {
                 throw CertStoreError.lockBusy(
@@ -121,12 +123,12 @@ package struct LeaseLockManager: LockManager {
     /// Runs `body` while a second task renews the lease; cancels `body` when the lease is lost or about to expire
     /// unrenewed.
     private func whileRenewing<T: Sendable>(
-        _ name: String, _ body: @escaping @Sendable () async throws -> T
+        _ name: String, since acquired: ContinuousClock.Instant, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
-                try await self.renewUntilCancelled(name)
+                try await self.renewUntilCancelled(name, since: acquired)
                 return nil
             }
             defer { group.cancelAll() }
@@ -137,41 +139,48 @@ package struct LeaseLockManager: LockManager {
         }
     }
 
-    private func renewUntilCancelled(_ name: String) async throws {
+    /// Renews every `ttl / 3`. Each renewal may take only the time left before the lease would expire less a margin
+    /// (`ttl / 6`), so the work is cancelled before the lease can lapse, whatever the database does.
+    private func renewUntilCancelled(_ name: String, since acquired: ContinuousClock.Instant) async throws {
         let clock = ContinuousClock()
         let interval = ttl / 3
-        // The lease is ours until `validUntil` on our clock (measured from before the statement that set it).
-        var validUntil = clock.now.advanced(by: ttl)
+        let margin = ttl / 6
+        // Ours until then at most (measured from before the statement that took or renewed it).
+        var validUntil = acquired.advanced(by: ttl)
         while true {
-            try await Task.sleep(for: interval)
+            try await Task.sleep(until: min(clock.now.advanced(by: interval), validUntil.advanced(by: .zero - margin)))
             let attempt = clock.now
+            let budget = attempt.duration(to: validUntil) - margin
+            guard budget > .zero else {
+                logger.error(
+                    "cannot renew lease \(name) before it expires; stopping the work it covered",
+                    metadata: ["lease": "\(name)"])
+                throw LeaseLost(name: name, reason: "not renewed in time")
+            }
+            let renewed: Bool
             do {
-                if try await renew(name) {
-                    validUntil = attempt.advanced(by: ttl)
-                    continue
-                }
+                renewed = try await renew(name, timeout: min(database.operationTimeout, budget))
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                logger.warning("renewing lease \(name) failed, retrying: \(error)", metadata: ["lease": "\(name)"])
+                continue
+            }
+            guard renewed else {
                 logger.error(
                     "lease \(name) was taken by another node; stopping the work it covered",
                     metadata: ["lease": "\(name)"])
                 throw LeaseLost(name: name, reason: "taken by another node")
-            } catch let error as PostgresStoreError {
-                // Stop before the lease can expire: leave at least one interval of margin.
-                if clock.now.advanced(by: interval) >= validUntil {
-                    logger.error(
-                        "cannot renew lease \(name) before it expires (\(error)); stopping the work it covered",
-                        metadata: ["lease": "\(name)"])
-                    throw LeaseLost(name: name, reason: "\(error)")
-                }
-                logger.warning("renewing lease \(name) failed, retrying: \(error)", metadata: ["lease": "\(name)"])
             }
+            validUntil = attempt.advanced(by: ttl)
         }
     }
 
-    private func renew(_ name: String) async throws -> Bool {
+    private func renew(_ name: String, timeout: Duration) async throws -> Bool {
         let schema = database.schema
         let owner = self.owner
         let milliseconds = ttlMilliseconds
-        return try await database.withClient("renew the lease \(name)") { client in
+        return try await database.withClient("renew the lease \(name)", timeout: timeout) { client in
             var renewed = false
             for try await _ in try await client.query(
                 """
@@ -199,11 +208,4 @@ package struct LeaseLockManager: LockManager {
             logger.warning("could not release lease \(name) (it expires by itself): \(error)")
         }
     }
-}
-
-/// The lease covering some work was lost before the work ended; the work was cancelled.
-package struct LeaseLost: Error, Sendable, Hashable, CustomStringConvertible {
-    package let name: String
-    package let reason: String
-    package var description: String { "lost the lease \(name) (\(reason)); another node may take the work over" }
 }

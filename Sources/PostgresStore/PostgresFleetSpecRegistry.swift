@@ -34,4 +34,13 @@ package struct PostgresFleetSpecRegistry: FleetSpecRegistry {
             return others
         }
     }
+
+    package func retain(names: Set<String>, node: String) async throws {
+        let schema = database.schema
+        let kept = names.sorted()
+        try await database.withClient("forget specs this node no longer has") { client in
+            try await client.query(
+                "DELETE FROM \(unescaped: schema).specs WHERE node = \(node) AND NOT (name = ANY(\(kept)))")
+        }
+    }
 }

@@ -68,7 +68,7 @@ package enum PostgresStoreError: StoreBackendError, Sendable, Hashable, CustomSt
                 if state == "28P01" || state == "28000" {
                     reason += "; check the user name and the password file"
                 } else if state == "42501" {
-                    reason += "; grant the role CREATE on the database (docs/fleet.md)"
+                    reason += "; the role needs its own schema, or CREATE on the database to make it (docs/fleet.md)"
                 }
                 return .refused(url: url, operation: operation, reason: reason)
             }

@@ -127,7 +127,17 @@ package struct SchemaMigrator: Sendable {
         let lockKey = "certkeeper-migrate:" + settings.schema
         return try await database.transaction("migrate schema \(settings.schema)") { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: .quiet)
-            try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: schema)", logger: .quiet)
+            // Created only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema
+            // exists, and an operator may create the schema for certkeeper and grant nothing more (docs/fleet.md).
+            var exists = false
+            for try await found in try await connection.query(
+                "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = \(settings.schema))", logger: .quiet
+            ).decode(Bool.self) {
+                exists = found
+            }
+            if !exists {
+                try await connection.query("CREATE SCHEMA \(unescaped: schema)", logger: .quiet)
+            }
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS \(unescaped: schema).schema_migrations (

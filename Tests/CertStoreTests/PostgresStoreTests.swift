@@ -225,6 +225,7 @@ extension PostgresStoreTests {
         try await test.accounts().createPending(record, keyPEM: "ACCOUNT-KEY")
         try await test.accounts().stageRolloverKey(id: record.id, pem: "STAGED-KEY")
         try await test.accounts().replaceKey(id: record.id, newKeyPEM: "NEW-ACCOUNT-KEY", newKeyType: .ecdsaP256)
+        try await test.accounts().stageRolloverKey(id: record.id, pem: "NEXT-KEY")
         try await test.states().savePendingKey(name: "www", pem: "PENDING-KEY")
         try await PostgresSharedCertificateStore(database: test.database, sealer: test.sealer).publish(
             SharedCertificate(
@@ -232,8 +233,8 @@ extension PostgresStoreTests {
                 publishedBy: "node-a"))
         let newKey = try SecretSealer.Key(bytes: Array(repeating: 3, count: 32))
         let rotated = SecretSealer(current: newKey, previous: [PostgresTestDatabase.sealingKey])
-        // account key, its old (rolled over) key, the pending key, the certificate's key
-        #expect(try await StoreResealer(database: test.database, sealer: rotated).reseal() == 4)
+        // account key, its staged key, its old (rolled over) key, the pending key, the certificate's key
+        #expect(try await StoreResealer(database: test.database, sealer: rotated).reseal() == 5)
         #expect(try await StoreResealer(database: test.database, sealer: rotated).reseal() == 0)
         let onlyNew = SecretSealer(current: newKey)
         #expect(
@@ -242,6 +243,9 @@ extension PostgresStoreTests {
         #expect(
             try await PostgresAccountStore(database: test.database, sealer: onlyNew).oldKeys(id: record.id)
                 == ["ACCOUNT-KEY"])
+        #expect(
+            try await PostgresAccountStore(database: test.database, sealer: onlyNew).stagedRolloverKey(id: record.id)
+                == "NEXT-KEY")
         #expect(
             try await PostgresCertificateStateStore(database: test.database, sealer: onlyNew).pendingKey(name: "www")
                 == "PENDING-KEY")

@@ -80,6 +80,10 @@ import Testing
             "certkeeper.toml:6:7: 'url' in [store]: the URL holds a password; remove it from the URL and put it in password_file"
         ),
         (
+            minimal.replacingOccurrences(of: "certkeeper@db", with: "certkeeper:hunter2#x@db"),
+            "certkeeper.toml:6:7: 'url' in [store]: this is not a URL of the form postgresql://USER@HOST"
+        ),
+        (
             minimal.replacingOccurrences(of: "postgresql://", with: "mysql://"),
             "certkeeper.toml:6:7: 'url' in [store]: must start with postgresql://"
         ),

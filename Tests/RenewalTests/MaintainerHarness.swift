@@ -42,6 +42,22 @@ final class MaintainerHarness: @unchecked Sendable {
 
     deinit { try? FileManager.default.removeItem(atPath: stateDirectory) }
 
+    /// Another node of a fleet: a maintainer with its own state directory (its own installed files) over the same
+    /// state, accounts, CA and `shared` certificates, as a second daemon on the same PostgreSQL store.
+    func fleetNode(
+        _ name: String, shared: any SharedCertificateStore, specs: (any FleetSpecRegistry)? = nil
+    ) throws -> (maintainer: CertificateMaintainer, stateDirectory: String) {
+        let directory = stateDirectory + "-" + name
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var node = Self.makeMaintainer(
+            server: server, clock: clock, stateDirectory: directory, stateStore: stateStore,
+            accountStore: accountStore, locks: locks, logger: logs.logger, seed: 11)
+        node.shared = shared
+        node.specRegistry = specs
+        node.nodeName = name
+        return (node, directory)
+    }
+
     /// A new maintainer over the same state, accounts and installed files, as after a daemon restart.
     func restart(seed: UInt64 = 7) {
         maintainer = Self.makeMaintainer(

@@ -48,6 +48,25 @@ package struct FleetWatcher: Sendable {
         }
     }
 
+    /// Checks every name this node manages whose published serial is not the one installed here.
+    package func compare() async {
+        do {
+            let current = try await serials()
+            let installed = await installedSerials()
+            for (name, serial) in current.sorted(by: { $0.key < $1.key }) {
+                // Names this node does not manage are absent from its installed serials: not checked.
+                guard let here = installed[name], here != serial else { continue }
+                logger.info(
+                    "the fleet has another certificate for \(name) (serial \(serial)) than this node; looking at it now",
+                    metadata: ["cert": "\(name)"])
+                await check(name)
+            }
+        } catch {
+            if Task.isCancelled { return }
+            logger.warning("cannot compare the fleet's certificates: \(error)")
+        }
+    }
+
     private func listenForever() async {
         var failing = false
         while !Task.isCancelled {
@@ -73,32 +92,11 @@ package struct FleetWatcher: Sendable {
         }
     }
 
-    /// The periodic comparison: first against what is installed here, then a name whose published serial changed
-    /// since the last look is checked.
+    /// The periodic comparison, against what is installed on this node every time: a name published while this
+    /// node was not listening is found as surely as a changed one.
     private func pollForever() async {
-        var seen: [String: String]?
         while !Task.isCancelled {
-            do {
-                let current = try await serials()
-                let previous: [String: String?]
-                if let seen {
-                    previous = seen.mapValues { Optional($0) }
-                } else {
-                    previous = await installedSerials()
-                }
-                for (name, serial) in current.sorted(by: { $0.key < $1.key }) {
-                    // Names this node does not manage are absent from its installed serials: not checked.
-                    guard let before = previous[name], before != serial else { continue }
-                    logger.info(
-                        "the fleet has another certificate for \(name) (serial \(serial)) than this node; looking at it now",
-                        metadata: ["cert": "\(name)"])
-                    await check(name)
-                }
-                seen = current
-            } catch {
-                if Task.isCancelled { return }
-                logger.warning("cannot compare the fleet's certificates: \(error)")
-            }
+            await compare()
             do {
                 try await clock.sleep(until: clock.now().addingTimeInterval(interval))
             } catch {

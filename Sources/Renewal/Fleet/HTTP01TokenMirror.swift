@@ -29,6 +29,8 @@ package actor HTTP01TokenMirror {
     private let acknowledge: @Sendable (String) async throws -> Void
     /// Registered here, by token, with the address used.
     private var mirrored: [String: (token: Token, address: String)] = [:]
+    /// Mirrored tokens whose acknowledgement has not been recorded yet (retried at every reconcile).
+    private var unacknowledged: Set<String> = []
 
     package init(
         pool: HTTP01ResponderPool, address: String?, acknowledge: @escaping @Sendable (String) async throws -> Void,
@@ -49,6 +51,7 @@ package actor HTTP01TokenMirror {
         for (token, entry) in mirrored where wanted[token] != entry.token {
             try? await pool.unregister(token: token, on: entry.address)
             mirrored[token] = nil
+            unacknowledged.remove(token)
         }
         for (token, entry) in wanted.sorted(by: { $0.key < $1.key }) where mirrored[token] == nil {
             let target = address ?? entry.address
@@ -56,14 +59,24 @@ package actor HTTP01TokenMirror {
                 try await pool.register(
                     token: token, keyAuthorization: entry.keyAuthorization, domain: entry.domain, on: target)
                 mirrored[token] = (entry, target)
-                do {
-                    try await acknowledge(token)
-                } catch {
-                    logger.warning("cannot acknowledge another node's http-01 token for \(entry.domain): \(error)")
-                }
+                unacknowledged.insert(token)
                 logger.debug("answering another node's http-01 token for \(entry.domain) on \(target)")
             } catch {
                 logger.warning("cannot answer another node's http-01 token for \(entry.domain) on \(target): \(error)")
+            }
+        }
+        await acknowledgePending()
+    }
+
+    /// Records the acknowledgements not recorded yet.
+    private func acknowledgePending() async {
+        for token in unacknowledged.sorted() {
+            do {
+                try await acknowledge(token)
+                unacknowledged.remove(token)
+            } catch {
+                logger.warning("cannot acknowledge another node's http-01 token (retried): \(error)")
+                return
             }
         }
     }

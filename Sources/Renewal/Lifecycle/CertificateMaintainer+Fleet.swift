@@ -8,7 +8,7 @@ import Logging
 
 extension CertificateMaintainer {
     /// Installs the fleet's certificate for `spec` when one was published that is not what is installed here and
-    /// outlives it (another node ordered it, or this node before a crash). Returns what is installed afterwards, or
+    /// lasts at least as long (another node ordered it, or this node before a crash). Returns what is installed afterwards, or
     /// nil when nothing was done. A published certificate that does not fit this node's spec (other names, a key
     /// that is not the leaf's) is reported and left alone.
     func installPublished(
@@ -17,7 +17,7 @@ extension CertificateMaintainer {
     ) async throws -> InstalledCertificate? {
         guard let shared, let published = try await shared.latest(name: spec.name) else { return nil }
         if let installed {
-            guard published.serial != installed.info.serialHex, published.notAfter > installed.info.notAfter else {
+            guard published.serial != installed.info.serialHex, published.notAfter >= installed.info.notAfter else {
                 return nil
             }
         }

@@ -94,7 +94,14 @@ package struct CertificateMaintainer: CertificateWorker {
         case .expired:
             // The attempt was cancelled; whatever it left (a pending order, a staged key) is resumed next time.
             let error = JobTimeoutError(certificate: spec.name, timeout: jobTimeout)
-            next = await failedOutsideAnAttempt(spec, error: error)
+            if shared != nil {
+                // A fleet node's lease went with the attempt (and another node may hold it by now): nothing is
+                // written without it. Looked at again soon, under the lease.
+                next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())
+                logger.error("\(error); looking again at \(next)", metadata: Self.metadata(spec))
+            } else {
+                next = await failedOutsideAnAttempt(spec, error: error)
+            }
         }
         progress?.publish(spec.name, .ended(next: next))
         return next
@@ -103,6 +110,12 @@ package struct CertificateMaintainer: CertificateWorker {
     private func processUnderLock(_ spec: CertificateSpec, force: Bool) async -> Date {
         do {
             return try await locks.withLock("cert-\(spec.name)") { await processLocked(spec, force: force) }
+        } catch let error as LeaseLost {
+            // Another node may hold this certificate now: nothing is written, no hooks, no backoff.
+            let next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())
+            logger.warning("\(error); looking again at \(next)", metadata: Self.metadata(spec))
+            progress?.publish(spec.name, .failed(message: "\(error)"))
+            return next
         } catch let error as CertStoreError where error.isLockBusy {
             // Not a failure of this certificate, and its state belongs to the lock's holder: nothing is saved.
             let next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())

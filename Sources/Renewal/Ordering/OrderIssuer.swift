@@ -123,7 +123,9 @@ package struct OrderIssuer: Sendable {
             // A request whose reply was lost may have been carried out: look at the known order first.
             // Past finalize, the certificate is bound to the stored pending key: without that key the order
             // can never be installed, so a new one is opened instead of failing on it forever.
-            let storedKey = (try? await stateStore.pendingKey(name: spec.name) ?? nil)
+            // A store that cannot be read (a database outage, a key sealed with a key this node lacks) ends the
+            // attempt: taking it for "no key" would open a second order for a certificate the CA may have issued.
+            let storedKey = try await stateStore.pendingKey(name: spec.name)
                 .flatMap { try? SigningKey(pemRepresentation: $0) }
             let keyUsable = storedKey?.keyType == spec.keyType
             let existing: Order?

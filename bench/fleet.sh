@@ -58,9 +58,10 @@ setup() {
 # installed DIR: how many certificates are installed under DIR's state.
 installed() { (find "$1/state/live" -mindepth 1 -maxdepth 1 2>/dev/null || true) | wc -l; }
 
-# run_until_installed LABEL DIRS...: waits (at most 20 minutes) until every DIR has COUNT certificates installed,
-# sampling each daemon's peak RSS; prints the wall time.
+# run_until_installed DIRS...: waits (at most 20 minutes) until every DIR has COUNT certificates installed, sampling
+# each daemon's peak RSS into peak[PID]; sets wall (seconds). Not in a subshell: it fills the globals.
 declare -A peak
+wall=0
 run_until_installed() {
     local start end t dir all n pid rss
     start=$(date +%s.%N)
@@ -79,7 +80,7 @@ run_until_installed() {
         sleep 0.25
     done
     end=$(date +%s.%N)
-    awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }'
+    wall=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }')
 }
 cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 
@@ -90,7 +91,8 @@ orders_before=$(orders)
 RUNTIME_DIRECTORY=$work/single/run "$bin" run --config-dir "$work/single/etc" --state-dir "$work/single/state" \
     >"$work/single.log" 2>&1 &
 pids=($!)
-single_wall=$(run_until_installed "$work/single")
+run_until_installed "$work/single"
+single_wall=$wall
 single_cpu=$(cpu_of "${pids[0]}")
 single_peak=$((${peak[${pids[0]}]} / 1024))
 single_orders=$(($(orders) - orders_before))
@@ -124,7 +126,8 @@ for ((n = 1; n <= nodes; n++)); do
         >"$work/node$n.log" 2>&1 &
     pids+=($!)
 done
-fleet_wall=$(run_until_installed "${dirs[@]}")
+run_until_installed "${dirs[@]}"
+fleet_wall=$wall
 fleet_orders=$(($(orders) - orders_before))
 fleet_accounts=$(($(accounts) - accounts_before))
 xact_after=$(psql_admin "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = 'certkeeper'")

@@ -22,9 +22,10 @@ struct AccountCommand: AsyncParsableCommand {
         @Flag(help: "Include archived accounts.") var all = false
 
         func run() async throws {
-            let store = FileAccountStore(stateDirectory: directories.resolved.state)
-            let records = try await store.allRecords(includeArchived: all).sorted { $0.id < $1.id }
-            if records.isEmpty { print("no accounts stored in \(directories.resolved.state)/accounts") }
+            let (records, location) = try await withConfiguredStore(directories.resolved) { store in
+                (try await store.accounts.allRecords(includeArchived: all).sorted { $0.id < $1.id }, store.location)
+            }
+            if records.isEmpty { print("no accounts stored in \(location)") }
             for record in records {
                 print(
                     "\(record.id)\t\(record.status.rawValue)\t\(record.contact.joined(separator: ","))\t\(record.eabKeyID.map { "eab:\($0)" } ?? "-")\t\(record.accountURL ?? "(not registered)")"
@@ -39,14 +40,17 @@ struct AccountCommand: AsyncParsableCommand {
         @Argument(help: "Account id (see `certkeeper account list`).") var id: String
 
         func run() async throws {
-            let record = try await loadRecord(id, directories: directories)
+            let (record, location) = try await withConfiguredStore(directories.resolved) { store in
+                (try await loadRecord(id, store: store), store.location)
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.dateEncodingStrategy = .iso8601
             print(String(decoding: try encoder.encode(record), as: UTF8.self))
             print(
-                "key: \(directories.resolved.state)/accounts/\(record.id)/key.pem (\(record.keyType.rawValue), not shown)"
-            )
+                location == directories.resolved.state
+                    ? "key: \(location)/accounts/\(record.id)/key.pem (\(record.keyType.rawValue), not shown)"
+                    : "key: sealed in \(location) (\(record.keyType.rawValue), not shown)")
         }
     }
 
@@ -79,7 +83,6 @@ struct AccountCommand: AsyncParsableCommand {
                         "certkeeper: note: the CA knows this key as \(found.url), the import source said \(expected)\n"
                             .utf8))
             }
-            let store = FileAccountStore(stateDirectory: dirs.state)
             let now = Date()
             var record = try AccountRecord.pending(
                 caDirectoryURL: caSettings.directoryURL, name: name, contact: found.account.contact ?? source.contact,
@@ -88,7 +91,10 @@ struct AccountCommand: AsyncParsableCommand {
             record.status = .valid
             record.eabSent = eabKid != nil
             record.notes = "imported from \(source.origin)"
-            try await store.importRecord(record, keyPEM: source.key.pemRepresentation)
+            let imported = record
+            try await withConfiguredStore(dirs) { store in
+                try await store.accounts.importRecord(imported, keyPEM: source.key.pemRepresentation)
+            }
             print("imported \(found.url) as account \(record.id)")
         }
     }
@@ -101,9 +107,10 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "Directory to write account.json and key.pem into (created 0700).") var output: String
 
         func run() async throws {
-            let record = try await loadRecord(id, directories: directories)
-            let store = FileAccountStore(stateDirectory: directories.resolved.state)
-            let pem = try await store.keyPEM(id: record.id)
+            let (record, pem) = try await withConfiguredStore(directories.resolved) { store in
+                let record = try await loadRecord(id, store: store)
+                return (record, try await store.accounts.keyPEM(id: record.id))
+            }
             try AtomicFile.ensureDirectory(output, mode: 0o700)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -124,17 +131,26 @@ struct AccountCommand: AsyncParsableCommand {
         @Option(help: "New key type (default: the current one).") var keyType: String?
 
         func run() async throws {
-            let (record, key, ca) = try await accountClient(id, directories: directories)
-            let type = try keyType.map { try parseKeyType($0) } ?? record.keyType
-            guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
-            let newKey = try SigningKey.generate(type)
-            let store = FileAccountStore(stateDirectory: directories.resolved.state)
-            // Staged durably first: a crash after the CA accepted keyChange must not lose the only working key.
-            try await store.stageRolloverKey(id: record.id, pem: newKey.pemRepresentation)
-            try await withACMEClient(ca) { client in
-                try await client.changeKey(accountURL: url, oldKey: key, newKey: newKey)
+            let requested = try keyType.map { try parseKeyType($0) }
+            let id = self.id
+            let directories = self.directories
+            let record = try await withConfiguredStore(directories.resolved) { store in
+                let (record, key, ca) = try await accountClient(id, store: store, directories: directories)
+                let type = requested ?? record.keyType
+                guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
+                let newKey = try SigningKey.generate(type)
+                // Staged durably first: a crash after the CA accepted keyChange must not lose the only working key.
+                try await store.accounts.stageRolloverKey(id: record.id, pem: newKey.pemRepresentation)
+                try await withACMEClient(ca) { client in
+                    try await client.changeKey(accountURL: url, oldKey: key, newKey: newKey)
+                }
+                try await store.accounts.replaceKey(
+                    id: record.id, newKeyPEM: newKey.pemRepresentation, newKeyType: type)
+                var updated = record
+                updated.keyType = type
+                return updated
             }
-            try await store.replaceKey(id: record.id, newKeyPEM: newKey.pemRepresentation, newKeyType: type)
+            let type = record.keyType
             print(
                 "account \(record.id) now uses a new \(type.rawValue) key; the old key is kept next to it as key.pem.old-*"
             )
@@ -150,32 +166,34 @@ struct AccountCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard yes else { throw ValidationError("deactivation cannot be undone; add --yes to confirm") }
-            var (record, key, ca) = try await accountClient(id, directories: directories)
-            guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
-            _ = try await withACMEClient(ca) { client in try await client.deactivateAccount(url: url, key: key) }
-            record.status = .deactivated
-            record.updated = Date()
-            try await FileAccountStore(stateDirectory: directories.resolved.state).update(record)
+            let id = self.id
+            let directories = self.directories
+            let record = try await withConfiguredStore(directories.resolved) { store in
+                var (record, key, ca) = try await accountClient(id, store: store, directories: directories)
+                guard let url = record.accountURL else { throw ValidationError("account \(id) is not registered yet") }
+                _ = try await withACMEClient(ca) { client in try await client.deactivateAccount(url: url, key: key) }
+                record.status = .deactivated
+                record.updated = Date()
+                try await store.accounts.update(record)
+                return record
+            }
             print("account \(record.id) deactivated at \(record.caDirectoryURL)")
         }
     }
 }
 
-private func loadRecord(_ id: String, directories: DirectoryOptions) async throws -> AccountRecord {
-    let store = FileAccountStore(stateDirectory: directories.resolved.state)
-    guard let record = try await store.record(id: id) else {
-        throw ValidationError(
-            "no account '\(id)' in \(directories.resolved.state)/accounts (see `certkeeper account list`)")
+private func loadRecord(_ id: String, store: StoreBackend) async throws -> AccountRecord {
+    guard let record = try await store.accounts.record(id: id) else {
+        throw ValidationError("no account '\(id)' in \(store.location) (see `certkeeper account list`)")
     }
     return record
 }
 
-private func accountClient(_ id: String, directories: DirectoryOptions) async throws -> (
+private func accountClient(_ id: String, store: StoreBackend, directories: DirectoryOptions) async throws -> (
     AccountRecord, SigningKey, CASettings
 ) {
-    let record = try await loadRecord(id, directories: directories)
-    let store = FileAccountStore(stateDirectory: directories.resolved.state)
-    let key = try SigningKey(pemRepresentation: try await store.keyPEM(id: record.id))
+    let record = try await loadRecord(id, store: store)
+    let key = try SigningKey(pemRepresentation: try await store.accounts.keyPEM(id: record.id))
     let ca =
         (try? resolveCA(record.caDirectoryURL, configDirectory: directories.resolved.config))
         ?? CASettings(name: record.caDirectoryURL, directoryURL: record.caDirectoryURL)

@@ -62,9 +62,10 @@ struct StatusCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
             throw ExitCode(1)
         }
-        let store = FileCertificateStateStore(stateDirectory: dirs.state)
-        return await StatusReport.build(
-            configuration: configuration, stateDirectory: dirs.state, stateStore: store,
-            rejectedSpecs: result.specDiagnostics.keys.sorted(), now: Date())
+        return try await withConfiguredStore(dirs) { store in
+            await StatusReport.build(
+                configuration: configuration, stateDirectory: dirs.state, stateStore: store.states,
+                rejectedSpecs: result.specDiagnostics.keys.sorted(), now: Date())
+        }
     }
 }

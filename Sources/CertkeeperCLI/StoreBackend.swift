@@ -183,3 +183,25 @@ extension StoreBackend {
     /// How long a node placing an http-01 token waits for the others to answer it.
     static let acknowledgementTimeout: Duration = .seconds(5)
 }
+
+/// Runs `body` with the store `[store]` of the configuration in `directories` selects (the state directory when
+/// there is no certkeeper.toml or it has no `[store]`), its connection pool running for the body's duration: what the
+/// commands that read or change accounts and state outside the daemon use, so on a fleet they see the database.
+func withConfiguredStore<T: Sendable>(
+    _ directories: Directories, _ body: (StoreBackend) async throws -> T
+) async throws -> T {
+    let result = ConfigLoader().load(configDirectory: directories.config)
+    if result.configuration == nil, FileManager.default.fileExists(atPath: directories.config + "/certkeeper.toml") {
+        FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
+        throw CertificateToolError(
+            "\(directories.config)/certkeeper.toml has errors: the store it names cannot be known; fix them first")
+    }
+    let backend = try StoreBackend.open(
+        result.configuration?.store ?? .files, stateDirectory: directories.state, secrets: SecretReader(),
+        logger: Logger(label: "certkeeper"))
+    guard let database = backend.database else { return try await body(backend) }
+    let pool = Task { await database.run() }
+    defer { pool.cancel() }
+    try await SchemaMigrator(database: database).migrate()
+    return try await body(backend)
+}

@@ -129,6 +129,11 @@ by_others=$(psql_admin "SELECT count(*) FROM certkeeper.certificates WHERE publi
 echo "ok: 1 account, 1 newAccount, $orders orders, $count certificates on 3 nodes; $by_others ordered by nodes 1-2 and validated through node 3 (${SECONDS}s)"
 grep -q 'installed the certificate node node' "$work/node1.log" "$work/node2.log" "$work/node3.log" ||
     fail "no node logged installing a certificate another node issued"
+# The commands outside the daemon see the fleet's store too.
+"$bin" account list --config-dir "$work/node3/etc" --state-dir "$work/node3/state" >"$work/account-list.txt" 2>&1 ||
+    fail "account list failed: $(cat "$work/account-list.txt")"
+[[ $(grep -c $'\tvalid\t' "$work/account-list.txt") == 1 ]] || fail "account list on node 3 does not show the fleet's account"
+[[ ! -e $work/node3/state/accounts ]] || fail "node 3 keeps accounts in its state directory"
 tokens_left=$(settled "tokens withdrawn" 1 20 psql_admin "SELECT count(*) FROM certkeeper.http01_tokens")
 [[ $tokens_left == 0 ]] || fail "$tokens_left http-01 tokens left in the table after every order ended"
 

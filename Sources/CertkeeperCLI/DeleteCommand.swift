@@ -70,6 +70,9 @@ struct DeleteCommand: AsyncParsableCommand {
                     "could not ask the daemon whether it still manages \(name) (\(failure)); nothing deleted")
             }
         }
+        if let configuration = ConfigLoader().load(configDirectory: dirs.config).configuration {
+            try refuseFleetStore(configuration.store, command: "delete")
+        }
         let stateStore = FileCertificateStateStore(stateDirectory: dirs.state)
         let state = try await stateStore.load(name: name)
         let tools = CertificateTools(directories: dirs)

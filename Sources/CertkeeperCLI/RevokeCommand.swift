@@ -42,6 +42,7 @@ struct RevokeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
             throw ExitCode(1)
         }
+        try refuseFleetStore(configuration.store, command: "revoke")
         guard let spec = configuration.certificates[name] else {
             throw CertificateToolError(
                 "no certificate '\(name)' in \(dirs.config)/certs.d (known: \(configuration.certificates.keys.sorted().joined(separator: ", ")))"

@@ -205,3 +205,12 @@ func withConfiguredStore<T: Sendable>(
     try await SchemaMigrator(database: database).migrate()
     return try await body(backend)
 }
+
+/// `revoke` and `delete` work on this host's state directory only: with the fleet's database they would act on
+/// something else than the daemons use, so they refuse and say what to do instead.
+func refuseFleetStore(_ settings: StoreSettings, command: String) throws {
+    guard case .postgresql(let postgres) = settings else { return }
+    throw CertificateToolError(
+        "`certkeeper \(command)` works on the state directory, and this node keeps its state in \(postgres.displayURL) ([store] backend = \"postgresql\"); it is not available for a fleet yet: revoke at the CA with its own tools, or remove the spec on every node and reload them"
+    )
+}

@@ -134,6 +134,10 @@ grep -q 'installed the certificate node node' "$work/node1.log" "$work/node2.log
     fail "account list failed: $(cat "$work/account-list.txt")"
 [[ $(grep -c $'\tvalid\t' "$work/account-list.txt") == 1 ]] || fail "account list on node 3 does not show the fleet's account"
 [[ ! -e $work/node3/state/accounts ]] || fail "node 3 keeps accounts in its state directory"
+if "$bin" revoke f1 --config-dir "$work/node3/etc" --state-dir "$work/node3/state" >"$work/revoke.txt" 2>&1; then
+    fail "revoke on a fleet node did something: $(cat "$work/revoke.txt")"
+fi
+grep -q 'not available for a fleet yet' "$work/revoke.txt" || fail "revoke on a fleet node did not say why it refused"
 tokens_left=$(settled "tokens withdrawn" 1 20 psql_admin "SELECT count(*) FROM certkeeper.http01_tokens")
 [[ $tokens_left == 0 ]] || fail "$tokens_left http-01 tokens left in the table after every order ended"
 

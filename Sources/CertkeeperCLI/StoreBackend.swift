@@ -62,8 +62,10 @@ struct StoreBackend: Sendable {
                 tls: postgres.tls == .disable ? .disable : .verifyFull(caFile: postgres.tlsCAFile),
                 schema: postgres.schema)
             let health = StoreHealth()
+            // postgres-nio says why a connection could not be made (refused, TLS verification) at info; its
+            // per-statement logs go to a logger that drops them (they would carry the parameters).
             let database = try StoreDatabase(
-                settings: connection, logger: logger.withLevel(.warning),
+                settings: connection, logger: logger.withLevel(.info),
                 onOutcome: { error in
                     if let error { health.failed(error, now: Date()) } else { health.answered() }
                 })

@@ -1,8 +1,10 @@
 import CertStore
+import Crypto
 import Foundation
 import Logging
 import Synchronization
 import Testing
+import X509
 
 @testable import PostgresStore
 
@@ -252,6 +254,50 @@ extension PostgresStoreTests {
         #expect(
             try await PostgresSharedCertificateStore(database: test.database, sealer: onlyNew).latest(name: "www")?
                 .keyPEM == "CERT-KEY")
+    }
+}
+
+extension PostgresStoreTests {
+    /// `tls = "verify-full"`: the connection is encrypted and the server's certificate must chain to `tls_ca_file`;
+    /// a server whose certificate another CA signed is refused before any statement.
+    @Test func verifyFullConnectsOnlyToTheServerItsCAVouchesFor() async throws {
+        let caFile = try #require(
+            PostgresTestDatabase.environment["CERTKEEPER_TEST_POSTGRES_CA_FILE"], "\(PostgresTestDatabase.skipReason)")
+        func encrypted(host: String, caFile: String) async throws -> Bool {
+            var settings = try PostgresTestDatabase.settings(schema: PostgresTestDatabase.uniqueSchema("tls"))
+            settings.host = host
+            settings.tls = .verifyFull(caFile: caFile)
+            let database = try StoreDatabase(
+                settings: settings, logger: Logger(label: "test.postgres"), operationTimeout: .seconds(5),
+                maximumConnections: 1, connectionIdleTimeout: .seconds(1))
+            let pool = Task { await database.run() }
+            defer { pool.cancel() }
+            return try await database.withClient("ask whether this connection is encrypted") { client in
+                var ssl = false
+                for try await value in try await client.query(
+                    "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+                ).decode(Bool.self) {
+                    ssl = value
+                }
+                return ssl
+            }
+        }
+        #expect(try await encrypted(host: "localhost", caFile: caFile))
+        // A CA that did not sign the server's certificate.
+        let dir = try TemporaryDirectory()
+        let otherCA = dir.path + "/other-ca.pem"
+        let key = P256.Signing.PrivateKey()
+        let name = try DistinguishedName { CommonName("not the test CA") }
+        let certificate = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
+            notValidBefore: Date().addingTimeInterval(-60), notValidAfter: Date().addingTimeInterval(3600),
+            issuer: name, subject: name, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: nil))
+            },
+            issuerPrivateKey: .init(key))
+        try certificate.serializeAsPEM().pemString.write(toFile: otherCA, atomically: true, encoding: .utf8)
+        await #expect(throws: PostgresStoreError.self) { _ = try await encrypted(host: "localhost", caFile: otherCA) }
     }
 }
 

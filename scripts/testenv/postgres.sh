@@ -50,7 +50,8 @@ server_start() {
     port=$(<"$dir/port")
     root=$(root_of "$dir")
     as_postgres "$bin/pg_ctl" -D "$root/data" -l "$root/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $root/socket -c max_connections=200" start >/dev/null
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $root/socket -c max_connections=200 -c ssl=on -c ssl_cert_file=$root/server.crt -c ssl_key_file=$root/server.key" \
+        start >/dev/null
     head -n 1 "$root/data/postmaster.pid" >"$dir/postmaster.launch.pid"
 }
 
@@ -92,6 +93,15 @@ start() {
     echo "$root" >"$dir/root"
     mkdir -p "$root/data" "$root/socket"
     echo "$port" >"$dir/port"
+    # TLS offered (not required): a CA of its own and a server certificate for localhost and 127.0.0.1, so the tests
+    # can connect with verify-full against DIR/ca.crt.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=certkeeper test PostgreSQL CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+        -keyout "$root/server.key" -out "$root/server.csr" 2>/dev/null
+    openssl x509 -req -in "$root/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+        -extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n') -out "$root/server.crt" 2>/dev/null
+    chmod 600 "$root/server.key"
     chown -R postgres:postgres "$root"
     password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
     umask 077
@@ -115,6 +125,7 @@ SQL
 export CERTKEEPER_TEST_POSTGRES_URL=postgresql://certkeeper@127.0.0.1:$port/certkeeper
 export CERTKEEPER_TEST_POSTGRES_PASSWORD_FILE=$dir/password
 export CERTKEEPER_TEST_POSTGRES_DIR=$dir
+export CERTKEEPER_TEST_POSTGRES_CA_FILE=$dir/ca.crt
 ENV
     echo "postgres.sh: PostgreSQL on 127.0.0.1:$port (cluster $root/data, PID $(<"$dir/postmaster.launch.pid"))"
 }

@@ -105,17 +105,7 @@ curl -fsS -d "{\"ip\":\"127.0.0.2$nodes\"}" "$CERTKEEPER_TEST_CHALLTESTSRV/set-d
 dirs=()
 for ((n = 1; n <= nodes; n++)); do
     setup "$work/node$n" "127.0.0.2$n:$http_port"
-    cat >>"$work/node$n/etc/certkeeper.toml" <<TOML
-
-[store]
-backend = "postgresql"
-url = "postgresql://certkeeper@127.0.0.1:$pg_port/certkeeper"
-tls = "disable"
-password_file = "$work/pg/password"
-encryption_key_file = "$work/store.key"
-node_name = "node$n"
-http01_address = "127.0.0.2$n:$http_port"
-TOML
+    write_store_config "$work/node$n/etc" "$work/pg" "$pg_port" "$work/store.key" "node$n" "127.0.0.2$n:$http_port"
     dirs+=("$work/node$n")
 done
 orders_before=$(orders)

@@ -65,6 +65,24 @@ write_specs() {
     done
 }
 
+# write_store_config ETC_DIR PG_DIR PORT KEY_FILE NODE HTTP01_ADDRESS [EXTRA_LINES]: appends a [store] on the
+# throw-away PostgreSQL of scripts/testenv/postgres.sh (PG_DIR, 127.0.0.1:PORT, no TLS) to ETC_DIR/certkeeper.toml,
+# for node NODE answering other nodes' http-01 tokens on HTTP01_ADDRESS; EXTRA_LINES (e.g. 'schema = "x"') follow.
+write_store_config() {
+    cat >>"$1/certkeeper.toml" <<TOML
+
+[store]
+backend = "postgresql"
+url = "postgresql://certkeeper@127.0.0.1:$3/certkeeper"
+tls = "disable"
+password_file = "$2/password"
+encryption_key_file = "$4"
+node_name = "$5"
+http01_address = "$6"
+${7:-}
+TOML
+}
+
 # write_double_config ETC_DIR CONTACT [COUNT PREFIX DOMAIN]: certkeeper.toml whose default CA is the ACME test
 # double ($CERTKEEPER_TEST_DOUBLE_DIRECTORY, its TLS roots); with COUNT, also COUNT specs (write_specs) on the
 # built-in responder at 127.0.0.1:$PEBBLE_HTTP_PORT.

@@ -64,18 +64,8 @@ node_config() {
     local n=$1 etc=$work/node$1/etc i
     mkdir -p "$etc/certs.d" "$work/node$n/state" "$work/node$n/run"
     write_main_config "$etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" fleet@example.com
-    cat >>"$etc/certkeeper.toml" <<TOML
-
-[store]
-backend = "postgresql"
-url = "postgresql://certkeeper@127.0.0.1:$pg_port/certkeeper"
-tls = "disable"
-password_file = "$work/pg/password"
-encryption_key_file = "$work/store.key"
-node_name = "node$n"
-lease_time = "${lease}s"
-http01_address = "127.0.0.1$n:$PEBBLE_HTTP_PORT"
-TOML
+    write_store_config "$etc" "$work/pg" "$pg_port" "$work/store.key" "node$n" "127.0.0.1$n:$PEBBLE_HTTP_PORT" \
+        "lease_time = \"${lease}s\""
     for ((i = 1; i <= count; i++)); do
         printf 'domains = ["f%s.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1%s:%s"\n' \
             "$i" "$n" "$PEBBLE_HTTP_PORT" >"$etc/certs.d/f$i.toml"
@@ -250,18 +240,8 @@ host_serials() {
 }
 before_serials=$(host_serials "$host/state")
 host_account_url=$(python3 -c 'import json,glob,sys; print(json.load(open(glob.glob(sys.argv[1] + "/accounts/*/account.json")[0]))["accountURL"])' "$host/state")
-cat >>"$host/etc/certkeeper.toml" <<TOML
-
-[store]
-backend = "postgresql"
-url = "postgresql://certkeeper@127.0.0.1:$pg_port/certkeeper"
-schema = "migrated"
-tls = "disable"
-password_file = "$work/pg/password"
-encryption_key_file = "$work/store.key"
-node_name = "host"
-http01_address = "127.0.0.14:$PEBBLE_HTTP_PORT"
-TOML
+write_store_config "$host/etc" "$work/pg" "$pg_port" "$work/store.key" host "127.0.0.14:$PEBBLE_HTTP_PORT" \
+    'schema = "migrated"'
 # The least privileges of docs/fleet.md: the administrator makes the schema for certkeeper and takes back CREATE on
 # the database (the running nodes' schema exists already).
 psql_admin "CREATE SCHEMA migrated AUTHORIZATION certkeeper; REVOKE CREATE ON DATABASE certkeeper FROM certkeeper" >/dev/null

@@ -91,24 +91,17 @@ extension StoreCommand {
         func run() async throws {
             _ = LoggingSetup.bootstrap(identifier: "certkeeper", level: .warning)
             let dirs = directories.resolved
-            let result = ConfigLoader().load(configDirectory: dirs.config)
-            guard let configuration = result.configuration else {
-                FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
-                throw ExitCode(1)
+            let (count, keyID, location) = try await withConfiguredStore(dirs) { store in
+                guard let database = store.database, let sealer = store.sealer else {
+                    throw CertificateToolError(
+                        "\(dirs.config)/certkeeper.toml has no [store] with backend = \"postgresql\"; the file store keeps keys as 0600 files and seals nothing"
+                    )
+                }
+                let count = try await StoreResealer(database: database, sealer: sealer).reseal()
+                return (count, sealer.current.id, store.location)
             }
-            let store = try StoreBackend.open(
-                configuration.store, stateDirectory: dirs.state, secrets: SecretReader(),
-                logger: Logger(label: "certkeeper"))
-            guard let database = store.database, let sealer = store.sealer else {
-                throw CertificateToolError(
-                    "\(dirs.config)/certkeeper.toml has no [store] with backend = \"postgresql\"; the file store keeps keys as 0600 files and seals nothing"
-                )
-            }
-            let pool = Task { await database.run() }
-            defer { pool.cancel() }
-            let count = try await StoreResealer(database: database, sealer: sealer).reseal()
             print(
-                "re-sealed \(count) key(s) with key \(sealer.current.id) in \(store.location); the previous keys can now be removed from previous_encryption_key_files"
+                "re-sealed \(count) key(s) with key \(keyID) in \(location); the previous keys can now be removed from previous_encryption_key_files"
             )
         }
     }

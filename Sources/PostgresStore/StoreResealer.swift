@@ -23,6 +23,9 @@ package struct StoreResealer: Sendable {
         return try await database.transaction("re-seal the stored keys") { connection in
             var count = 0
             func needs(_ sealed: String?) -> Bool { sealed.map { SecretSealer.keyID(of: $0) != current } ?? false }
+            func resealed(_ sealed: String, _ context: String) throws -> String {
+                try sealer.seal(try sealer.open(sealed, context: context), context: context)
+            }
             // Accounts: the key and a staged rollover key, bound to the account's CA and name.
             var accounts: [(String, String, String, String?)] = []
             for try await row in try await connection.query(
@@ -34,11 +37,9 @@ package struct StoreResealer: Sendable {
             for (id, json, key, staged) in accounts where needs(key) || needs(staged) {
                 let record = try StateJSON.decode(
                     AccountRecord.self, from: Array(json.utf8), path: url + "#accounts/" + id)
-                let keyContext = PostgresAccountStore.keyContext(record, "key")
-                let newKey = try sealer.seal(try sealer.open(key, context: keyContext), context: keyContext)
-                let stagedContext = PostgresAccountStore.keyContext(record, "staged key")
+                let newKey = try resealed(key, PostgresAccountStore.keyContext(record, "key"))
                 let newStaged = try staged.map {
-                    try sealer.seal(try sealer.open($0, context: stagedContext), context: stagedContext)
+                    try resealed($0, PostgresAccountStore.keyContext(record, "staged key"))
                 }
                 try await connection.query(
                     """
@@ -59,11 +60,10 @@ package struct StoreResealer: Sendable {
             }
             for (ctid, json, key) in oldKeys where needs(key) {
                 let record = try StateJSON.decode(AccountRecord.self, from: Array(json.utf8), path: url + "#accounts")
-                let context = PostgresAccountStore.keyContext(record, "old key")
-                let resealed = try sealer.seal(try sealer.open(key, context: context), context: context)
+                let newKey = try resealed(key, PostgresAccountStore.keyContext(record, "old key"))
                 try await connection.query(
                     """
-                    UPDATE \(unescaped: schema).account_old_keys SET key_sealed = \(resealed)
+                    UPDATE \(unescaped: schema).account_old_keys SET key_sealed = \(newKey)
                     WHERE ctid = \(ctid)::tid
                     """, logger: .quiet)
                 count += 1
@@ -79,11 +79,10 @@ package struct StoreResealer: Sendable {
                 pending.append(row)
             }
             for (name, key) in pending where needs(key) {
-                let context = PostgresCertificateStateStore.pendingKeyContext(name)
-                let resealed = try sealer.seal(try sealer.open(key, context: context), context: context)
+                let newKey = try resealed(key, PostgresCertificateStateStore.pendingKeyContext(name))
                 try await connection.query(
                     """
-                    UPDATE \(unescaped: schema).certificate_state SET pending_key_sealed = \(resealed)
+                    UPDATE \(unescaped: schema).certificate_state SET pending_key_sealed = \(newKey)
                     WHERE name = \(name)
                     """, logger: .quiet)
                 count += 1
@@ -96,10 +95,9 @@ package struct StoreResealer: Sendable {
                 certificates.append(row)
             }
             for (name, serial, key) in certificates where needs(key) {
-                let context = PostgresSharedCertificateStore.keyContext(name, serial: serial)
-                let resealed = try sealer.seal(try sealer.open(key, context: context), context: context)
+                let newKey = try resealed(key, PostgresSharedCertificateStore.keyContext(name, serial: serial))
                 try await connection.query(
-                    "UPDATE \(unescaped: schema).certificates SET key_sealed = \(resealed) WHERE name = \(name)",
+                    "UPDATE \(unescaped: schema).certificates SET key_sealed = \(newKey) WHERE name = \(name)",
                     logger: .quiet)
                 count += 1
             }

@@ -12,6 +12,8 @@ import SafeFiles
 /// `INSERT ... ON CONFLICT DO UPDATE ... WHERE expired`, renewed every `ttl / 3` while the body runs, and deleted when
 /// it ends. When the lease cannot be renewed before it would expire (the database unreachable, or another node took
 /// it), the body is cancelled: this node must stop before anyone else may start.
+/// The body runs with the lease in ``LeaseFence/held``, so the stores' writes for it check in their own transaction
+/// that it is still this node's (a fence for work that outlives its lease despite the cancellation).
 package struct LeaseLockManager: LockManager {
     let database: StoreDatabase
     /// This node, as written in the `owner` column (host name, PID and a random suffix).
@@ -62,8 +64,11 @@ package struct LeaseLockManager: LockManager {
     private func holdingLease<T: Sendable>(_ name: String, _ body: @Sendable () async throws -> T) async throws -> T {
         let acquired = try await acquire(name)
         do {
+            let fence = LeaseFence.held.merging([name: owner]) { $1 }
             let result = try await withoutActuallyEscaping(body) { body in
-                try await whileRenewing(name, since: acquired, body)
+                try await LeaseFence.$held.withValue(fence) {
+                    try await whileRenewing(name, since: acquired, body)
+                }
             }
             await release(name)
             return result

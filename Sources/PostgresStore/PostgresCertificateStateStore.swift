@@ -5,7 +5,9 @@ import SafeFiles
 
 /// ``CertificateStateStore`` on PostgreSQL: one row per certificate in `certificate_state` (the state as the same JSON
 /// the file store writes, and the pending order key sealed by ``SecretSealer``), shared by every node of a fleet, so
-/// a node that takes over a certificate's lease finds the order URL and key another node left.
+/// a node that takes over a certificate's lease finds the order URL and key another node left. Writes made under the
+/// certificate's lease are fenced (``StoreDatabase/fencedTransaction(_:certificate:_:)``): refused once the lease is
+/// not this node's.
 package struct PostgresCertificateStateStore: CertificateStateStore {
     let database: StoreDatabase
     let sealer: SecretSealer
@@ -44,12 +46,12 @@ package struct PostgresCertificateStateStore: CertificateStateStore {
         try StateName.validate(name, kind: "certificate name")
         let json = String(decoding: try StateJSON.encode(state), as: UTF8.self)
         let schema = database.schema
-        try await database.withClient("save the state of \(name)") { client in
-            try await client.query(
+        try await database.fencedTransaction("save the state of \(name)", certificate: name) { connection in
+            try await connection.query(
                 """
                 INSERT INTO \(unescaped: schema).certificate_state (name, state) VALUES (\(name), \(json))
                 ON CONFLICT (name) DO UPDATE SET state = EXCLUDED.state, updated = now()
-                """)
+                """, logger: .quiet)
         }
     }
 
@@ -57,12 +59,12 @@ package struct PostgresCertificateStateStore: CertificateStateStore {
         try StateName.validate(name, kind: "certificate name")
         let sealed = try sealer.seal(pem, context: Self.pendingKeyContext(name))
         let schema = database.schema
-        try await database.withClient("save the pending key of \(name)") { client in
-            try await client.query(
+        try await database.fencedTransaction("save the pending key of \(name)", certificate: name) { connection in
+            try await connection.query(
                 """
                 INSERT INTO \(unescaped: schema).certificate_state (name, pending_key_sealed) VALUES (\(name), \(sealed))
                 ON CONFLICT (name) DO UPDATE SET pending_key_sealed = EXCLUDED.pending_key_sealed, updated = now()
-                """)
+                """, logger: .quiet)
         }
     }
 
@@ -84,7 +86,7 @@ package struct PostgresCertificateStateStore: CertificateStateStore {
     package func clearPendingKey(name: String) async throws {
         try StateName.validate(name, kind: "certificate name")
         let schema = database.schema
-        try await database.transaction("clear the pending key of \(name)") { connection in
+        try await database.fencedTransaction("clear the pending key of \(name)", certificate: name) { connection in
             try await connection.query(
                 "UPDATE \(unescaped: schema).certificate_state SET pending_key_sealed = NULL, updated = now() WHERE name = \(name)",
                 logger: .quiet)
@@ -110,8 +112,9 @@ package struct PostgresCertificateStateStore: CertificateStateStore {
     package func remove(name: String) async throws {
         try StateName.validate(name, kind: "certificate name")
         let schema = database.schema
-        try await database.withClient("remove the state of \(name)") { client in
-            try await client.query("DELETE FROM \(unescaped: schema).certificate_state WHERE name = \(name)")
+        try await database.fencedTransaction("remove the state of \(name)", certificate: name) { connection in
+            try await connection.query(
+                "DELETE FROM \(unescaped: schema).certificate_state WHERE name = \(name)", logger: .quiet)
         }
     }
 }

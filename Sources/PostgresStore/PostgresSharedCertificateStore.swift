@@ -47,7 +47,7 @@ package struct PostgresSharedCertificateStore: SharedCertificateStore {
         let sealed = try sealer.seal(certificate.keyPEM, context: Self.keyContext(name, serial: certificate.serial))
         let schema = database.schema
         let channel = self.channel
-        try await database.transaction("publish the certificate \(name)") { connection in
+        try await database.fencedTransaction("publish the certificate \(name)", certificate: name) { connection in
             try await connection.query(
                 """
                 INSERT INTO \(unescaped: schema).certificates

@@ -143,6 +143,46 @@ struct PostgresStoreTests {
         #expect(try await test.column("owner", of: "leases") == ["node-b"])
     }
 
+    @Test func aNodeWhoseLeaseWasTakenOverWritesNothingMore() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let states = PostgresCertificateStateStore(database: test.database, sealer: test.sealer)
+        let shared = PostgresSharedCertificateStore(database: test.database, sealer: test.sealer)
+        // A minute's lease: no renewal runs during the test, so only the fence can stop the writes.
+        let node = LeaseLockManager(
+            database: test.database, owner: "node-a", ttl: .seconds(60), maxWait: .zero,
+            logger: Logger(label: "test.lease"))
+        let first = CertificateState(name: "www", nextCheck: Date(timeIntervalSince1970: 1_800_000_000))
+        let later = CertificateState(name: "www", nextCheck: Date(timeIntervalSince1970: 1_900_000_000))
+        let certificate = SharedCertificate(
+            name: "www", serial: "0a1b", fullchainPEM: "CHAIN", keyPEM: "KEY",
+            notAfter: Date(timeIntervalSince1970: 1_800_000_000), publishedBy: "node-a")
+        try await node.withLock(LeaseFence.certificateLockName("www")) {
+            try await states.save(first)
+            try await states.savePendingKey(name: "www", pem: "PENDING-1")
+            // node-b takes the lease over (as it would once node-a's had expired): every write of node-a's is refused.
+            try await test.execute("UPDATE {schema}.leases SET owner = 'node-b' WHERE name = 'cert-www'")
+            await #expect(throws: LeaseLost.self) { try await states.save(later) }
+            await #expect(throws: LeaseLost.self) { try await states.savePendingKey(name: "www", pem: "PENDING-2") }
+            await #expect(throws: LeaseLost.self) { try await states.clearPendingKey(name: "www") }
+            await #expect(throws: LeaseLost.self) { try await shared.publish(certificate) }
+            await #expect(throws: LeaseLost.self) { try await states.remove(name: "www") }
+            // Another certificate's state is not this lease's business.
+            try await states.save(CertificateState(name: "api"))
+        }
+        #expect(try await states.load(name: "www") == first)
+        #expect(try await states.pendingKey(name: "www") == "PENDING-1")
+        #expect(try await shared.latest(name: "www") == nil)
+        // An expired lease of this node's own fences too.
+        try await test.execute("DELETE FROM {schema}.leases")
+        try await node.withLock("cert-www") {
+            try await test.execute("UPDATE {schema}.leases SET expires_at = now() - interval '1 second'")
+            await #expect(throws: LeaseLost.self) { try await states.save(later) }
+        }
+        // Outside any lease (commands, migrations) nothing is fenced.
+        try await states.save(later)
+        #expect(try await states.load(name: "www") == later)
+    }
+
     @Test func anUnreachableDatabaseIsAnOutageNamingTheURLAndNotThePassword() async throws {
         var settings = try PostgresTestDatabase.settings(schema: "unused")
         settings.port = 1

@@ -49,6 +49,15 @@ extension CertificateMaintainer {
         return now
     }
 
+    /// Another node may hold this certificate now (its lease was lost, or a write found it gone): nothing more is
+    /// written, no hooks, no backoff; looked at again soon, under the lease.
+    func leaseLost(_ spec: CertificateSpec, _ error: LeaseLost, metadata: Logger.Metadata) -> Date {
+        let next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())
+        logger.warning("\(error); looking again at \(next)", metadata: metadata)
+        progress?.publish(spec.name, .failed(message: "\(error)"))
+        return next
+    }
+
     /// Orders (or continues the order in flight) and returns the verified certificate. The order in flight is
     /// persisted by the issuer as it advances.
     func order(
@@ -152,6 +161,8 @@ extension CertificateMaintainer {
     func save(_ state: CertificateState, spec: CertificateSpec) async {
         do {
             try await stateStore.save(state)
+        } catch let error as LeaseLost {
+            logger.warning("state not saved: \(error)", metadata: Self.metadata(spec))
         } catch {
             logger.error("cannot save state: \(error)", metadata: Self.metadata(spec))
         }

@@ -109,13 +109,11 @@ package struct CertificateMaintainer: CertificateWorker {
 
     private func processUnderLock(_ spec: CertificateSpec, force: Bool) async -> Date {
         do {
-            return try await locks.withLock("cert-\(spec.name)") { await processLocked(spec, force: force) }
+            return try await locks.withLock(LeaseFence.certificateLockName(spec.name)) {
+                await processLocked(spec, force: force)
+            }
         } catch let error as LeaseLost {
-            // Another node may hold this certificate now: nothing is written, no hooks, no backoff.
-            let next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())
-            logger.warning("\(error); looking again at \(next)", metadata: Self.metadata(spec))
-            progress?.publish(spec.name, .failed(message: "\(error)"))
-            return next
+            return leaseLost(spec, error, metadata: Self.metadata(spec))
         } catch let error as CertStoreError where error.isLockBusy {
             // Not a failure of this certificate, and its state belongs to the lock's holder: nothing is saved.
             let next = CertificateLifecycle.afterLockHeldElsewhere(now: clock.now())
@@ -252,6 +250,7 @@ package struct CertificateMaintainer: CertificateWorker {
                     actions = machine.handle(.issued(Self.facts(certificate)), now: now, random: &generator)
                 } catch {
                     guard !Task.isCancelled else { return interrupted(spec, by: error, now: now, metadata: metadata) }
+                    if let lost = error as? LeaseLost { return leaseLost(spec, lost, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
                     actions = machine.handle(.failed(failure), now: now, random: &generator)
@@ -285,6 +284,7 @@ package struct CertificateMaintainer: CertificateWorker {
                     logger.info("order timings: \(timings.summary)", metadata: metadata)
                 } catch {
                     guard !Task.isCancelled else { return interrupted(spec, by: error, now: now, metadata: metadata) }
+                    if let lost = error as? LeaseLost { return leaseLost(spec, lost, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
                     actions = machine.handle(.failed(failure), now: now, random: &generator)

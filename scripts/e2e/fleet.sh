@@ -6,18 +6,24 @@
 #     certificate, and every certificate installed on all three nodes with the same serial. Pebble's DNS sends every
 #     http-01 validation to node 3's address only (127.0.0.13), so a certificate node 1 or 2 ordered was validated by
 #     node 3 answering a token another node placed;
-#  b. the node working on a certificate dies (CERTKEEPER_FAULT=after-finalize: it exits as if killed with SIGKILL,
-#     between the CA's finalize answer and the download): its lease expires and another node finishes that same
-#     order (no second order for it) within the lease time plus one attempt; all three install it;
+#  b. the node working on a certificate is killed with kill -9 between the CA's finalize answer and the download
+#     (CERTKEEPER_FAULT=after-finalize with CERTKEEPER_FAULT_ACTION=stop freezes it there, then the test sends
+#     SIGKILL): its lease expires and another node finishes that same order (no second order for it) within the
+#     lease time plus one attempt; all three install it;
 #  c. the database stopped for a minute and started again: the daemons keep running and serving what is installed,
 #     report the outage, and without a restart a forced renewal afterwards is ordered once and installed everywhere;
 #  d. one node given another spec of a certificate (another name added): it reports the conflict (log, status) and
 #     nothing is ordered for that certificate;
-#  e. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
+#  e. a registration interrupted on one node is finished by another without a second EAB use: through
+#     the ACME double in front of Pebble (single-use EAB keys, as Google Trust Services), node 1 is killed with
+#     kill -9 between the CA's newAccount answer and storing the account (after-newaccount-reply); nodes 2 and 3
+#     take the account's lease when it expires and find the registration with onlyReturnExisting: one newAccount
+#     with EAB in all, none refused, and the certificate issued on that account installed on every node;
+#  f. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
 #     a dry run first): no newAccount, no order, its certificates unchanged and installed on a node that joins.
 #
 # Usage: scripts/e2e/fleet.sh WORKDIR   (root; Pebble at offset 160: 14160/15160, challtestsrv 8215/8213,
-#        http-01 5162 on 127.0.0.11-13; PostgreSQL 127.0.0.1:14169)
+#        http-01 5162 on 127.0.0.11-13; PostgreSQL 127.0.0.1:14169; the ACME double 14163, its control 14164)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/lib.sh
@@ -39,6 +45,7 @@ pids=(0 0 0 0)
 cleanup() {
     local n
     for n in 1 2 3; do stop_pid "${pids[$n]}"; done
+    PEBBLE_DIR=$work/pebble scripts/testenv/acme-double.sh stop "$work/double" >/dev/null 2>&1 || true
     scripts/testenv/pebble.sh stop "$work/pebble" >/dev/null 2>&1 || true
     scripts/testenv/postgres.sh stop "$work/pg" >/dev/null 2>&1 || true
 }
@@ -53,6 +60,14 @@ show_context() {
 
 start_pebble_at 160 "$work/pebble" "$work/pebble-start.log"
 scripts/testenv/postgres.sh start "$work/pg" "$pg_port" >"$work/pg-start.log"
+DOUBLE_PORT=14163 DOUBLE_CONTROL_PORT=14164 DOUBLE_FLAGS="--single-use-eab" PEBBLE_DIR=$work/pebble \
+    scripts/testenv/acme-double.sh start "$work/double" >"$work/double-start.log" || fail "acme-double.sh start"
+# shellcheck disable=SC1091
+source "$work/double/env"
+double_stat() {
+    curl -fsS --max-time 5 "$CERTKEEPER_TEST_DOUBLE_CONTROL/stats" |
+        python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"
+}
 psql_admin() { scripts/testenv/postgres.sh psql "$work/pg" "$1"; }
 head -c 32 /dev/urandom | base64 >"$work/store.key"
 chmod 600 "$work/store.key"
@@ -133,20 +148,26 @@ tokens_left=$(settled "tokens withdrawn" 1 20 psql_admin "SELECT count(*) FROM c
 
 echo "== b. the node holding a lease dies mid-order; another node finishes that order"
 stop_pid "${pids[1]}"
-start_node 1 CERTKEEPER_FAULT=after-finalize
+start_node 1 CERTKEEPER_FAULT=after-finalize CERTKEEPER_FAULT_ACTION=stop
 wait_for "node 1's control socket" 60 test -S "$work/node1/run/control.sock" || fail "node 1 did not restart"
 orders_before=$(pebble_orders)
 printf 'domains = ["late.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.11:%s"\n' "$PEBBLE_HTTP_PORT" \
     >"$work/node1/etc/certs.d/late.toml"
-ctl 1 reload >/dev/null 2>&1 || true  # the reload starts the order; node 1 dies in it
-wait_for "node 1 to die at after-finalize" 120 bash -c "! kill -0 ${pids[1]}" || fail "node 1 did not reach after-finalize"
-wait "${pids[1]}" 2>/dev/null || true
+ctl 1 reload >/dev/null 2>&1 || true # the reload starts the order; node 1 stops in it
+# The process state in /proc/PID/stat is T once SIGSTOP froze it at the fault point.
+stopped() { [[ $(awk '{ print $3 }' "/proc/${pids[1]}/stat" 2>/dev/null) == T ]]; }
+wait_for "node 1 to stop at after-finalize" 120 stopped || fail "node 1 did not reach after-finalize"
+grep -q 'fault point after-finalize reached, stopping' "$work/node1.log" || fail "node 1 stopped elsewhere"
+kill -KILL "${pids[1]}"
+rc=0
+wait "${pids[1]}" 2>/dev/null || rc=$?
+[[ $rc == 137 ]] || fail "node 1 ended with status $rc after kill -9 (want 137)"
 pids[1]=0
 order_url=$(psql_admin "SELECT state::json->'order'->>'url' FROM certkeeper.certificate_state WHERE name = 'late'")
 [[ -n $order_url ]] || fail "node 1 died without its order in the store"
 lease_owner=$(psql_admin "SELECT owner FROM certkeeper.leases WHERE name = 'cert-late'")
 [[ $lease_owner == node1:* ]] || fail "the lease on cert-late is held by '$lease_owner', not the dead node 1"
-echo "ok: node 1 died holding the lease, order $order_url in the store"
+echo "ok: node 1 killed with kill -9 holding the lease, order $order_url in the store"
 died=$SECONDS
 for n in 2 3; do
     printf 'domains = ["late.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1%s:%s"\n' "$n" \
@@ -226,7 +247,45 @@ printf 'domains = ["f2.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "12
 ctl 2 reload >/dev/null
 echo "ok: node 2's other spec of f2 reported in its log and status, nothing ordered; reverted"
 
-echo "== e. a host on the file store moves into the database: nothing registered, nothing ordered"
+echo "== e. a registration interrupted by kill -9 on one node, finished by another without a second EAB use"
+for n in 1 2 3; do
+    printf '\n[ca.double]\ndirectory = "%s"\ntrust_roots = "%s"\n\n[account.crash]\nca = "double"\ncontact = "crash@example.com"\neab_kid = "kid-3"\neab_hmac_key_file = "%s"\n' \
+        "$CERTKEEPER_TEST_DOUBLE_DIRECTORY" "$CERTKEEPER_TEST_DOUBLE_TLS_ROOTS" "$work/pebble/eab/kid-3.hmac" \
+        >>"$work/node$n/etc/certkeeper.toml"
+done
+reg_spec() {
+    printf 'domains = ["reg.fleet.test"]\nca = "double"\naccount = "crash"\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1%s:%s"\n' \
+        "$1" "$PEBBLE_HTTP_PORT" >"$work/node$1/etc/certs.d/reg.toml"
+}
+stop_pid "${pids[1]}"
+reg_spec 1
+start_node 1 CERTKEEPER_FAULT=after-newaccount-reply CERTKEEPER_FAULT_ACTION=stop
+wait_for "node 1 to stop at after-newaccount-reply" 120 stopped || fail "node 1 did not reach after-newaccount-reply"
+grep -q 'fault point after-newaccount-reply reached, stopping' "$work/node1.log" || fail "node 1 stopped elsewhere"
+kill -KILL "${pids[1]}"
+wait "${pids[1]}" 2>/dev/null || true
+pids[1]=0
+[[ $(double_stat new_account_with_eab) == 1 ]] || fail "$(double_stat new_account_with_eab) newAccount with EAB before the crash (want 1)"
+pending=$(psql_admin "SELECT count(*) FROM certkeeper.accounts WHERE record::json->>'status' = 'pending'")
+[[ $pending == 1 ]] || fail "$pending pending account records after the crash (want the one node 1 was registering)"
+echo "ok: node 1 killed with kill -9 after the CA registered the account, before it was stored as valid"
+crashed=$SECONDS
+for n in 2 3; do
+    reg_spec "$n"
+    ctl "$n" reload >/dev/null
+done
+reg_everywhere() { [[ -n $(serial_of 2 reg) && $(serial_of 2 reg) == $(serial_of 3 reg) ]]; }
+wait_for "reg installed on nodes 2 and 3" 120 reg_everywhere || fail "the interrupted registration was not finished"
+[[ $(double_stat new_account_with_eab) == 1 ]] || fail "$(double_stat new_account_with_eab) newAccount with EAB in all (want 1)"
+[[ $(double_stat new_account_refused) == 0 ]] || fail "the CA refused a registration (a spent EAB key sent again)"
+(($(double_stat new_account_only_return_existing) >= 1)) || fail "no node looked the registration up with onlyReturnExisting"
+[[ $(psql_admin "SELECT count(*) FROM certkeeper.accounts WHERE record::json->>'status' = 'valid'") == 2 ]] ||
+    fail "the fleet's two accounts are not both valid"
+start_node 1
+wait_for "reg installed on node 1 after its restart" 60 installed_everywhere reg || fail "node 1 did not install reg"
+echo "ok: finished by another node $((SECONDS - crashed))s after the crash: 1 newAccount with EAB, none refused, looked up with onlyReturnExisting, installed on all three nodes"
+
+echo "== f. a host on the file store moves into the database: nothing registered, nothing ordered"
 host=$work/host
 mkdir -p "$host/etc/certs.d" "$host/state"
 write_main_config "$host/etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" host@example.com

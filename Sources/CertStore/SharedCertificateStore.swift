@@ -37,6 +37,8 @@ package protocol SharedCertificateStore: Sendable {
     func publish(_ certificate: SharedCertificate) async throws
     /// Serial of every published certificate, by name (the periodic check behind notifications).
     func publishedSerials() async throws -> [String: String]
+    /// Forgets `name`'s certificate (`certkeeper delete` once no live node has its spec); true when there was one.
+    func remove(name: String) async throws -> Bool
 }
 
 /// The in-memory twin of the PostgreSQL shared-certificate table, for tests.
@@ -52,6 +54,8 @@ package actor MemorySharedCertificateStore: SharedCertificateStore {
     }
 
     package func publishedSerials() -> [String: String] { certificates.mapValues(\.serial) }
+
+    package func remove(name: String) -> Bool { certificates.removeValue(forKey: name) != nil }
 }
 
 /// What each node of a fleet says a certificate is (a digest of the settings every node must agree on: names, CA,
@@ -61,6 +65,8 @@ package protocol FleetSpecRegistry: Sendable {
     func declare(name: String, fingerprint: String, node: String) async throws -> [String]
     /// Forgets this node's views of every name but `names` (the specs it has now).
     func retain(names: Set<String>, node: String) async throws
+    /// The live nodes that have a spec of `name` (`certkeeper delete` refuses while there are any).
+    func nodesHaving(name: String) async throws -> [String]
 }
 
 /// The in-memory twin of the PostgreSQL spec registry.
@@ -77,4 +83,6 @@ package actor MemoryFleetSpecRegistry: FleetSpecRegistry {
     package func retain(names: Set<String>, node: String) {
         for name in views.keys where !names.contains(name) { views[name]?[node] = nil }
     }
+
+    package func nodesHaving(name: String) -> [String] { (views[name] ?? [:]).keys.sorted() }
 }

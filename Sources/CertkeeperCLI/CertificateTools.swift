@@ -5,15 +5,16 @@ import Installer
 import Logging
 import Renewal
 
-/// What `revoke` and `delete --revoke` need: the revoker on the production stores, with a CA client whose HTTP
-/// transports are shut down when it is done (an `HTTPClient` released without `shutdown()` traps).
+/// What `revoke` and `delete --revoke` need: the revoker on the configured stores (the state directory, or a fleet's
+/// database: accounts, state and the certificate's lease there), with a CA client whose HTTP transports are shut down
+/// when it is done (an `HTTPClient` released without `shutdown()` traps).
 struct CertificateTools {
     var directories: Directories
+    var store: StoreBackend
 
     /// Revokes the installed certificate of `spec` under its lock, with the issuing account's key.
     func revoke(
-        name: String, spec: CertificateSpec, stateStore: FileCertificateStateStore,
-        reason: CertificateRevoker.Reason
+        name: String, spec: CertificateSpec, reason: CertificateRevoker.Reason
     ) async throws -> CertificateRevoker.Outcome {
         guard let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: directories.state)
         else {
@@ -21,13 +22,13 @@ struct CertificateTools {
                 "\(name) has no readable installed certificate (\(spec.install.fullchain ?? "\(directories.state)/live/\(name)")); nothing to revoke"
             )
         }
-        let state = try await stateStore.load(name: name)
+        let state = try await store.states.load(name: name)
         // The account that issued it, when the state knows it and it is still this CA; else the spec's account.
         let accountName =
             state?.issuer.flatMap { $0.directoryURL == spec.ca.directoryURL ? $0.accountName : nil }
             ?? spec.account.name
-        return try await withRevoker(stateStore: stateStore) { revoker in
-            try await ProcessLockManager(stateDirectory: directories.state).withLock("cert-\(name)") {
+        return try await withRevoker { revoker in
+            try await store.locks.withLock(LeaseFence.certificateLockName(name)) {
                 try await revoker.revoke(
                     name: name, installed: installed, ca: spec.ca, accountName: accountName, reason: reason)
             }
@@ -35,9 +36,7 @@ struct CertificateTools {
     }
 
     /// Revokes the certificate of a removed spec from the default layout, at the CA its state names.
-    func revokeRemoved(name: String, state: CertificateState?, stateStore: FileCertificateStateStore) async throws
-        -> CertificateRevoker.Outcome
-    {
+    func revokeRemoved(name: String, state: CertificateState?) async throws -> CertificateRevoker.Outcome {
         guard let issuer = state?.issuer else {
             throw CertificateToolError(
                 "the state of \(name) does not say which CA issued it (it was adopted, or never issued): nothing revoked, nothing deleted"
@@ -54,22 +53,20 @@ struct CertificateTools {
         let ca =
             (try? resolveCA(issuer.directoryURL, configDirectory: directories.config))
             ?? CASettings(name: issuer.directoryURL, directoryURL: issuer.directoryURL)
-        return try await withRevoker(stateStore: stateStore) { revoker in
+        return try await withRevoker { revoker in
             try await revoker.revoke(
                 name: name, installed: installed, ca: ca, accountName: issuer.accountName, reason: .cessationOfOperation
             )
         }
     }
 
-    private func withRevoker<T: Sendable>(
-        stateStore: FileCertificateStateStore, _ body: (CertificateRevoker) async throws -> T
-    ) async throws -> T {
+    private func withRevoker<T: Sendable>(_ body: (CertificateRevoker) async throws -> T) async throws -> T {
         let transports = TransportRegistry()
         let clients = ACMEClientPool(logger: Logger(label: "certkeeper")) { ca in
             try transports.make(trustRootsPEMFile: ca.trustRootsFile)
         }
         let revoker = CertificateRevoker(
-            accounts: FileAccountStore(stateDirectory: directories.state), stateStore: stateStore, clients: clients,
+            accounts: store.accounts, stateStore: store.states, clients: clients,
             clock: SystemClock())
         do {
             let value = try await body(revoker)

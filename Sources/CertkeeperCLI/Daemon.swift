@@ -97,7 +97,8 @@ struct Daemon {
             profiles: profiles,
             accounts: ManagedAccountRegistry(accounts: accounts, clients: clients, logger: logger),
             notifier: notifier, stateStore: stateStore, stateDirectory: directories.state, clock: clock,
-            facts: facts, progress: progress, storeHealth: store.database == nil ? nil : store.health, logger: logger)
+            facts: facts, progress: progress, storeHealth: store.database == nil ? nil : store.health,
+            fleetSpecs: store.specs.map { ($0, store.nodeName) }, logger: logger)
     }
 
     /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.

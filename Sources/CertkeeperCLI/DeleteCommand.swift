@@ -9,7 +9,8 @@ import SafeFiles
 
 /// `certkeeper delete NAME [--revoke]`: removes what certkeeper keeps for a certificate whose spec is gone (its
 /// state, the default layout's `live/NAME` and `archive/NAME/`), optionally revoking it first. Files at paths an
-/// `[install]` table named belong to the operator and stay.
+/// `[install]` table named belong to the operator and stay. On a fleet node the state and the fleet's certificate
+/// in the database go too, once no live node has the spec; each node's own files go when it runs `delete`.
 struct DeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "delete",
@@ -70,32 +71,47 @@ struct DeleteCommand: AsyncParsableCommand {
                     "could not ask the daemon whether it still manages \(name) (\(failure)); nothing deleted")
             }
         }
-        if let configuration = ConfigLoader().load(configDirectory: dirs.config).configuration {
-            try refuseFleetStore(configuration.store, command: "delete")
+        let removed = try await withConfiguredStore(dirs) { store in
+            try await remove(store: store, directories: dirs)
         }
-        let stateStore = FileCertificateStateStore(stateDirectory: dirs.state)
-        let state = try await stateStore.load(name: name)
-        let tools = CertificateTools(directories: dirs)
+        guard !removed.isEmpty else {
+            throw CertificateToolError("nothing is stored for '\(name)' in \(dirs.state) or its store")
+        }
+        for path in removed { print("removed \(path)") }
+        print(
+            "\(name): deleted; files at paths its [install] table named, if any, were left in place")
+    }
+
+    /// Revokes (with `--revoke`) and removes the state, the fleet's certificate (on a fleet node, once no live node
+    /// has the spec) and the default layout; returns what was removed.
+    private func remove(store: StoreBackend, directories dirs: Directories) async throws -> [String] {
+        if let specs = store.specs {
+            // The database's state and certificate are every node's: gone only when no live node renews it.
+            let others = try await specs.nodesHaving(name: name)
+            guard others.isEmpty else {
+                throw CertificateToolError(
+                    "node(s) \(others.joined(separator: ", ")) of the fleet at \(store.location) still have a spec of \(name): remove it there and reload them first; nothing deleted"
+                )
+            }
+        }
+        let state = try await store.states.load(name: name)
         if revoke {
-            let outcome = try await tools.revokeRemoved(name: name, state: state, stateStore: stateStore)
+            let outcome = try await CertificateTools(directories: dirs, store: store).revokeRemoved(
+                name: name, state: state)
             print(
                 "\(name): certificate \(outcome.serial) "
                     + (outcome.alreadyRevoked ? "was already revoked" : "revoked")
                     + ", signed with \(outcome.signedWith)")
         }
-        let removed = try await ProcessLockManager(stateDirectory: dirs.state).withLock("cert-\(name)") {
-            let hasState = try await stateStore.load(name: name) != nil
-            let hasPendingKey = try await stateStore.pendingKey(name: name) != nil
-            let hadState = hasState || hasPendingKey
-            try await stateStore.remove(name: name)
-            let files = try CertificateInstaller().removeDefaultLayout(name: name, stateDirectory: dirs.state)
-            return (hadState ? ["\(dirs.state)/certs/\(name)"] : []) + files
+        return try await store.locks.withLock(LeaseFence.certificateLockName(name)) {
+            let hasState = try await store.states.load(name: name) != nil
+            let hasPendingKey = try await store.states.pendingKey(name: name) != nil
+            try await store.states.remove(name: name)
+            var removed = hasState || hasPendingKey ? [store.stateLocation(of: name)] : []
+            if let shared = store.shared, try await shared.remove(name: name) {
+                removed.append("the fleet's certificate \(name) in \(store.location)")
+            }
+            return removed + (try CertificateInstaller().removeDefaultLayout(name: name, stateDirectory: dirs.state))
         }
-        guard !removed.isEmpty else {
-            throw CertificateToolError("nothing is stored for '\(name)' in \(dirs.state)")
-        }
-        for path in removed { print("removed \(path)") }
-        print(
-            "\(name): deleted; files at paths its [install] table named, if any, were left in place")
     }
 }

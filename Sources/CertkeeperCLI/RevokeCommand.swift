@@ -8,7 +8,8 @@ import Renewal
 import SafeFiles
 
 /// `certkeeper revoke NAME [--reason R]`: revokes the installed certificate with the account key (RFC 8555 §7.6),
-/// records it so the certificate is replaced at the next look, and asks the running daemon to replace it now.
+/// records it so the certificate is replaced at the next look, and asks the running daemon to replace it now. On a
+/// fleet node the account and the record are the database's, so whichever node looks next replaces it.
 struct RevokeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
@@ -42,15 +43,16 @@ struct RevokeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data((formatDiagnostics(result.allDiagnostics) + "\n").utf8))
             throw ExitCode(1)
         }
-        try refuseFleetStore(configuration.store, command: "revoke")
         guard let spec = configuration.certificates[name] else {
             throw CertificateToolError(
                 "no certificate '\(name)' in \(dirs.config)/certs.d (known: \(configuration.certificates.keys.sorted().joined(separator: ", ")))"
             )
         }
-        let stateStore = FileCertificateStateStore(stateDirectory: dirs.state)
-        let outcome = try await CertificateTools(directories: dirs).revoke(
-            name: name, spec: spec, stateStore: stateStore, reason: reason)
+        // On a fleet node: the account and the state in the database, under the certificate's lease; the node's
+        // daemon orders the replacement and every node installs it.
+        let outcome = try await withConfiguredStore(dirs) { store in
+            try await CertificateTools(directories: dirs, store: store).revoke(name: name, spec: spec, reason: reason)
+        }
         print(
             "\(name): certificate \(outcome.serial) "
                 + (outcome.alreadyRevoked ? "was already revoked" : "revoked (\(reason.rawValue))")

@@ -32,6 +32,11 @@ struct StoreBackend: Sendable {
     /// Whether the database answered its last operation (PostgreSQL only; status, status line, metrics).
     var health = StoreHealth()
 
+    /// Where the state of the certificate `name` is kept, for messages.
+    func stateLocation(of name: String) -> String {
+        database == nil ? "\(location)/certs/\(name)" : "the state of \(name) in \(location)"
+    }
+
     static func open(
         _ settings: StoreSettings, stateDirectory: String, secrets: SecretReader, logger: Logger
     ) throws -> StoreBackend {
@@ -206,13 +211,4 @@ func withConfiguredStore<T: Sendable>(
     defer { pool.cancel() }
     try await SchemaMigrator(database: database).migrate()
     return try await body(backend)
-}
-
-/// `revoke` and `delete` work on this host's state directory only: with the fleet's database they would act on
-/// something else than the daemons use, so they refuse and say what to do instead.
-func refuseFleetStore(_ settings: StoreSettings, command: String) throws {
-    guard case .postgresql(let postgres) = settings else { return }
-    throw CertificateToolError(
-        "`certkeeper \(command)` works on the state directory, and this node keeps its state in \(postgres.displayURL) ([store] backend = \"postgresql\"); it is not available for a fleet yet: revoke at the CA with its own tools, or remove the spec on every node and reload them"
-    )
 }

@@ -38,8 +38,10 @@ package actor DaemonController {
         scheduler: RenewalScheduler, profiles: any ProfileChecking, accounts: any AccountRegistry,
         notifier: any ServiceNotifier, stateStore: any CertificateStateStore, stateDirectory: String,
         clock: any DaemonClock, facts: CertificateFactsBoard = CertificateFactsBoard(),
-        progress: AttemptProgressBoard = AttemptProgressBoard(), storeHealth: StoreHealth? = nil, logger: Logger
+        progress: AttemptProgressBoard = AttemptProgressBoard(), storeHealth: StoreHealth? = nil,
+        fleetSpecs: (registry: any FleetSpecRegistry, node: String)? = nil, logger: Logger
     ) {
+        self.fleetSpecs = fleetSpecs
         self.storeHealth = storeHealth
         self.progress = progress
         self.facts = facts
@@ -165,6 +167,7 @@ package actor DaemonController {
             specs: Array(configuration.certificates.values), maxConcurrent: configuration.defaults.maxConcurrentOrders,
             replanWaiting: true)
         await accounts.register(configuration.accountsInUse)
+        await declareSpecNames()
         let report = ReloadReport(outcome: outcome, mainConfigRejected: mainConfigRejected)
         if report.succeeded {
             logger.notice("reload succeeded: \(report.summary)", metadata: CertkeeperEvent.reloadSucceeded.metadata)
@@ -260,6 +263,19 @@ package actor DaemonController {
 
     /// Whether the shared store answers (PostgreSQL backend only).
     private let storeHealth: StoreHealth?
+    /// A fleet's record of which node has which spec, told after every reload which specs this node has now (so a
+    /// removed spec is no longer this node's at once: `certkeeper delete` and the conflict check rely on it).
+    private let fleetSpecs: (registry: any FleetSpecRegistry, node: String)?
+
+    private func declareSpecNames() async {
+        guard let fleetSpecs else { return }
+        do {
+            try await fleetSpecs.registry.retain(names: Set(configuration.certificates.keys), node: fleetSpecs.node)
+        } catch {
+            // The fleet watcher says it again within minutes.
+            logger.warning("cannot update this node's specs in the store: \(error)")
+        }
+    }
 
     /// The one-line status (`STATUS=`): from what the daemon remembers of each certificate, not from every file on
     /// disk (``StatusReport/live(configuration:facts:stateDirectory:stateStore:scheduler:rejectedSpecs:now:)``).

@@ -35,6 +35,24 @@ package struct PostgresFleetSpecRegistry: FleetSpecRegistry {
         }
     }
 
+    package func nodesHaving(name: String) async throws -> [String] {
+        let schema = database.schema
+        let window = PostgresTokenTable.liveness.components.seconds
+        return try await database.withClient("list the nodes with a spec of \(name)") { client in
+            var nodes: [String] = []
+            for try await node in try await client.query(
+                """
+                SELECT s.node FROM \(unescaped: schema).specs s JOIN \(unescaped: schema).nodes n ON n.node = s.node
+                WHERE s.name = \(name) AND n.last_seen > now() - \(window) * interval '1 second'
+                ORDER BY s.node
+                """
+            ).decode(String.self) {
+                nodes.append(node)
+            }
+            return nodes
+        }
+    }
+
     package func retain(names: Set<String>, node: String) async throws {
         let schema = database.schema
         let kept = names.sorted()

@@ -76,6 +76,21 @@ package struct PostgresSharedCertificateStore: SharedCertificateStore {
         }
     }
 
+    package func remove(name: String) async throws -> Bool {
+        try StateName.validate(name, kind: "certificate name")
+        let schema = database.schema
+        return try await database.fencedTransaction("remove the fleet's certificate \(name)", certificate: name) {
+            connection in
+            var removed = false
+            for try await _ in try await connection.query(
+                "DELETE FROM \(unescaped: schema).certificates WHERE name = \(name) RETURNING 1", logger: .quiet
+            ).decode(Int.self) {
+                removed = true
+            }
+            return removed
+        }
+    }
+
     /// Names published by any node, as they are published, until the calling task is cancelled; throws when the
     /// connection is lost (the caller reconnects after a pause and re-checks everything).
     package func changes(_ onChange: @escaping @Sendable (String) async -> Void) async throws {

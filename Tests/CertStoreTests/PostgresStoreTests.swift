@@ -232,6 +232,25 @@ struct PostgresStoreTests {
         renewed.publishedBy = "node-b"
         try await shared.publish(renewed)
         #expect(try await shared.latest(name: "www") == renewed)
+        #expect(try await shared.remove(name: "www"))
+        #expect(try await shared.latest(name: "www") == nil)
+        #expect(try await !shared.remove(name: "www"))
+    }
+
+    @Test func onlyLiveNodesWithASpecAreNamed() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let specs = PostgresFleetSpecRegistry(database: test.database)
+        let tokens = PostgresTokenTable(database: test.database)
+        for node in ["node-a", "node-b", "node-c"] {
+            try await tokens.heartbeat(node: node)
+            _ = try await specs.declare(name: "www", fingerprint: "f1", node: node)
+        }
+        // node-c died long ago; node-b removed the spec and reloaded.
+        try await test.execute("UPDATE {schema}.nodes SET last_seen = now() - interval '1 hour' WHERE node = 'node-c'")
+        try await specs.retain(names: ["api"], node: "node-b")
+        #expect(try await specs.nodesHaving(name: "www") == ["node-a"])
+        try await specs.retain(names: [], node: "node-a")
+        #expect(try await specs.nodesHaving(name: "www") == [])
     }
 
     @Test func aTokenWaitsForEveryLiveNodesAcknowledgement() async throws {

@@ -39,7 +39,8 @@ import Testing
 
         init(
             _ source: MemoryConfigurationSource, profiles: any ProfileChecking = OfferedProfiles(["tlsserver"]),
-            worker: any CertificateWorker = IdleWorker(), progress: AttemptProgressBoard = AttemptProgressBoard()
+            worker: any CertificateWorker = IdleWorker(), progress: AttemptProgressBoard = AttemptProgressBoard(),
+            fleetSpecs: (any FleetSpecRegistry)? = nil
         ) async throws {
             self.source = source
             let result = source.load()
@@ -50,7 +51,8 @@ import Testing
                 source: source, configuration: configuration, rejectedSpecs: result.specDiagnostics.keys.sorted(),
                 scheduler: scheduler, profiles: profiles, accounts: accounts, notifier: notifier,
                 stateStore: MemoryCertificateStateStore(), stateDirectory: "/nonexistent/certkeeper-state",
-                clock: clock, progress: progress, logger: Logger(label: "test"))
+                clock: clock, progress: progress, fleetSpecs: fleetSpecs.map { ($0, "node-a") },
+                logger: Logger(label: "test"))
             await controller.start()
             await controller.startupChecked()
         }
@@ -79,6 +81,21 @@ import Testing
         // Accounts are registered at start and again after every reload (a new CA or EAB key may be in use).
         #expect(harness.accounts.registrations == 2)
         #expect(await harness.controller.status().rejectedSpecs == [])
+    }
+
+    @Test func aFleetNodeForgetsARemovedSpecAtTheReload() async throws {
+        let source = MemoryConfigurationSource(
+            main: Self.main, specs: ["a": Self.spec("a.example.test"), "b": Self.spec("b.example.test")])
+        let registry = MemoryFleetSpecRegistry()
+        let harness = try await Harness(source, fleetSpecs: registry)
+        _ = await registry.declare(name: "a", fingerprint: "fa", node: "node-a")
+        _ = await registry.declare(name: "b", fingerprint: "fb", node: "node-a")
+        _ = await registry.declare(name: "b", fingerprint: "fb", node: "node-b")
+        source.setSpec("b", nil)
+        #expect(await harness.controller.handle(.reload).ok)
+        // Not this node's any more, at once (`certkeeper delete` asks); node-b's view is its own.
+        #expect(await registry.nodesHaving(name: "b") == ["node-b"])
+        #expect(await registry.nodesHaving(name: "a") == ["node-a"])
     }
 
     @Test func brokenSpecKeepsItsLastGoodVersionAndTheReloadFails() async throws {

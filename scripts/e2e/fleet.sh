@@ -19,7 +19,10 @@
 #     kill -9 between the CA's newAccount answer and storing the account (after-newaccount-reply); nodes 2 and 3
 #     take the account's lease when it expires and find the registration with onlyReturnExisting: one newAccount
 #     with EAB in all, none refused, and the certificate issued on that account installed on every node;
-#  f. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
+#  f. `certkeeper revoke` on a fleet node: revoked at Pebble with the fleet's account, replaced once and installed on
+#     every node; `certkeeper delete` refused while a live node still has the spec, then the database's state and
+#     certificate removed by the first node's delete and each node's own files by its own;
+#  g. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
 #     a dry run first): no newAccount, no order, its certificates unchanged and installed on a node that joins.
 #
 # Usage: scripts/e2e/fleet.sh WORKDIR   (root; Pebble at offset 160: 14160/15160, challtestsrv 8215/8213,
@@ -139,10 +142,6 @@ grep -q 'installed the certificate node node' "$work/node1.log" "$work/node2.log
     fail "account list failed: $(cat "$work/account-list.txt")"
 [[ $(grep -c $'\tvalid\t' "$work/account-list.txt") == 1 ]] || fail "account list on node 3 does not show the fleet's account"
 [[ ! -e $work/node3/state/accounts ]] || fail "node 3 keeps accounts in its state directory"
-if "$bin" revoke f1 --config-dir "$work/node3/etc" --state-dir "$work/node3/state" >"$work/revoke.txt" 2>&1; then
-    fail "revoke on a fleet node did something: $(cat "$work/revoke.txt")"
-fi
-grep -q 'not available for a fleet yet' "$work/revoke.txt" || fail "revoke on a fleet node did not say why it refused"
 tokens_left=$(settled "tokens withdrawn" 1 20 psql_admin "SELECT count(*) FROM certkeeper.http01_tokens")
 [[ $tokens_left == 0 ]] || fail "$tokens_left http-01 tokens left in the table after every order ended"
 
@@ -285,7 +284,48 @@ start_node 1
 wait_for "reg installed on node 1 after its restart" 60 installed_everywhere reg || fail "node 1 did not install reg"
 echo "ok: finished by another node $((SECONDS - crashed))s after the crash: 1 newAccount with EAB, none refused, looked up with onlyReturnExisting, installed on all three nodes"
 
-echo "== f. a host on the file store moves into the database: nothing registered, nothing ordered"
+echo "== f. revoke and delete on fleet nodes"
+# pebble_status SERIAL: Pebble's management API view of a certificate ("Valid" or "Revoked", then the reason).
+pebble_status() {
+    local hex
+    hex=$(tr 'A-F' 'a-f' <<<"$1" | sed 's/^0*//')
+    curl -sk "https://127.0.0.1:$PEBBLE_MGMT_PORT/cert-status-by-serial/$hex" |
+        python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Status"), d.get("Reason"))'
+}
+old_f3=$(serial_of 3 f3)
+orders_before=$(pebble_orders)
+RUNTIME_DIRECTORY="$work/node3/run" "$bin" revoke f3 --reason superseded --config-dir "$work/node3/etc" \
+    --state-dir "$work/node3/state" >"$work/revoke.txt" 2>&1 || fail "revoke on node 3 failed: $(cat "$work/revoke.txt")"
+grep -q "^f3: certificate .* revoked (superseded) at .*, signed with account " "$work/revoke.txt" ||
+    fail "revoke did not sign with the fleet's account: $(cat "$work/revoke.txt")"
+[[ $(pebble_status "$old_f3") == "Revoked 4" ]] || fail "Pebble says $(pebble_status "$old_f3") for the revoked f3"
+replaced() { installed_everywhere f3 && [[ $(serial_of 1 f3) != "$old_f3" ]]; }
+wait_for "the replacement of f3 on all three nodes" 90 replaced || fail "the revoked f3 was not replaced everywhere"
+[[ $(settled "orders after the revocation" 2 20 pebble_orders) == $((orders_before + 1)) ]] ||
+    fail "$(($(pebble_orders) - orders_before)) orders to replace f3 (want 1)"
+echo "ok: f3 revoked on node 3 with the fleet's account (Pebble: reason 4), replaced by 1 order and installed on 3 nodes"
+for n in 1 3; do
+    rm "$work/node$n/etc/certs.d/f4.toml"
+    ctl "$n" reload >/dev/null
+done
+delete_on() { "$bin" delete f4 --config-dir "$work/node$1/etc" --state-dir "$work/node$1/state" --socket "$work/node$1/run/control.sock"; }
+if delete_on 3 >"$work/delete-refused.txt" 2>&1; then fail "delete went ahead while node 2 has the spec of f4"; fi
+grep -q 'node(s) node2:.* still have a spec of f4' "$work/delete-refused.txt" ||
+    fail "the refusal does not name node 2: $(cat "$work/delete-refused.txt")"
+[[ -s $work/node3/state/live/f4/cert.pem ]] || fail "a refused delete removed files"
+rm "$work/node2/etc/certs.d/f4.toml"
+ctl 2 reload >/dev/null
+delete_on 3 >"$work/delete.txt" 2>&1 || fail "delete on node 3 failed: $(cat "$work/delete.txt")"
+grep -q "removed the fleet's certificate f4" "$work/delete.txt" || fail "delete did not remove the fleet's certificate"
+[[ $(psql_admin "SELECT count(*) FROM certkeeper.certificate_state WHERE name = 'f4'") == 0 &&
+    $(psql_admin "SELECT count(*) FROM certkeeper.certificates WHERE name = 'f4'") == 0 ]] ||
+    fail "f4 is still in the database after delete"
+[[ ! -e $work/node3/state/live/f4 && -s $work/node1/state/live/f4/cert.pem ]] || fail "delete on node 3 removed the wrong files"
+delete_on 1 >"$work/delete-1.txt" 2>&1 || fail "delete on node 1 failed: $(cat "$work/delete-1.txt")"
+[[ ! -e $work/node1/state/live/f4 ]] || fail "delete on node 1 left live/f4"
+echo "ok: delete refused while node 2 had the spec; then the database's f4 and each node's files removed"
+
+echo "== g. a host on the file store moves into the database: nothing registered, nothing ordered"
 host=$work/host
 mkdir -p "$host/etc/certs.d" "$host/state"
 write_main_config "$host/etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" host@example.com

@@ -181,8 +181,14 @@ struct Daemon {
             configuration.services.append(.init(service: FleetWatcherService(watcher: watcher), serviceName: "fleet"))
             configuration.services.append(
                 .init(
-                    service: TaskService { [store, httpPool, clock, logger] in
-                        await store.mirrorTokens(pool: httpPool, clock: clock, logger: logger)
+                    service: TaskService { [store, httpPool, scheduler, clock, logger] in
+                        await store.mirrorTokens(
+                            pool: httpPool,
+                            ownAddresses: {
+                                await scheduler.snapshot().reduce(into: Set<String>()) {
+                                    $0.formUnion($1.spec.challenge.http01ListenAddresses)
+                                }
+                            }, clock: clock, logger: logger)
                     }, serviceName: "fleet http-01 tokens"))
         }
         // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a

@@ -152,11 +152,14 @@ extension StoreBackend {
     }
 
     /// Runs the mirror of the other nodes' tokens until cancelled (PostgreSQL only).
-    func mirrorTokens(pool: HTTP01ResponderPool, clock: any DaemonClock, logger: Logger) async {
+    func mirrorTokens(
+        pool: HTTP01ResponderPool, ownAddresses: @escaping @Sendable () async -> Set<String>, clock: any DaemonClock,
+        logger: Logger
+    ) async {
         guard let tokens else { return }
         let node = nodeName
         let mirror = HTTP01TokenMirror(
-            pool: pool, address: http01Address,
+            pool: pool, address: http01Address, ownAddresses: ownAddresses,
             acknowledge: { token in try await tokens.acknowledge(token: token, node: node) }, logger: logger)
         let heartbeat = Task {
             while !Task.isCancelled {

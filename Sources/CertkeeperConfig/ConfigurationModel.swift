@@ -143,6 +143,15 @@ package struct ChallengeSpec: Sendable, Hashable {
     package func solver(for domain: String) -> SolverSpec {
         perDomain[domain] ?? defaultSolver
     }
+
+    /// Every address the built-in http-01 responder listens on for this certificate.
+    package var http01ListenAddresses: Set<String> {
+        var addresses: Set<String> = []
+        for solver in [defaultSolver] + Array(perDomain.values) {
+            if case .http01Listen(let address) = solver { addresses.insert(address) }
+        }
+        return addresses
+    }
 }
 
 /// `[install]`. Paths are nil for the default versioned layout under STATE_DIR/live/NAME/.

@@ -4,6 +4,9 @@ import Logging
 
 /// Answers, on this node, the http-01 tokens other nodes of the fleet placed: every notification (and every
 /// reconnection) re-reads the live tokens and registers or unregisters them in this node's built-in responder.
+///
+/// Where: `[store] http01_address` when set; otherwise the address the placing node answers on, but only when this
+/// node's own specs listen there too (a row in the database never makes a node open a port it was not told to).
 package actor HTTP01TokenMirror {
     /// A token another node placed.
     package struct Token: Sendable, Hashable {
@@ -24,6 +27,10 @@ package actor HTTP01TokenMirror {
     private let pool: HTTP01ResponderPool
     /// `[store] http01_address`: where this node answers the fleet's tokens (nil: where the placing node does).
     private let address: String?
+    /// The addresses this node's own http-01 specs listen on (read at every change: reloads change them).
+    private let ownAddresses: @Sendable () async -> Set<String>
+    /// Tokens not answered because their address is none of this node's (reported once each).
+    private var refused: Set<String> = []
     private let logger: Logger
     /// Told each token this node now answers (the placing node waits for every live node's acknowledgement).
     private let acknowledge: @Sendable (String) async throws -> Void
@@ -33,9 +40,10 @@ package actor HTTP01TokenMirror {
     private var unacknowledged: Set<String> = []
 
     package init(
-        pool: HTTP01ResponderPool, address: String?, acknowledge: @escaping @Sendable (String) async throws -> Void,
-        logger: Logger
+        pool: HTTP01ResponderPool, address: String?, ownAddresses: @escaping @Sendable () async -> Set<String>,
+        acknowledge: @escaping @Sendable (String) async throws -> Void, logger: Logger
     ) {
+        self.ownAddresses = ownAddresses
         self.acknowledge = acknowledge
         self.pool = pool
         self.address = address
@@ -53,8 +61,18 @@ package actor HTTP01TokenMirror {
             mirrored[token] = nil
             unacknowledged.remove(token)
         }
+        refused.formIntersection(wanted.keys)
+        let allowed = address == nil ? await ownAddresses() : []
         for (token, entry) in wanted.sorted(by: { $0.key < $1.key }) where mirrored[token] == nil {
             let target = address ?? entry.address
+            guard address != nil || allowed.contains(target) else {
+                if refused.insert(token).inserted {
+                    logger.warning(
+                        "not answering another node's http-01 token for \(entry.domain): it is answered on \(target), where none of this node's specs listen; give every node the same listen address, or set [store] http01_address"
+                    )
+                }
+                continue
+            }
             do {
                 try await pool.register(
                     token: token, keyAuthorization: entry.keyAuthorization, domain: entry.domain, on: target)

@@ -139,6 +139,21 @@ package actor FileAccountStore: AccountStore {
         try AtomicFile.write(Array(pem.utf8), to: directory + "/key.pem.next", mode: 0o600, fileOwner: fileOwner)
     }
 
+    /// The keys rollover replaced for `id` (active or archived), oldest first, with the time in their file names
+    /// (nil when a name was changed by hand): what `store migrate` copies beside the current key.
+    package func oldKeys(id: String) throws -> [(replacedAt: Date?, pem: String)] {
+        guard let (directory, _) = try locate(id: id) else { return [] }
+        let prefix = "key.pem.old-"
+        return try listDirectory(directory).filter { $0.hasPrefix(prefix) }.sorted().compactMap { name in
+            try AtomicFile.read(directory + "/" + name).map {
+                (
+                    StateJSON.parseFileTimestamp(String(name.dropFirst(prefix.count).prefix(16))),
+                    String(decoding: $0, as: UTF8.self)
+                )
+            }
+        }
+    }
+
     package func stagedRolloverKey(id: String) throws -> String? {
         try StateName.validate(id, kind: "account id")
         return try AtomicFile.read(accountsDirectory + "/" + id + "/key.pem.next").map {

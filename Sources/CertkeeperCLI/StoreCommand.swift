@@ -107,8 +107,8 @@ extension StoreCommand {
     }
 }
 
-/// Copies one host's file store into the PostgreSQL store: accounts (active and archived, with their keys and any
-/// staged rollover key), certificate state (with pending order keys) and the installed certificates as the fleet's
+/// Copies one host's file store into the PostgreSQL store: accounts (active and archived, with their keys, the keys
+/// rollover replaced and any staged rollover key), certificate state (with pending order keys) and the installed certificates as the fleet's
 /// current ones. Nothing is registered or ordered; what is already there with the same content is left alone, what
 /// is there with other content is reported as a conflict and not overwritten.
 struct FileStoreMigration {
@@ -142,13 +142,17 @@ struct FileStoreMigration {
                 }
                 continue
             }
+            // Keys rollover replaced stay with the account (the file store keeps them as key.pem.old-*).
+            let oldKeys = try await (source.accounts as? FileAccountStore)?.oldKeys(id: record.id) ?? []
             if !dryRun {
                 try await target.accounts.importRecord(record, keyPEM: key)
                 if let staged = try await source.accounts.stagedRolloverKey(id: record.id) {
                     try await target.accounts.stageRolloverKey(id: record.id, pem: staged)
                 }
+                try await (target.accounts as? PostgresAccountStore)?.importOldKeys(id: record.id, oldKeys)
             }
-            report.lines.append("account \(record.id): \(verb) (\(record.status.rawValue))")
+            let old = oldKeys.isEmpty ? "" : ", with \(oldKeys.count) key(s) replaced by rollover"
+            report.lines.append("account \(record.id): \(verb) (\(record.status.rawValue)\(old))")
         }
         for name in try await source.states.allNames() {
             if !targetIsEmpty, let stored = try await target.states.load(name: name) {

@@ -231,6 +231,28 @@ package struct PostgresAccountStore: AccountStore {
         return try sealed.map { try sealer.open($0, context: Self.keyContext(record, "old key")) }
     }
 
+    /// Adds keys rollover replaced elsewhere (`store migrate` from a file store), sealed as this account's old keys;
+    /// a key without a time counts as replaced now.
+    package func importOldKeys(id: String, _ keys: [(replacedAt: Date?, pem: String)]) async throws {
+        guard !keys.isEmpty else { return }
+        guard let record = try await record(id: id) else {
+            throw CertStoreError.notFound(id: id, stateDirectory: database.settings.displayURL)
+        }
+        let sealed = try keys.map {
+            ($0.replacedAt ?? now(), try sealer.seal($0.pem, context: Self.keyContext(record, "old key")))
+        }
+        let schema = database.schema
+        try await database.transaction("copy the old keys of account \(id)") { connection in
+            for (replacedAt, key) in sealed {
+                try await connection.query(
+                    """
+                    INSERT INTO \(unescaped: schema).account_old_keys (account_id, replaced_at, key_sealed)
+                    VALUES (\(id), \(replacedAt), \(key))
+                    """, logger: .quiet)
+            }
+        }
+    }
+
     package func stageRolloverKey(id: String, pem: String) async throws {
         guard let record = try await record(id: id), record.status != .archived else {
             throw CertStoreError.notFound(id: id, stateDirectory: database.settings.displayURL)

@@ -141,6 +141,10 @@ struct AccountStoreTests {
             let files = dir.entries("accounts/\(record.id)")
             #expect(files == ["account.json", "key.pem", "key.pem.old-20250615T150740Z"])
             #expect(dir.contents("accounts/\(record.id)/key.pem.old-20250615T150740Z") == "OLD")
+            // What `store migrate` copies: the key and when rollover replaced it (from the file name).
+            let old = try await (store as! FileAccountStore).oldKeys(id: record.id)
+            #expect(old.map(\.pem) == ["OLD"])
+            #expect(old.map(\.replacedAt) == [clock.now])
         case .memory:
             #expect(await (store as! MemoryAccountStore).oldKeys(id: record.id) == ["OLD"])
         case .postgresql:

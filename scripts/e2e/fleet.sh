@@ -23,7 +23,8 @@
 #     every node; `certkeeper delete` refused while a live node still has the spec, then the database's state and
 #     certificate removed by the first node's delete and each node's own files by its own;
 #  g. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
-#     a dry run first): no newAccount, no order, its certificates unchanged and installed on a node that joins.
+#     a dry run first, after an account key rollover on the host): no newAccount, no order, the replaced key copied
+#     with the account, its certificates unchanged and installed on a node that joins.
 #
 # Usage: scripts/e2e/fleet.sh WORKDIR   (root; Pebble at offset 160: 14160/15160, challtestsrv 8215/8213,
 #        http-01 5162 on 127.0.0.11-13; PostgreSQL 127.0.0.1:14169; the ACME double 14163, its control 14164)
@@ -339,6 +340,10 @@ host_serials() {
 }
 before_serials=$(host_serials "$host/state")
 host_account_url=$(python3 -c 'import json,glob,sys; print(json.load(open(glob.glob(sys.argv[1] + "/accounts/*/account.json")[0]))["accountURL"])' "$host/state")
+# A key rollover on the host first: the replaced key (key.pem.old-*) goes with the account.
+host_account_id=$(basename "$(dirname "$(ls "$host"/state/accounts/*/account.json)")")
+"$bin" account rollover "$host_account_id" --config-dir "$host/etc" --state-dir "$host/state" >"$work/rollover.log" 2>&1 ||
+    fail "account rollover on the host failed: $(cat "$work/rollover.log")"
 write_store_config "$host/etc" "$work/pg" "$pg_port" "$work/store.key" host "127.0.0.14:$PEBBLE_HTTP_PORT" \
     'schema = "migrated"'
 # The least privileges of docs/fleet.md: the administrator makes the schema for certkeeper and takes back CREATE on
@@ -355,6 +360,9 @@ sed 's/^/   | /' "$work/migrate.log"
 [[ $(grep -c '^certificate m[123]: copied' "$work/migrate.log") == 3 ]] || fail "not every certificate was copied"
 [[ $(psql_admin "SELECT record::json->>'accountURL' FROM migrated.accounts") == "$host_account_url" ]] ||
     fail "the store's account is not the host's"
+grep -q "^account $host_account_id: copied (valid, with 1 key(s) replaced by rollover)" "$work/migrate.log" ||
+    fail "the migration did not copy the key the rollover replaced"
+[[ $(psql_admin "SELECT count(*) FROM migrated.account_old_keys") == 1 ]] || fail "no old key in the store"
 "$bin" store migrate --from files --to postgresql --config-dir "$host/etc" --state-dir "$host/state" \
     >"$work/migrate-again.log" 2>&1 || fail "a second migration failed: $(cat "$work/migrate-again.log")"
 grep -q 'already in the store' "$work/migrate-again.log" || fail "a second migration did not find what the first copied"

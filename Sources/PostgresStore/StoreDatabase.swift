@@ -20,6 +20,8 @@ package final class StoreDatabase: Sendable {
     /// Told how each operation ended: nil when the database answered, the error when it could not be reached (the
     /// daemon's store health: status, status line, metrics).
     let onOutcome: (@Sendable (PostgresStoreError?) -> Void)?
+    /// Why the pool last failed to open a connection (it retries in the background; an operation only times out).
+    let connectionFailures = ConnectionFailureLog()
 
     package init(
         settings: PostgresConnectionSettings, logger: Logger, operationTimeout: Duration = .seconds(15),
@@ -60,7 +62,8 @@ package final class StoreDatabase: Sendable {
             ("application_name", "certkeeper"), ("statement_timeout", "\(milliseconds)"),
             ("idle_in_transaction_session_timeout", "\(milliseconds * 2)"),
         ]
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = PostgresClient(
+            configuration: configuration, backgroundLogger: connectionFailures.recording(into: logger))
     }
 
     /// Runs the pool until the calling task is cancelled.
@@ -114,11 +117,18 @@ package final class StoreDatabase: Sendable {
         timer.cancel()
         switch result {
         case .success(let value):
+            connectionFailures.clear()
             onOutcome?(nil)
             return value
         case .failure(let error):
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
-            let translated = PostgresStoreError.translate(error, url: settings.displayURL, operation: operation)
+            var translated = PostgresStoreError.translate(error, url: settings.displayURL, operation: operation)
+            // Timed out waiting for a connection the pool could not open: say why it could not.
+            if error is PostgresStoreError.TimeoutError, let cause = connectionFailures.cause {
+                translated = PostgresStoreError.unavailable(
+                    url: settings.displayURL, operation: operation,
+                    reason: "no answer within the operation timeout; " + ConnectionFailureLog.explain(cause))
+            }
             if let storeError = translated as? PostgresStoreError, storeError.isOutage { onOutcome?(storeError) }
             throw translated
         }

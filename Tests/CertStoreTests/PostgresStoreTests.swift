@@ -86,6 +86,23 @@ struct PostgresStoreTests {
         #expect(try await rotated.keyPEM(id: first.id) == pem)
     }
 
+    @Test func keysReplacedElsewhereAreCopiedInTheirOrder() async throws {
+        let test = try await PostgresTestDatabase.make()
+        let accounts = test.accounts()
+        let record = try pending()
+        try await accounts.createPending(record, keyPEM: "CURRENT")
+        try await accounts.importOldKeys(
+            id: record.id,
+            [
+                (Date(timeIntervalSince1970: 1_700_000_000), "FIRST"),
+                (Date(timeIntervalSince1970: 1_750_000_000), "SECOND"),
+            ])
+        #expect(try await accounts.oldKeys(id: record.id) == ["FIRST", "SECOND"])
+        #expect(
+            try await test.column("key_sealed", of: "account_old_keys").allSatisfy { !($0 ?? "").contains("FIRST") })
+        await #expect(throws: CertStoreError.self) { try await accounts.importOldKeys(id: "nobody", [(nil, "X")]) }
+    }
+
     @Test func aKeyFileMustHold32Base64Bytes() throws {
         let good = Data(repeating: 1, count: 32).base64EncodedString()
         #expect(throws: Never.self) { try SecretSealer.Key(fileContents: Array((good + "\n").utf8), path: "/k") }
@@ -200,6 +217,7 @@ struct PostgresStoreTests {
             let text = "\(error)"
             #expect(text.contains("postgresql://certkeeper@127.0.0.1:1/certkeeper"))
             #expect(text.contains("read the state of www"))
+            #expect(text.contains("Connection refused"))
             #expect(!text.contains(try #require(settings.password)))
         }
     }
@@ -356,7 +374,12 @@ extension PostgresStoreTests {
             },
             issuerPrivateKey: .init(key))
         try certificate.serializeAsPEM().pemString.write(toFile: otherCA, atomically: true, encoding: .utf8)
-        await #expect(throws: PostgresStoreError.self) { _ = try await encrypted(host: "localhost", caFile: otherCA) }
+        let refused = await #expect(throws: PostgresStoreError.self) {
+            _ = try await encrypted(host: "localhost", caFile: otherCA)
+        }
+        // Not just "no answer": the pool's reason, and what to check.
+        #expect("\(try #require(refused))".contains("CERTIFICATE_VERIFY_FAILED"))
+        #expect("\(try #require(refused))".contains("check tls_ca_file"))
     }
 }
 

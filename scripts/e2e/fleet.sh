@@ -24,7 +24,8 @@
 #     certificate removed by the first node's delete and each node's own files by its own;
 #  g. a host on the file store is moved into the database (`certkeeper store migrate --from files --to postgresql`,
 #     a dry run first, after an account key rollover on the host): no newAccount, no order, the replaced key copied
-#     with the account, its certificates unchanged and installed on a node that joins.
+#     with the account, its certificates unchanged and installed on a node that joins; then the encryption key is
+#     rotated (`certkeeper store reseal`) and the account key still opens without the old one.
 #
 # Usage: scripts/e2e/fleet.sh WORKDIR   (root; Pebble at offset 160: 14160/15160, challtestsrv 8215/8213,
 #        http-01 5162 on 127.0.0.11-13; PostgreSQL 127.0.0.1:14169; the ACME double 14163, its control 14164)
@@ -389,5 +390,19 @@ stop_pid "$joiner_pid"
 [[ $(host_serials "$host/state") == "$before_serials" ]] || fail "the host's certificates changed"
 [[ $(pebble_new_accounts) == "$accounts_before" ]] || fail "the migrated host or the joiner registered an account"
 [[ $(pebble_orders) == "$orders_before" ]] || fail "the migrated host or the joiner ordered a certificate"
-echo "ok: migrated into a schema made by the administrator, without CREATE on the database (dry run first, a second run a no-op): 0 newAccount, 0 orders, the host's 3 certificates unchanged and installed on a joining node"
+# Rotating the encryption key (docs/fleet.md): the new key current, the old one previous, `store reseal`, then the
+# old key removed from the configuration: the account key still opens, and is the host's own.
+head -c 32 /dev/urandom | base64 >"$work/store.key.new"
+chmod 600 "$work/store.key.new"
+sed -i "s|^encryption_key_file = .*|encryption_key_file = \"$work/store.key.new\"\nprevious_encryption_key_files = [\"$work/store.key\"]|" \
+    "$host/etc/certkeeper.toml"
+"$bin" store reseal --config-dir "$host/etc" --state-dir "$host/state" >"$work/reseal.log" 2>&1 ||
+    fail "store reseal failed: $(cat "$work/reseal.log")"
+grep -q '^re-sealed [1-9][0-9]* key(s) with key ' "$work/reseal.log" || fail "reseal did not say what it did: $(cat "$work/reseal.log")"
+sed -i '/^previous_encryption_key_files = /d' "$host/etc/certkeeper.toml"
+"$bin" account export "$host_account_id" --output "$work/export-after-reseal" --config-dir "$host/etc" \
+    --state-dir "$host/state" >"$work/export.log" 2>&1 || fail "the account key does not open after the rotation: $(cat "$work/export.log")"
+cmp -s "$work/export-after-reseal/key.pem" "$host/state/accounts/$host_account_id/key.pem" ||
+    fail "the store's account key is not the host's after the rotation"
+echo "ok: migrated into a schema made by the administrator, without CREATE on the database (dry run first, a second run a no-op): 0 newAccount, 0 orders, the host's 3 certificates unchanged and installed on a joining node; the encryption key rotated with store reseal"
 echo "fleet: all checks passed (${SECONDS}s)"

@@ -65,8 +65,20 @@ package protocol FleetSpecRegistry: Sendable {
     func declare(name: String, fingerprint: String, node: String) async throws -> [String]
     /// Forgets this node's views of every name but `names` (the specs it has now).
     func retain(names: Set<String>, node: String) async throws
-    /// The live nodes that have a spec of `name` (`certkeeper delete` refuses while there are any).
-    func nodesHaving(name: String) async throws -> [String]
+    /// The nodes that have a spec of `name`, live or not heard from lately (`certkeeper delete` refuses while there
+    /// are any).
+    func nodesHaving(name: String) async throws -> [FleetSpecHolder]
+}
+
+/// A node with a spec of some certificate, and whether it has been heard from lately.
+package struct FleetSpecHolder: Sendable, Hashable {
+    package var node: String
+    package var live: Bool
+
+    package init(node: String, live: Bool) {
+        self.node = node
+        self.live = live
+    }
 }
 
 /// The in-memory twin of the PostgreSQL spec registry.
@@ -84,5 +96,7 @@ package actor MemoryFleetSpecRegistry: FleetSpecRegistry {
         for name in views.keys where !names.contains(name) { views[name]?[node] = nil }
     }
 
-    package func nodesHaving(name: String) -> [String] { (views[name] ?? [:]).keys.sorted() }
+    package func nodesHaving(name: String) -> [FleetSpecHolder] {
+        (views[name] ?? [:]).keys.sorted().map { FleetSpecHolder(node: $0, live: true) }
+    }
 }

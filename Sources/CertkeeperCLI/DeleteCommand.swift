@@ -24,6 +24,12 @@ struct DeleteCommand: AsyncParsableCommand {
     @Flag(help: "Revoke the certificate in the default layout (live/NAME) first.")
     var revoke = false
 
+    @Flag(
+        help:
+            "On a fleet node: delete even though nodes not heard from lately still have a spec of NAME (they are gone for good)."
+    )
+    var force = false
+
     @Option(help: "Control socket (default: $RUNTIME_DIRECTORY/control.sock or /run/certkeeper/control.sock).")
     var socket: String?
 
@@ -82,36 +88,69 @@ struct DeleteCommand: AsyncParsableCommand {
             "\(name): deleted; files at paths its [install] table named, if any, were left in place")
     }
 
-    /// Revokes (with `--revoke`) and removes the state, the fleet's certificate (on a fleet node, once no live node
-    /// has the spec) and the default layout; returns what was removed.
+    /// Revokes (with `--revoke`) and removes the state, the fleet's certificate (on a fleet node, once no node has
+    /// the spec) and the default layout, under the certificate's lock (lease); returns what was removed.
     private func remove(store: StoreBackend, directories dirs: Directories) async throws -> [String] {
-        if let specs = store.specs {
-            // The database's state and certificate are every node's: gone only when no live node renews it.
-            let others = try await specs.nodesHaving(name: name)
-            guard others.isEmpty else {
-                throw CertificateToolError(
-                    "node(s) \(others.joined(separator: ", ")) of the fleet at \(store.location) still have a spec of \(name): remove it there and reload them first; nothing deleted"
-                )
+        try await store.locks.withLock(LeaseFence.certificateLockName(name)) {
+            if let specs = store.specs {
+                try refuseWhileNodesHaveTheSpec(try await specs.nodesHaving(name: name), store: store)
             }
-        }
-        let state = try await store.states.load(name: name)
-        if revoke {
-            let outcome = try await CertificateTools(directories: dirs, store: store).revokeRemoved(
-                name: name, state: state)
-            print(
-                "\(name): certificate \(outcome.serial) "
-                    + (outcome.alreadyRevoked ? "was already revoked" : "revoked")
-                    + ", signed with \(outcome.signedWith)")
-        }
-        return try await store.locks.withLock(LeaseFence.certificateLockName(name)) {
-            let hasState = try await store.states.load(name: name) != nil
+            let state = try await store.states.load(name: name)
+            if revoke { try await revokeInstalled(state: state, store: store, directories: dirs) }
             let hasPendingKey = try await store.states.pendingKey(name: name) != nil
             try await store.states.remove(name: name)
-            var removed = hasState || hasPendingKey ? [store.stateLocation(of: name)] : []
+            var removed = state != nil || hasPendingKey ? [store.stateLocation(of: name)] : []
             if let shared = store.shared, try await shared.remove(name: name) {
                 removed.append("the fleet's certificate \(name) in \(store.location)")
             }
             return removed + (try CertificateInstaller().removeDefaultLayout(name: name, stateDirectory: dirs.state))
         }
+    }
+
+    /// The database's state and certificate are every node's: gone only when no node renews it. A node not heard
+    /// from lately (stopped, cut off) would adopt what it has installed when it returns, so it counts too, unless
+    /// `--force` says it is gone for good.
+    private func refuseWhileNodesHaveTheSpec(_ holders: [FleetSpecHolder], store: StoreBackend) throws {
+        let live = holders.filter(\.live).map(\.node)
+        guard live.isEmpty else {
+            throw CertificateToolError(
+                "node(s) \(live.joined(separator: ", ")) of the fleet at \(store.location) still have a spec of \(name): remove it there and reload them first; nothing deleted"
+            )
+        }
+        let away = holders.filter { !$0.live }.map(\.node)
+        guard away.isEmpty || force else {
+            throw CertificateToolError(
+                "node(s) \(away.joined(separator: ", ")) of the fleet at \(store.location), not heard from lately, still have a spec of \(name): remove it there when they are back, or pass --force if they are gone for good; nothing deleted"
+            )
+        }
+    }
+
+    /// Revokes what this node has installed in the default layout. On a fleet node whose store no longer knows the
+    /// certificate (another node's delete removed it, revoking it there if asked), nothing is revoked here.
+    private func revokeInstalled(state: CertificateState?, store: StoreBackend, directories dirs: Directories)
+        async throws
+    {
+        if let shared = store.shared {
+            let published = try await shared.latest(name: name)
+            guard state != nil || published != nil else {
+                print(
+                    "\(name): the fleet's store no longer has it (another node's delete removed it, and revoked it if asked there); not revoked here"
+                )
+                return
+            }
+            let local = await InstalledCertificateReader.load(
+                name: name, target: InstallTarget(), stateDirectory: dirs.state)
+            if let published, let local, published.serial != local.info.serialHex {
+                throw CertificateToolError(
+                    "this node's \(dirs.state)/live/\(name) (serial \(local.info.serialHex)) is not the fleet's current certificate (serial \(published.serial)): run delete --revoke on a node that has it installed; nothing revoked, nothing deleted"
+                )
+            }
+        }
+        let outcome = try await CertificateTools(directories: dirs, store: store).revokeRemoved(
+            name: name, state: state)
+        print(
+            "\(name): certificate \(outcome.serial) "
+                + (outcome.alreadyRevoked ? "was already revoked" : "revoked")
+                + ", signed with \(outcome.signedWith)")
     }
 }

@@ -50,8 +50,17 @@ struct RevokeCommand: AsyncParsableCommand {
         }
         // On a fleet node: the account and the state in the database, under the certificate's lease; the node's
         // daemon orders the replacement and every node installs it.
-        let outcome = try await withConfiguredStore(dirs) { store in
-            try await CertificateTools(directories: dirs, store: store).revoke(name: name, spec: spec, reason: reason)
+        let outcome: CertificateRevoker.Outcome
+        do {
+            outcome = try await withConfiguredStore(dirs) { store in
+                try await CertificateTools(directories: dirs, store: store).revoke(
+                    name: name, spec: spec, reason: reason)
+            }
+        } catch let lost as LeaseLost {
+            // The CA may have revoked it already; the record was refused because another node holds the lease.
+            throw CertificateToolError(
+                "\(name): \(lost) before the revocation was recorded: run `certkeeper revoke \(name)` again (a CA that already revoked it says so, and the record is written then)"
+            )
         }
         print(
             "\(name): certificate \(outcome.serial) "

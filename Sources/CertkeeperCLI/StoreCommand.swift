@@ -130,25 +130,38 @@ struct FileStoreMigration {
         let verb = dryRun ? "would copy" : "copied"
         for record in try await source.accounts.allRecords(includeArchived: true) {
             let key = try await source.accounts.keyPEM(id: record.id)
+            // Keys rollover replaced stay with the account (the file store keeps them as key.pem.old-*).
+            let oldKeys = try await (source.accounts as? FileAccountStore)?.oldKeys(id: record.id) ?? []
+            let staged = try await source.accounts.stagedRolloverKey(id: record.id)
             if !targetIsEmpty, let existing = try await target.accounts.record(id: record.id) {
                 let sameKey = (try? await target.accounts.keyPEM(id: record.id)) == key
-                if sameKey && existing.accountURL == record.accountURL {
-                    report.lines.append("account \(record.id): already in the store")
-                } else {
+                guard sameKey && existing.accountURL == record.accountURL else {
                     report.conflicts += 1
                     report.lines.append(
                         "account \(record.id): CONFLICT: the store holds another account under this id; not overwritten"
                     )
+                    continue
                 }
+                // An earlier run (or an older certkeeper) may have stopped before the replaced and staged keys.
+                let stored = try await (target.accounts as? PostgresAccountStore)?.oldKeys(id: record.id) ?? []
+                let missing = oldKeys.filter { !stored.contains($0.pem) }
+                let storedStaged = try await target.accounts.stagedRolloverKey(id: record.id)
+                let stageMissing = staged != nil && storedStaged == nil
+                if !dryRun {
+                    try await (target.accounts as? PostgresAccountStore)?.importOldKeys(id: record.id, missing)
+                    if stageMissing, let staged {
+                        try await target.accounts.stageRolloverKey(id: record.id, pem: staged)
+                    }
+                }
+                var line = "account \(record.id): already in the store"
+                if !missing.isEmpty { line += "; \(verb) \(missing.count) key(s) replaced by rollover it lacked" }
+                if stageMissing { line += "; \(verb) the staged rollover key it lacked" }
+                report.lines.append(line)
                 continue
             }
-            // Keys rollover replaced stay with the account (the file store keeps them as key.pem.old-*).
-            let oldKeys = try await (source.accounts as? FileAccountStore)?.oldKeys(id: record.id) ?? []
             if !dryRun {
                 try await target.accounts.importRecord(record, keyPEM: key)
-                if let staged = try await source.accounts.stagedRolloverKey(id: record.id) {
-                    try await target.accounts.stageRolloverKey(id: record.id, pem: staged)
-                }
+                if let staged { try await target.accounts.stageRolloverKey(id: record.id, pem: staged) }
                 try await (target.accounts as? PostgresAccountStore)?.importOldKeys(id: record.id, oldKeys)
             }
             let old = oldKeys.isEmpty ? "" : ", with \(oldKeys.count) key(s) replaced by rollover"

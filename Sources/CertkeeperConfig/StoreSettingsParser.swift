@@ -71,15 +71,6 @@ struct StoreSettingsParser {
         if tls == .disable, let node = table.node["tls_ca_file"] {
             diagnostics.error("'tls_ca_file' in [store] has no effect with tls = \"disable\"", atKeyOf: node)
         }
-        // postgres-nio checks the certificate's name only against a host name: with an IP address and the system's
-        // roots, any publicly trusted certificate would pass. With the database's own CA the chain still binds it.
-        if tls == .verifyFull, caFile == nil, let endpoint, Self.isIPAddress(endpoint.host),
-            let (_, node) = table.string("url")
-        {
-            diagnostics.error(
-                "'url' in [store] names the database by IP address (\(endpoint.host)); with tls = \"verify-full\" and the system's roots its certificate's name cannot be checked against an address: use the host name its certificate has (in /etc/hosts if DNS has none), or set tls_ca_file to the CA that signed it",
-                atValueOf: node)
-        }
         let (password, _) = table.secretSource(filePrefix: "password")
         let (key, keyOK) = table.secretSource(filePrefix: "encryption_key")
         if keyOK, key == nil {
@@ -180,17 +171,6 @@ struct StoreSettingsParser {
         guard (1...65535).contains(port) else { return .failure(URLProblem(message: "port \(port) is out of range")) }
         let bareHost = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
         return .success((bareHost, port, user.removingPercentEncoding ?? user, database))
-    }
-
-    /// An IPv4 dotted quad or an IPv6 address (brackets already removed).
-    static func isIPAddress(_ host: String) -> Bool {
-        if host.contains(":") { return true }
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4
-            && parts.allSatisfy { part in
-                !part.isEmpty && part.count <= 3 && part.allSatisfy({ ("0"..."9").contains($0) })
-                    && Int(part).map { $0 <= 255 } == true
-            }
     }
 
     static func isValidSchema(_ name: String) -> Bool {

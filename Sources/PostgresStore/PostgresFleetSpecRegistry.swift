@@ -35,30 +35,40 @@ package struct PostgresFleetSpecRegistry: FleetSpecRegistry {
         }
     }
 
-    package func nodesHaving(name: String) async throws -> [String] {
+    package func nodesHaving(name: String) async throws -> [FleetSpecHolder] {
         let schema = database.schema
         let window = PostgresTokenTable.liveness.components.seconds
         return try await database.withClient("list the nodes with a spec of \(name)") { client in
-            var nodes: [String] = []
-            for try await node in try await client.query(
+            var holders: [FleetSpecHolder] = []
+            for try await (node, live) in try await client.query(
                 """
-                SELECT s.node FROM \(unescaped: schema).specs s JOIN \(unescaped: schema).nodes n ON n.node = s.node
-                WHERE s.name = \(name) AND n.last_seen > now() - \(window) * interval '1 second'
-                ORDER BY s.node
+                SELECT s.node, coalesce(n.last_seen > now() - \(window) * interval '1 second', false)
+                FROM \(unescaped: schema).specs s LEFT JOIN \(unescaped: schema).nodes n ON n.node = s.node
+                WHERE s.name = \(name) ORDER BY s.node
                 """
-            ).decode(String.self) {
-                nodes.append(node)
+            ).decode((String, Bool).self) {
+                holders.append(FleetSpecHolder(node: node, live: live))
             }
-            return nodes
+            return holders
         }
     }
 
+    /// Also forgets the views of this node's earlier runs (the same node name, another process: see
+    /// ``LeaseLockManager/makeOwner(nodeName:)``), so a node not heard from lately is one that is really away.
     package func retain(names: Set<String>, node: String) async throws {
         let schema = database.schema
         let kept = names.sorted()
+        let run = Self.runSuffix
         try await database.withClient("forget specs this node no longer has") { client in
             try await client.query(
-                "DELETE FROM \(unescaped: schema).specs WHERE node = \(node) AND NOT (name = ANY(\(kept)))")
+                """
+                DELETE FROM \(unescaped: schema).specs
+                WHERE (node = \(node) AND NOT (name = ANY(\(kept))))
+                   OR (node <> \(node) AND regexp_replace(node, \(run), '') = regexp_replace(\(node), \(run), ''))
+                """)
         }
     }
+
+    /// What ``LeaseLockManager/makeOwner(nodeName:)`` appends to the node name: `:PID:RANDOM`.
+    static let runSuffix = ":[0-9]+:[0-9a-f]+$"
 }

@@ -102,6 +102,7 @@ package final class StoreDatabase: Sendable {
         _ operation: String, timeout: Duration? = nil, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
         let limit = timeout ?? operationTimeout
+        let started = ContinuousClock.now
         let outcome = Outcome<T>()
         let work = Task { outcome.finish(await Result { try await body() }) }
         let timer = Task {
@@ -124,7 +125,7 @@ package final class StoreDatabase: Sendable {
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             var translated = PostgresStoreError.translate(error, url: settings.displayURL, operation: operation)
             // Timed out waiting for a connection the pool could not open: say why it could not.
-            if error is PostgresStoreError.TimeoutError, let cause = connectionFailures.cause {
+            if error is PostgresStoreError.TimeoutError, let cause = connectionFailures.cause(since: started) {
                 translated = PostgresStoreError.unavailable(
                     url: settings.displayURL, operation: operation,
                     reason: "no answer within the operation timeout; " + ConnectionFailureLog.explain(cause))

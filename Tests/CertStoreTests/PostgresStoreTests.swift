@@ -255,19 +255,25 @@ struct PostgresStoreTests {
         #expect(try await !shared.remove(name: "www"))
     }
 
-    @Test func onlyLiveNodesWithASpecAreNamed() async throws {
+    @Test func nodesWithASpecAreNamedLiveOrNot() async throws {
         let test = try await PostgresTestDatabase.make()
         let specs = PostgresFleetSpecRegistry(database: test.database)
         let tokens = PostgresTokenTable(database: test.database)
-        for node in ["node-a", "node-b", "node-c"] {
+        for node in ["a:1:aa", "b:2:bb", "c:3:cc"] {
             try await tokens.heartbeat(node: node)
             _ = try await specs.declare(name: "www", fingerprint: "f1", node: node)
         }
-        // node-c died long ago; node-b removed the spec and reloaded.
-        try await test.execute("UPDATE {schema}.nodes SET last_seen = now() - interval '1 hour' WHERE node = 'node-c'")
-        try await specs.retain(names: ["api"], node: "node-b")
-        #expect(try await specs.nodesHaving(name: "www") == ["node-a"])
-        try await specs.retain(names: [], node: "node-a")
+        // c died long ago; b removed the spec and reloaded.
+        try await test.execute("UPDATE {schema}.nodes SET last_seen = now() - interval '1 hour' WHERE node = 'c:3:cc'")
+        try await specs.retain(names: ["api"], node: "b:2:bb")
+        #expect(
+            try await specs.nodesHaving(name: "www") == [
+                FleetSpecHolder(node: "a:1:aa", live: true), FleetSpecHolder(node: "c:3:cc", live: false),
+            ])
+        // c starts again (another PID): its earlier run's view goes with its first retain.
+        try await tokens.heartbeat(node: "c:4:dd")
+        try await specs.retain(names: [], node: "c:4:dd")
+        try await specs.retain(names: [], node: "a:1:aa")
         #expect(try await specs.nodesHaving(name: "www") == [])
     }
 
@@ -360,6 +366,8 @@ extension PostgresStoreTests {
             }
         }
         #expect(try await encrypted(host: "localhost", caFile: caFile))
+        // By address: checked against the certificate's IP addresses (it has 127.0.0.1).
+        #expect(try await encrypted(host: "127.0.0.1", caFile: caFile))
         // A CA that did not sign the server's certificate.
         let dir = try TemporaryDirectory()
         let otherCA = dir.path + "/other-ca.pem"
@@ -380,6 +388,24 @@ extension PostgresStoreTests {
         // Not just "no answer": the pool's reason, and what to check.
         #expect("\(try #require(refused))".contains("CERTIFICATE_VERIFY_FAILED"))
         #expect("\(try #require(refused))".contains("check tls_ca_file"))
+    }
+
+    @Test func onlyThePoolsConnectionFailuresAreRecordedAndOnlyRecentOnes() throws {
+        let failures = ConnectionFailureLog()
+        let before = ContinuousClock.now
+        let logger = failures.recording(into: Logger(label: "test.postgres"))
+        // Another message's error (it could quote a statement's parameters) is passed on, not recorded.
+        logger.info("Query failed", metadata: ["psql_error": "PSQLError(query: SELECT 'secret')"])
+        #expect(failures.cause(since: before) == nil)
+        logger.info(
+            "Connection creation failed",
+            metadata: ["psql_error": "NIOSSLExtraError.failedToValidateHostname: Couldn't find db in certificate"])
+        let cause = try #require(failures.cause(since: before))
+        #expect(ConnectionFailureLog.explain(cause).contains("does not name the host in url"))
+        // Older than the operation that timed out: not its cause.
+        #expect(failures.cause(since: ContinuousClock.now) == nil)
+        failures.clear()
+        #expect(failures.cause(since: before) == nil)
     }
 }
 

@@ -39,18 +39,6 @@ import Testing
                         encryptionKey: .file("/etc/certkeeper/store.key"), leaseSeconds: 60)))
     }
 
-    @Test func anIPAddressIsAcceptedWhereItsCertificateCanStillBeBound() {
-        let ip = Self.minimal.replacingOccurrences(of: "db.example.net", with: "192.0.2.7")
-        // The database's own CA binds the certificate; without TLS there is nothing to check.
-        for extra in ["tls_ca_file = \"/etc/certkeeper/db-ca.pem\"\n", "tls = \"disable\"\n"] {
-            let loaded = Self.load(ip + extra)
-            #expect(loaded.diagnostics.isEmpty, "\(extra): \(loaded.diagnostics)")
-        }
-        #expect(StoreSettingsParser.isIPAddress("2001:db8::5") && StoreSettingsParser.isIPAddress("10.0.0.1"))
-        #expect(!StoreSettingsParser.isIPAddress("db1.example.net") && !StoreSettingsParser.isIPAddress("10.0.0.256"))
-        #expect(!StoreSettingsParser.isIPAddress("1.2.3") && !StoreSettingsParser.isIPAddress("localhost"))
-    }
-
     @Test func everySettingIsRead() {
         let loaded = Self.load(
             """
@@ -116,10 +104,6 @@ import Testing
             "certkeeper.toml:10:1: 'tls_ca_file' in [store] has no effect"
         ),
         (minimal + "password = \"hunter2\"\n", "certkeeper.toml:9:1: unknown key 'password' in [store]"),
-        (
-            minimal.replacingOccurrences(of: "db.example.net", with: "192.0.2.7"),
-            "certkeeper.toml:6:7: 'url' in [store] names the database by IP address (192.0.2.7)"
-        ),
     ])
     func mistakesAreReportedWhereTheyAre(_ text: String, _ expected: String) {
         let loaded = Self.load(text)

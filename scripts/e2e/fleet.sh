@@ -264,7 +264,9 @@ start_node 1 CERTKEEPER_FAULT=after-newaccount-reply CERTKEEPER_FAULT_ACTION=sto
 wait_for "node 1 to stop at after-newaccount-reply" 120 stopped || fail "node 1 did not reach after-newaccount-reply"
 grep -q 'fault point after-newaccount-reply reached, stopping' "$work/node1.log" || fail "node 1 stopped elsewhere"
 kill -KILL "${pids[1]}"
-wait "${pids[1]}" 2>/dev/null || true
+rc=0
+wait "${pids[1]}" 2>/dev/null || rc=$?
+[[ $rc == 137 ]] || fail "node 1 ended with status $rc after kill -9 (want 137)"
 pids[1]=0
 [[ $(double_stat new_account_with_eab) == 1 ]] || fail "$(double_stat new_account_with_eab) newAccount with EAB before the crash (want 1)"
 pending=$(psql_admin "SELECT count(*) FROM certkeeper.accounts WHERE record::json->>'status' = 'pending'")
@@ -310,7 +312,13 @@ for n in 1 3; do
     rm "$work/node$n/etc/certs.d/f4.toml"
     ctl "$n" reload >/dev/null
 done
-delete_on() { "$bin" delete f4 --config-dir "$work/node$1/etc" --state-dir "$work/node$1/state" --socket "$work/node$1/run/control.sock"; }
+delete_on() {
+    local n=$1
+    shift
+    "$bin" delete f4 --revoke "$@" --config-dir "$work/node$n/etc" --state-dir "$work/node$n/state" \
+        --socket "$work/node$n/run/control.sock"
+}
+f4_serial=$(serial_of 3 f4)
 if delete_on 3 >"$work/delete-refused.txt" 2>&1; then fail "delete went ahead while node 2 has the spec of f4"; fi
 grep -q 'node(s) node2:.* still have a spec of f4' "$work/delete-refused.txt" ||
     fail "the refusal does not name node 2: $(cat "$work/delete-refused.txt")"
@@ -319,13 +327,15 @@ rm "$work/node2/etc/certs.d/f4.toml"
 ctl 2 reload >/dev/null
 delete_on 3 >"$work/delete.txt" 2>&1 || fail "delete on node 3 failed: $(cat "$work/delete.txt")"
 grep -q "removed the fleet's certificate f4" "$work/delete.txt" || fail "delete did not remove the fleet's certificate"
+[[ $(pebble_status "$f4_serial") == "Revoked 5" ]] || fail "Pebble says $(pebble_status "$f4_serial") for f4 after delete --revoke"
 [[ $(psql_admin "SELECT count(*) FROM certkeeper.certificate_state WHERE name = 'f4'") == 0 &&
     $(psql_admin "SELECT count(*) FROM certkeeper.certificates WHERE name = 'f4'") == 0 ]] ||
     fail "f4 is still in the database after delete"
 [[ ! -e $work/node3/state/live/f4 && -s $work/node1/state/live/f4/cert.pem ]] || fail "delete on node 3 removed the wrong files"
 delete_on 1 >"$work/delete-1.txt" 2>&1 || fail "delete on node 1 failed: $(cat "$work/delete-1.txt")"
+grep -q "the fleet's store no longer has it" "$work/delete-1.txt" || fail "node 1's delete did not say why it revoked nothing"
 [[ ! -e $work/node1/state/live/f4 ]] || fail "delete on node 1 left live/f4"
-echo "ok: delete refused while node 2 had the spec; then the database's f4 and each node's files removed"
+echo "ok: delete refused while node 2 had the spec; then f4 revoked (Pebble: reason 5), the database's f4 and each node's files removed"
 
 echo "== g. a host on the file store moves into the database: nothing registered, nothing ordered"
 host=$work/host
@@ -367,6 +377,8 @@ grep -q "^account $host_account_id: copied (valid, with 1 key(s) replaced by rol
 "$bin" store migrate --from files --to postgresql --config-dir "$host/etc" --state-dir "$host/state" \
     >"$work/migrate-again.log" 2>&1 || fail "a second migration failed: $(cat "$work/migrate-again.log")"
 grep -q 'already in the store' "$work/migrate-again.log" || fail "a second migration did not find what the first copied"
+! grep -q 'lacked' "$work/migrate-again.log" || fail "a second migration found keys the first did not copy"
+[[ $(psql_admin "SELECT count(*) FROM migrated.account_old_keys") == 1 ]] || fail "a second migration copied the old key again"
 accounts_before=$(pebble_new_accounts)
 orders_before=$(pebble_orders)
 # The host on the database, and a new node joining it with an empty state directory.

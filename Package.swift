@@ -98,7 +98,9 @@ let package = Package(
         ),
         // Files in directories others may control: descriptor-relative, O_NOFOLLOW, symlinks only where trusted;
         // atomic writes, owners, names that may become path components. Used by the store and the installer.
-        .target(name: "SafeFiles", swiftSettings: swiftSettings),
+        .target(name: "SafeFiles", dependencies: ["CFileSync"], swiftSettings: swiftSettings),
+        // syncfs(2), which Swift's Glibc module does not declare.
+        .target(name: "CFileSync"),
         // Log metadata keys and journal MESSAGE_IDs, defined once.
         .target(
             name: "CertkeeperLogging", dependencies: [.product(name: "Logging", package: "swift-log")],

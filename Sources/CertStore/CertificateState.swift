@@ -29,6 +29,13 @@ package struct CertificateState: Sendable, Hashable {
     /// A digest of the spec ``nextCheck`` was computed for; a different spec means "check now".
     package var specFingerprint: String?
 
+    /// Nothing here that the installed certificate and the spec would not give again (no order in flight, no
+    /// failures, no CA advice, no revocation, and no issuer but the one an adoption attributes it to): an adopted
+    /// certificate's schedule, which a store may write without waiting for the disk (losing it costs one more look).
+    package var isRecomputable: Bool {
+        order == nil && backoff == nil && ari == nil && revokedSerial == nil && issuer?.issuedAt == nil
+    }
+
     package init(
         name: String, order: PendingOrder? = nil, backoff: Backoff? = nil, ari: ARIAdvice? = nil,
         schedule: RenewalSchedule? = nil, issuer: IssuerRecord? = nil, nextCheck: Date? = nil,

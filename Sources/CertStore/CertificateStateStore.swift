@@ -19,4 +19,16 @@ package protocol CertificateStateStore: Sendable {
     func allNames() async throws -> [String]
     /// Removes everything stored for `name` (state and pending key); nothing stored is not an error.
     func remove(name: String) async throws
+    /// Replaces the state like ``save(_:)`` when it is ``CertificateState/isRecomputable``, possibly without waiting
+    /// for the disk: a store may batch such writes until ``flushRecomputable()`` (or a crash may lose them, which
+    /// costs only the work of finding the same again). ``load(name:)`` in this process sees it at once.
+    func saveRecomputable(_ state: CertificateState) async throws
+    /// Makes every ``saveRecomputable(_:)`` so far durable.
+    func flushRecomputable() async throws
+}
+
+extension CertificateStateStore {
+    /// Stores without a write-behind save as durably as ever.
+    package func saveRecomputable(_ state: CertificateState) async throws { try await save(state) }
+    package func flushRecomputable() async throws {}
 }

@@ -18,6 +18,9 @@ package struct DirectoryCreation: Sendable, Hashable {
     /// The exact mode, set with `fchmod` after `mkdirat` (independent of the umask).
     package var mode: mode_t
     package var ownership: Ownership
+    /// Whether the parent is fsynced after the new entry (false: the directory may be gone after a power loss, for
+    /// contents that can be worked out again).
+    package var durable = true
 
     package init(mode: mode_t, ownership: Ownership = .process) {
         self.mode = mode

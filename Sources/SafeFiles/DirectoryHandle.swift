@@ -1,3 +1,5 @@
+import CFileSync
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -80,7 +82,7 @@ package final class DirectoryHandle: Sendable {
                 let handle = DirectoryHandle(descriptor: fd, path: full)
                 if created {
                     try handle.applyCreation(create, parent: self)
-                    try sync()
+                    if create.durable { try sync() }
                 }
                 return handle
             }
@@ -161,9 +163,11 @@ package final class DirectoryHandle: Sendable {
     }
 
     /// Writes a complete, fsynced temp file next to `name` (created `O_EXCL | O_NOFOLLOW`, chowned and chmodded
-    /// through its descriptor) without touching `name` yet.
+    /// through its descriptor) without touching `name` yet. With `durable: false` it is not fsynced: whoever commits
+    /// it must make its data durable first (``syncFileSystem()``), or accept losing it.
     package func stage(
-        _ bytes: some Sequence<UInt8>, as name: String, mode: mode_t, owner: uid_t? = nil, group: gid_t? = nil
+        _ bytes: some Sequence<UInt8>, as name: String, mode: mode_t, owner: uid_t? = nil, group: gid_t? = nil,
+        durable: Bool = true
     ) throws -> StagedFile {
         let tempName = ".\(name).tmp-\(Self.randomSuffix())"
         let tempPath = pathOf(tempName)
@@ -180,7 +184,11 @@ package final class DirectoryHandle: Sendable {
             guard fchmod(fd, mode) == 0 else {
                 throw FileSystemError.io(operation: "chmod", path: tempPath, errno: errno)
             }
-            guard fsync(fd) == 0 else { throw FileSystemError.io(operation: "fsync", path: tempPath, errno: errno) }
+            if durable {
+                guard fsync(fd) == 0 else {
+                    throw FileSystemError.io(operation: "fsync", path: tempPath, errno: errno)
+                }
+            }
             guard close(fd) == 0 else { throw FileSystemError.io(operation: "close", path: tempPath, errno: errno) }
         } catch {
             close(fd)
@@ -286,6 +294,14 @@ package final class DirectoryHandle: Sendable {
     package func sync() throws {
         guard fsync(descriptor) == 0 else {
             throw FileSystemError.io(operation: "fsync directory", path: path, errno: errno)
+        }
+    }
+
+    /// `syncfs(2)`: everything written on this directory's file system reaches the disk, in one call (what many
+    /// files staged with `durable: false` wait for, instead of one fsync each).
+    package func syncFileSystem() throws {
+        guard certkeeper_syncfs(descriptor) == 0 else {
+            throw FileSystemError.io(operation: "syncfs", path: path, errno: errno)
         }
     }
 

@@ -15,14 +15,15 @@ package struct StagedFile: Sendable {
     /// Where ``commit()`` puts it.
     package var finalPath: String { directory.pathOf(finalName) }
 
-    /// Renames the temp file over the final name (`renameat`) and fsyncs the directory.
-    package func commit() throws {
+    /// Renames the temp file over the final name (`renameat`) and fsyncs the directory (with `durable: false` not:
+    /// the new name may be the old one again after a power loss).
+    package func commit(durable: Bool = true) throws {
         guard renameat(directory.descriptor, tempName, directory.descriptor, finalName) == 0 else {
             let code = errno
             discard()
             throw FileSystemError.io(operation: "rename \(tempPath) to", path: finalPath, errno: code)
         }
-        try directory.sync()
+        if durable { try directory.sync() }
     }
 
     /// Removes the temp file; the final name is untouched.

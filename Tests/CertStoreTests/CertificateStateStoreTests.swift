@@ -53,6 +53,69 @@ struct CertificateStateStoreTests {
         #expect(try await store.allNames() == ["www"])
     }
 
+    /// An adopted certificate's schedule is written behind: seen at once in this process, on disk (with no temp file
+    /// left) after the flush; a durable save or a removal in between wins over it.
+    @Test(arguments: StoreKind.allCases)
+    func recomputableStatesAreWrittenBehindAndFlushed(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
+        let adopted = CertificateState(
+            name: "www", schedule: RenewalSchedule(serial: "0a1b", renewAt: Date(timeIntervalSince1970: 1_760_000_000)),
+            nextCheck: Date(timeIntervalSince1970: 1_760_000_000), specFingerprint: "fp")
+        #expect(adopted.isRecomputable && !Self.sample.isRecomputable)
+        // Attributed to the spec's CA by an adoption: still recomputable; issued by certkeeper: not.
+        var attributed = adopted
+        attributed.issuer = IssuerRecord(directoryURL: "https://ca.example/dir", accountName: "default", issuedAt: nil)
+        var issued = attributed
+        issued.issuer?.issuedAt = Date(timeIntervalSince1970: 1_750_000_000)
+        #expect(attributed.isRecomputable && !issued.isRecomputable)
+        try await store.saveRecomputable(adopted)
+        #expect(try await store.load(name: "www") == adopted)
+        #expect(try await store.allNames() == ["www"])
+        var gone = adopted
+        gone.name = "gone"
+        try await store.saveRecomputable(gone)
+        try await store.remove(name: "gone")
+        var overtaken = adopted
+        overtaken.name = "api"
+        try await store.saveRecomputable(overtaken)
+        var durable = Self.sample
+        durable.name = "api"
+        try await store.save(durable)
+        if kind == .file {
+            // Not on disk yet: a restart now would find nothing for www and look at its certificate again.
+            #expect(try await FileCertificateStateStore(stateDirectory: dir.path).load(name: "www") == nil)
+        }
+        try await store.flushRecomputable()
+        #expect(try await store.load(name: "www") == adopted)
+        #expect(try await store.load(name: "api") == durable)
+        #expect(try await store.load(name: "gone") == nil)
+        #expect(try await store.allNames() == ["api", "www"])
+        if kind == .file {
+            let reopened = FileCertificateStateStore(stateDirectory: dir.path)
+            #expect(try await reopened.load(name: "www") == adopted)
+            #expect(try await reopened.load(name: "api") == durable)
+            #expect(dir.entries("certs/www") == ["state.json"])
+            #expect(dir.entries("certs/api") == ["state.json"])
+        }
+        // A state that is not recomputable is saved durably at once, even through saveRecomputable.
+        var failing = adopted
+        failing.backoff = Self.sample.backoff
+        try await store.saveRecomputable(failing)
+        if kind == .file {
+            #expect(try await FileCertificateStateStore(stateDirectory: dir.path).load(name: "www") == failing)
+        }
+    }
+
+    /// More write-behind states than the limit flush themselves (the daemon's batch may be long).
+    @Test func theWriteBehindLimitFlushes() async throws {
+        let store = FileCertificateStateStore(stateDirectory: dir.path)
+        for index in 0..<FileCertificateStateStore.writeBehindLimit {
+            try await store.saveRecomputable(CertificateState(name: "c\(index)", specFingerprint: "fp"))
+        }
+        let reopened = FileCertificateStateStore(stateDirectory: dir.path)
+        #expect(try await reopened.allNames().count == FileCertificateStateStore.writeBehindLimit)
+    }
+
     /// `certkeeper delete`: everything stored for one name goes (state and pending key, and the file store's
     /// directory), other names stay, and removing what is not there is not an error.
     @Test(arguments: StoreKind.allCases)

@@ -160,7 +160,12 @@ extension CertificateMaintainer {
 
     func save(_ state: CertificateState, spec: CertificateSpec) async {
         do {
-            try await stateStore.save(state)
+            // A schedule the installed certificate would give again is written behind (flushed at the batch's end).
+            if state.isRecomputable {
+                try await stateStore.saveRecomputable(state)
+            } else {
+                try await stateStore.save(state)
+            }
         } catch let error as LeaseLost {
             logger.warning("state not saved: \(error)", metadata: Self.metadata(spec))
         } catch {

@@ -76,6 +76,13 @@ package struct CertificateMaintainer: CertificateWorker {
     }
 
     package func batchFinished() async {
+        do {
+            try await stateStore.flushRecomputable()
+        } catch {
+            // Not lost work: each of those states is found again at its certificate's next look.
+            logger.warning(
+                "cannot make the certificates' schedules durable (they are worked out again if lost): \(error)")
+        }
         await reloads.flush()
     }
 

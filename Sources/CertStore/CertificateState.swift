@@ -29,11 +29,13 @@ package struct CertificateState: Sendable, Hashable {
     /// A digest of the spec ``nextCheck`` was computed for; a different spec means "check now".
     package var specFingerprint: String?
 
-    /// Nothing here that the installed certificate and the spec would not give again (no order in flight, no
-    /// failures, no CA advice, no revocation, and no issuer but the one an adoption attributes it to): an adopted
-    /// certificate's schedule, which a store may write without waiting for the disk (losing it costs one more look).
+    /// Nothing here that the installed certificate, the spec and the CA would not give again (no order in flight,
+    /// no failures, no revocation, and no issuer but the one an adoption attributes it to; ARI advice is asked
+    /// again): an adopted certificate's schedule, which a store may write without waiting for the disk (losing it
+    /// costs one more look; were the spec's CA changed in between, the certificate would be adopted for the new CA
+    /// instead of replaced at once, and renewed by it on schedule).
     package var isRecomputable: Bool {
-        order == nil && backoff == nil && ari == nil && revokedSerial == nil && issuer?.issuedAt == nil
+        order == nil && backoff == nil && revokedSerial == nil && issuer?.issuedAt == nil
     }
 
     package init(

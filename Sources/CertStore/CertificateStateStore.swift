@@ -24,11 +24,8 @@ package protocol CertificateStateStore: Sendable {
     /// costs only the work of finding the same again). ``load(name:)`` in this process sees it at once.
     func saveRecomputable(_ state: CertificateState) async throws
     /// Makes every ``saveRecomputable(_:)`` so far durable.
+    ///
+    /// Each store implements both (no protocol extension default): a default would be picked over an actor's own
+    /// method when called on the concrete type, silently turning write-behind off.
     func flushRecomputable() async throws
-}
-
-extension CertificateStateStore {
-    /// Stores without a write-behind save as durably as ever.
-    package func saveRecomputable(_ state: CertificateState) async throws { try await save(state) }
-    package func flushRecomputable() async throws {}
 }

@@ -18,6 +18,10 @@ package actor MemoryCertificateStateStore: CertificateStateStore {
         states[state.name] = state
     }
 
+    /// Nothing to write behind in memory.
+    package func saveRecomputable(_ state: CertificateState) throws { try save(state) }
+    package func flushRecomputable() {}
+
     package func savePendingKey(name: String, pem: String) throws {
         try StateName.validate(name, kind: "certificate name")
         pendingKeys[name] = pem

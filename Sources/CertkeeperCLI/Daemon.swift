@@ -251,6 +251,13 @@ struct Daemon {
     /// Closes the CA connections (in-flight requests fail; an interrupted order resumes at the next start) and the
     /// challenge responders. Called once, after every service stopped.
     private func shutdown() async {
+        // Adopted certificates' schedules still written behind (a stop in the middle of a batch).
+        do {
+            try await stateStore.flushRecomputable()
+        } catch {
+            logger.warning(
+                "cannot make the certificates' schedules durable (they are worked out again if lost): \(error)")
+        }
         await transports.shutdownAll()
         await httpPool.shutdown()
         await tlsPool.shutdown()

@@ -55,6 +55,10 @@ package struct PostgresCertificateStateStore: CertificateStateStore {
         }
     }
 
+    /// Every write is one statement in the database's own log: nothing to gain from writing behind.
+    package func saveRecomputable(_ state: CertificateState) async throws { try await save(state) }
+    package func flushRecomputable() async throws {}
+
     package func savePendingKey(name: String, pem: String) async throws {
         try StateName.validate(name, kind: "certificate name")
         let sealed = try sealer.seal(pem, context: Self.pendingKeyContext(name))

@@ -290,6 +290,16 @@ package final class DirectoryHandle: Sendable {
         return names
     }
 
+    /// Gives the file `from` the name `to` too (`linkat`) unless `to` exists: false then, and nothing changed. The
+    /// atomic "create only if absent" a rename cannot do.
+    package func linkIfAbsent(_ from: String, as to: String) throws -> Bool {
+        guard linkat(descriptor, from, descriptor, to, 0) == 0 else {
+            if errno == EEXIST { return false }
+            throw FileSystemError.io(operation: "link \(pathOf(from)) to", path: pathOf(to), errno: errno)
+        }
+        return true
+    }
+
     /// Flushes the directory's entries (new names, renames) to disk.
     package func sync() throws {
         guard fsync(descriptor) == 0 else {

@@ -106,14 +106,55 @@ struct CertificateStateStoreTests {
         }
     }
 
-    /// More write-behind states than the limit flush themselves (the daemon's batch may be long).
+    /// More write-behind states than the limit flush themselves (the daemon's batch may be long): none is on disk
+    /// before the limit, all are at it.
     @Test func theWriteBehindLimitFlushes() async throws {
         let store = FileCertificateStateStore(stateDirectory: dir.path)
-        for index in 0..<FileCertificateStateStore.writeBehindLimit {
+        let limit = FileCertificateStateStore.writeBehindLimit
+        for index in 0..<(limit - 1) {
             try await store.saveRecomputable(CertificateState(name: "c\(index)", specFingerprint: "fp"))
         }
-        let reopened = FileCertificateStateStore(stateDirectory: dir.path)
-        #expect(try await reopened.allNames().count == FileCertificateStateStore.writeBehindLimit)
+        #expect(try await FileCertificateStateStore(stateDirectory: dir.path).allNames() == [])
+        try await store.saveRecomputable(CertificateState(name: "last", specFingerprint: "fp"))
+        #expect(try await FileCertificateStateStore(stateDirectory: dir.path).allNames().count == limit)
+    }
+
+    /// A state another process writes while the daemon's is pending (`certkeeper revoke`, `run --once`) is what the
+    /// daemon reads, and the flush leaves it; a first state written behind only when none is on disk.
+    @Test func anotherProcesssStateWinsOverAPendingOne() async throws {
+        let daemon = FileCertificateStateStore(stateDirectory: dir.path)
+        let command = FileCertificateStateStore(stateDirectory: dir.path)
+        let adopted = CertificateState(name: "www", nextCheck: Date(timeIntervalSince1970: 1_760_000_000))
+        try await daemon.saveRecomputable(adopted)
+        var revoked = adopted
+        revoked.revokedSerial = "0a1b"
+        try await command.save(revoked)
+        #expect(try await daemon.load(name: "www") == revoked)
+        try await daemon.saveRecomputable(adopted)  // on disk already: saved durably, as before
+        try await command.save(revoked)
+        try await daemon.flushRecomputable()
+        #expect(try await command.load(name: "www") == revoked)
+        // Pending, then the other process writes, then the flush: the flush links nothing over it.
+        var other = adopted
+        other.name = "api"
+        try await daemon.saveRecomputable(other)
+        var written = other
+        written.revokedSerial = "0c2d"
+        try await command.save(written)
+        try await daemon.flushRecomputable()
+        #expect(try await command.load(name: "api") == written)
+        #expect(dir.entries("certs/api") == ["state.json"])
+    }
+
+    /// A temp file a stop or a crash left (a write-behind not flushed) does not keep `delete` from removing the
+    /// certificate's directory.
+    @Test func removeTakesLeftoverTempFiles() async throws {
+        let store = FileCertificateStateStore(stateDirectory: dir.path)
+        try await store.save(CertificateState(name: "www"))
+        try "{".write(
+            toFile: dir.path + "/certs/www/.state.json.tmp-0123abcd", atomically: false, encoding: .utf8)
+        try await store.remove(name: "www")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/certs/www"))
     }
 
     /// `certkeeper delete`: everything stored for one name goes (state and pending key, and the file store's

@@ -657,6 +657,8 @@ struct UnreadableStateStore: CertificateStateStore {
             reason: "state format 3 is newer than this certkeeper understands (2); upgrade certkeeper")
     }
     func save(_ state: CertificateState) async throws { Issue.record("saved over an unreadable state file") }
+    func saveRecomputable(_ state: CertificateState) async throws { Issue.record("saved over an unreadable state") }
+    func flushRecomputable() async throws {}
     func savePendingKey(name: String, pem: String) async throws { Issue.record("saved a pending key") }
     func pendingKey(name: String) async throws -> String? { nil }
     func clearPendingKey(name: String) async throws {}

@@ -2,6 +2,8 @@
 package enum DNSRData: Sendable, Hashable {
     /// An IPv4 address (4 bytes).
     case a([UInt8])
+    /// An IPv6 address (16 bytes, RFC 3596).
+    case aaaa([UInt8])
     case ns(DNSName)
     case soa(SOAData)
     /// One or more character-strings (RFC 1035 §3.3.14); each is at most 255 bytes.
@@ -48,6 +50,11 @@ package enum DNSRData: Sendable, Hashable {
                 throw DNSWireError.unencodable(reason: "A address of \(address.count) bytes")
             }
             out = address
+        case .aaaa(let address):
+            guard address.count == 16 else {
+                throw DNSWireError.unencodable(reason: "AAAA address of \(address.count) bytes")
+            }
+            out = address
         case .ns(let name):
             out = name.wire
         case .soa(let soa):
@@ -86,6 +93,11 @@ package enum DNSRData: Sendable, Hashable {
                 throw DNSWireError.badRData(type: type, offset: start, reason: "length \(length)")
             }
             rdata = .a(try reader.take(4))
+        case .aaaa:
+            guard length == 16 else {
+                throw DNSWireError.badRData(type: type, offset: start, reason: "length \(length)")
+            }
+            rdata = .aaaa(try reader.take(16))
         case .ns:
             rdata = .ns(try reader.name())
         case .soa:

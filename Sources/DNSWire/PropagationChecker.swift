@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Waits until every authoritative server of a zone serves a TXT value (RFC 8555 §8.2: respond to the
 /// challenge only once the record is visible everywhere).
 ///
@@ -83,7 +87,8 @@ package struct PropagationChecker: Sendable {
         )
     }
 
-    /// The servers to check: the explicit list, or the zone's NS hosts resolved to IPv4.
+    /// The servers to check: the explicit list, or the zone's NS hosts resolved to their IPv4 addresses, or to their
+    /// IPv6 addresses when a host has no IPv4 address (glue in the NS answer first, then A and AAAA queries).
     package func resolve(_ servers: Servers) async throws -> [DNSServerAddress] {
         switch servers {
         case .explicit(let list):
@@ -100,10 +105,15 @@ package struct PropagationChecker: Sendable {
             }
             var addresses: [DNSServerAddress] = []
             for host in hosts {
-                var ips = Self.ipv4(in: nsResponse.additionals, owner: host)
+                var ips = Self.addresses(in: nsResponse.additionals, owner: host)
                 if ips.isEmpty {
                     let aResponse = try await client.query(host, type: .a, server: resolver, recursionDesired: true)
-                    ips = Self.ipv4(in: aResponse.answers, owner: host)
+                    ips = Self.addresses(in: aResponse.answers, owner: host)
+                }
+                if ips.isEmpty {
+                    let aaaaResponse = try await client.query(
+                        host, type: .aaaa, server: resolver, recursionDesired: true)
+                    ips = Self.addresses(in: aaaaResponse.answers, owner: host)
                 }
                 for ip in ips where !addresses.contains(where: { $0.host == ip }) {
                     addresses.append(DNSServerAddress(host: ip, port: port))
@@ -111,7 +121,10 @@ package struct PropagationChecker: Sendable {
             }
             guard !addresses.isEmpty else {
                 throw DNSClientError.badResponse(
-                    server: resolver, reason: "no IPv4 address for the NS hosts of \(zone)")
+                    server: resolver,
+                    reason:
+                        "no IPv4 or IPv6 address for the NS hosts of \(zone) (\(hosts.map(\.description).joined(separator: ", ")))"
+                )
             }
             return addresses
         }
@@ -130,10 +143,22 @@ package struct PropagationChecker: Sendable {
         }
     }
 
-    private static func ipv4(in records: [DNSResourceRecord], owner: DNSName) -> [String] {
-        records.compactMap {
-            guard $0.name == owner, case .a(let bytes) = $0.rdata else { return nil }
+    /// `owner`'s IPv4 addresses in `records`, or its IPv6 addresses when it has no IPv4 one.
+    static func addresses(in records: [DNSResourceRecord], owner: DNSName) -> [String] {
+        let v4 = records.compactMap { record -> String? in
+            guard record.name == owner, case .a(let bytes) = record.rdata else { return nil }
             return bytes.map(String.init).joined(separator: ".")
+        }
+        guard v4.isEmpty else { return v4 }
+        return records.compactMap { record -> String? in
+            guard record.name == owner, case .aaaa(let bytes) = record.rdata, bytes.count == 16 else { return nil }
+            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            let text = bytes.withUnsafeBytes { raw in
+                inet_ntop(AF_INET6, raw.baseAddress, &buffer, socklen_t(buffer.count))
+            }
+            return text.map { _ in
+                String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            }
         }
     }
 

@@ -18,6 +18,8 @@ struct BINDTestEnvironment {
     var server: DNSServerAddress
     var key: TSIGKey
     var zone: DNSName
+    /// A zone whose only name server has only an IPv6 address (AAAA ::1).
+    var v6Zone: DNSName
 
     static let directory = ProcessInfo.processInfo.environment["CERTKEEPER_TEST_BIND_DIR"]
     static var isAvailable: Bool { directory != nil }
@@ -35,7 +37,8 @@ struct BINDTestEnvironment {
         return BINDTestEnvironment(
             server: DNSServerAddress(host: "127.0.0.1", port: port),
             key: key,
-            zone: try DNSName(try #require(values["ZONE"]))
+            zone: try DNSName(try #require(values["ZONE"])),
+            v6Zone: try DNSName(try #require(values["V6_ZONE"], "bind.sh writes V6_ZONE; restart the test BIND"))
         )
     }
 
@@ -169,6 +172,24 @@ struct BINDIntegrationTests {
         #expect(servers == [DNSServerAddress(host: "127.0.0.1", port: env.server.port)])
         #expect(clock.sleeps.isEmpty)
         try await updater.delete(name: name, txt: "visible", zone: env.zone)
+    }
+
+    /// The zone's only name server has no IPv4 address: it is asked over IPv6 (BIND on [::1]).
+    @Test func propagationCheckerAsksAnIPv6OnlyNameServerOverIPv6() async throws {
+        let updater = RFC2136Updater(server: env.server, key: env.key, client: client)
+        let name = try DNSName("_acme-challenge.t\(UInt32.random(in: 0...UInt32.max)).\(env.v6Zone)")
+        try await updater.add(name: name, txt: "over-v6", zone: env.v6Zone)
+        let clock = SteppingClock()
+        let checker = PropagationChecker(
+            client: client, timeout: .seconds(10), interval: .seconds(1), now: { clock.now() },
+            sleep: { clock.sleep($0) })
+        // NS ns6.v6only.test. -> AAAA ::1 only, queried on the test port.
+        let servers = try await checker.waitUntilVisible(
+            name: name, txt: "over-v6",
+            servers: .authoritative(zone: env.v6Zone, resolver: env.server, port: env.server.port))
+        #expect(servers == [DNSServerAddress(host: "::1", port: env.server.port)])
+        #expect(clock.sleeps.isEmpty)
+        try await updater.delete(name: name, txt: "over-v6", zone: env.v6Zone)
     }
 
     @Test func propagationCheckerGivesUpAtTheTimeoutWithoutRealSleeping() async throws {

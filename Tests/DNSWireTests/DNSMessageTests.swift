@@ -33,6 +33,19 @@ import Testing
         #expect(decoded.updates == [record])
     }
 
+    /// A name server's addresses: IPv4 first, IPv6 (as text) only when it has no IPv4 address.
+    @Test func nameServerAddressesPreferIPv4ThenIPv6() throws {
+        let ns = try DNSName("ns.example.test")
+        let v6 = DNSResourceRecord(
+            name: ns, type: .aaaa, ttl: 60,
+            rdata: .aaaa([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1]))
+        let v4 = DNSResourceRecord(name: ns, type: .a, ttl: 60, rdata: .a([192, 0, 2, 53]))
+        let other = DNSResourceRecord(name: try DNSName("other.test"), type: .a, ttl: 60, rdata: .a([192, 0, 2, 1]))
+        #expect(PropagationChecker.addresses(in: [v6, other], owner: ns) == ["2001:db8::1"])
+        #expect(PropagationChecker.addresses(in: [v6, v4], owner: ns) == ["192.0.2.53"])
+        #expect(PropagationChecker.addresses(in: [other], owner: ns) == [])
+    }
+
     @Test func roundTripsAllRecordTypes() throws {
         let zone = try DNSName("example.test")
         let message = DNSMessage(
@@ -43,6 +56,9 @@ import Testing
             questions: [DNSQuestion(name: zone, type: .any)],
             answers: [
                 DNSResourceRecord(name: zone, type: .a, ttl: 60, rdata: .a([127, 0, 0, 1])),
+                DNSResourceRecord(
+                    name: zone, type: .aaaa, ttl: 60,
+                    rdata: .aaaa([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1])),
                 DNSResourceRecord(
                     name: zone, type: .txt, ttl: 60, rdata: .txt(["one", "", String(repeating: "x", count: 255)])),
             ],

@@ -17,6 +17,7 @@ usage() {
 
 KEY_NAME="certkeeper-test-key"
 ZONE="example.test"
+V6_ZONE="v6only.test"
 
 ensure_bind() {
     if command -v named >/dev/null 2>&1 && command -v tsig-keygen >/dev/null 2>&1 && command -v dig >/dev/null 2>&1; then
@@ -51,6 +52,14 @@ ns      IN A   127.0.0.1
 *       IN A   127.0.0.1
 ZONEFILE
 
+    # A zone whose name server has only an IPv6 address (AAAA ::1): propagation checks must ask it over IPv6.
+    cat >"$dir/zones/$V6_ZONE.zone" <<ZONEFILE
+\$TTL 60
+@       IN SOA ns6.$V6_ZONE. hostmaster.$V6_ZONE. ( 1 3600 600 86400 60 )
+        IN NS  ns6.$V6_ZONE.
+ns6     IN AAAA ::1
+ZONEFILE
+
     cat >"$dir/named.conf" <<CONF
 options {
     directory "$dir";
@@ -58,7 +67,7 @@ options {
     session-keyfile "$dir/session.key";
     managed-keys-directory "$dir";
     listen-on port $port { 127.0.0.1; };
-    listen-on-v6 { none; };
+    listen-on-v6 port $port { ::1; };
     recursion no;
     dnssec-validation no;
     allow-transfer { none; };
@@ -69,6 +78,11 @@ include "$dir/tsig.key";
 zone "$ZONE" {
     type primary;
     file "$dir/zones/$ZONE.zone";
+    update-policy { grant $KEY_NAME zonesub TXT; };
+};
+zone "$V6_ZONE" {
+    type primary;
+    file "$dir/zones/$V6_ZONE.zone";
     update-policy { grant $KEY_NAME zonesub TXT; };
 };
 CONF
@@ -83,6 +97,7 @@ BIND_PORT=$port
 TSIG_KEY_NAME=$KEY_NAME
 TSIG_SECRET_FILE=$dir/tsig.key
 ZONE=$ZONE
+V6_ZONE=$V6_ZONE
 ENV
             echo "bind.sh: named PID $(cat "$dir/named.launch.pid") serving $ZONE on 127.0.0.1:$port (env in $dir/env)"
             return 0

@@ -117,6 +117,18 @@ all_installed() {
     local i
     for ((i = 1; i <= count; i++)); do installed_everywhere "f$i" || return 1; done
 }
+# kill_node1_at POINT: waits until node 1 (started with CERTKEEPER_FAULT=POINT CERTKEEPER_FAULT_ACTION=stop) froze
+# itself at POINT (state T in /proc/PID/stat), then kills it with SIGKILL and checks it died of it (status 137).
+kill_node1_at() {
+    local point=$1 rc=0
+    stopped() { [[ $(awk '{ print $3 }' "/proc/${pids[1]}/stat" 2>/dev/null) == T ]]; }
+    wait_for "node 1 to stop at $point" 120 stopped || fail "node 1 did not reach $point"
+    grep -q "fault point $point reached, stopping" "$work/node1.log" || fail "node 1 stopped elsewhere"
+    kill -KILL "${pids[1]}"
+    wait "${pids[1]}" 2>/dev/null || rc=$?
+    [[ $rc == 137 ]] || fail "node 1 ended with status $rc after kill -9 (want 137)"
+    pids[1]=0
+}
 # Pebble's answers: newAccount requests that created an account, orders created.
 pebble_new_accounts() { grep -c 'POST /sign-me-up -> calling handler' "$work/pebble/pebble.log" || true; }
 pebble_orders() { grep -c 'POST /order-plz -> calling handler' "$work/pebble/pebble.log" || true; }
@@ -155,15 +167,7 @@ orders_before=$(pebble_orders)
 printf 'domains = ["late.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.11:%s"\n' "$PEBBLE_HTTP_PORT" \
     >"$work/node1/etc/certs.d/late.toml"
 ctl 1 reload >/dev/null 2>&1 || true # the reload starts the order; node 1 stops in it
-# The process state in /proc/PID/stat is T once SIGSTOP froze it at the fault point.
-stopped() { [[ $(awk '{ print $3 }' "/proc/${pids[1]}/stat" 2>/dev/null) == T ]]; }
-wait_for "node 1 to stop at after-finalize" 120 stopped || fail "node 1 did not reach after-finalize"
-grep -q 'fault point after-finalize reached, stopping' "$work/node1.log" || fail "node 1 stopped elsewhere"
-kill -KILL "${pids[1]}"
-rc=0
-wait "${pids[1]}" 2>/dev/null || rc=$?
-[[ $rc == 137 ]] || fail "node 1 ended with status $rc after kill -9 (want 137)"
-pids[1]=0
+kill_node1_at after-finalize
 order_url=$(psql_admin "SELECT state::json->'order'->>'url' FROM certkeeper.certificate_state WHERE name = 'late'")
 [[ -n $order_url ]] || fail "node 1 died without its order in the store"
 lease_owner=$(psql_admin "SELECT owner FROM certkeeper.leases WHERE name = 'cert-late'")
@@ -261,13 +265,7 @@ reg_spec() {
 stop_pid "${pids[1]}"
 reg_spec 1
 start_node 1 CERTKEEPER_FAULT=after-newaccount-reply CERTKEEPER_FAULT_ACTION=stop
-wait_for "node 1 to stop at after-newaccount-reply" 120 stopped || fail "node 1 did not reach after-newaccount-reply"
-grep -q 'fault point after-newaccount-reply reached, stopping' "$work/node1.log" || fail "node 1 stopped elsewhere"
-kill -KILL "${pids[1]}"
-rc=0
-wait "${pids[1]}" 2>/dev/null || rc=$?
-[[ $rc == 137 ]] || fail "node 1 ended with status $rc after kill -9 (want 137)"
-pids[1]=0
+kill_node1_at after-newaccount-reply
 [[ $(double_stat new_account_with_eab) == 1 ]] || fail "$(double_stat new_account_with_eab) newAccount with EAB before the crash (want 1)"
 pending=$(psql_admin "SELECT count(*) FROM certkeeper.accounts WHERE record::json->>'status' = 'pending'")
 [[ $pending == 1 ]] || fail "$pending pending account records after the crash (want the one node 1 was registering)"

@@ -164,11 +164,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Certificates kept valid: account reconciliation, issuing, the lifecycle, scheduling.
+        // dns-01 through DNS providers' HTTP APIs (PowerDNS, Route 53, Cloudflare) behind one protocol.
+        .target(
+            name: "DNSProviders",
+            dependencies: [
+                "ACMEClient", "ACMEModels", "CertStore", "ChallengeSolvers", "DNSWire",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Renewal",
             dependencies: [
                 "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertkeeperLogging", "CertStore",
-                "ChallengeSolvers", "DNSWire", "Installer", "SafeFiles",
+                "ChallengeSolvers", "DNSProviders", "DNSWire", "Installer", "SafeFiles",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],

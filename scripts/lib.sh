@@ -9,7 +9,7 @@ fi
 # install_packages: the Debian packages the build, the demo and the tests need (idempotent).
 install_packages() {
     local wanted=(pebble bind9 bind9-dnsutils systemd-container libsystemd-dev openssl curl python3 python3-cryptography
-        scdoc groff-base postgresql)
+        python3-venv scdoc groff-base postgresql pdns-server pdns-backend-sqlite3)
     local missing=()
     local pkg
     for pkg in "${wanted[@]}"; do
@@ -23,6 +23,10 @@ install_packages() {
         fi
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        # The tests start their own PowerDNS on loopback ports; the package's unit would answer on port 53.
+        if [[ " ${missing[*]} " == *" pdns-server "* ]] && [[ -d /run/systemd/system ]]; then
+            systemctl disable --now pdns.service >/dev/null 2>&1 || true
+        fi
     fi
     command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)" >&2; return 1; }
 }

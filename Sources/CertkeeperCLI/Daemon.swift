@@ -69,7 +69,9 @@ struct Daemon {
         let accounts = AccountManager(
             store: store.accounts, clients: clients, secrets: secrets,
             stateDirectory: directories.state, crashPoints: crashPoints, locks: locks, logger: logger)
-        let solvers = SolverFactory(httpPool: httpPool, tlsPool: tlsPool, secrets: secrets, relay: store.relay)
+        let solvers = SolverFactory(
+            httpPool: httpPool, tlsPool: tlsPool, secrets: secrets, relay: store.relay,
+            apiTransport: transports.sharedAPITransport(), environment: environment)
         let facts = CertificateFactsBoard()
         let progress = AttemptProgressBoard()
         let reloads = ReloadCoalescer(journal: "\(directories.state)/pending-reloads.json") { units in

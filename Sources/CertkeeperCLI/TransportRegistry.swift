@@ -1,3 +1,4 @@
+import ACMEClient
 import HTTPTransportAHC
 import Synchronization
 
@@ -23,6 +24,21 @@ final class TransportRegistry: Sendable {
         }
         for transport in all {
             try? await transport.shutdown()
+        }
+    }
+}
+
+extension TransportRegistry {
+    /// One transport for DNS provider APIs (system trust roots), made on the first call and shared after it.
+    func sharedAPITransport() -> @Sendable () throws -> any HTTPTransport {
+        let made = Mutex<AsyncHTTPClientTransport?>(nil)
+        return { [self] in
+            try made.withLock { transport in
+                if let transport { return transport }
+                let created = try make(trustRootsPEMFile: nil)
+                transport = created
+                return created
+            }
         }
     }
 }

@@ -119,13 +119,15 @@ package enum SolverSpec: Sendable, Hashable {
     case http01Listen(address: String)
     case dns01RFC2136(RFC2136Settings, PropagationSettings)
     case dns01Exec(command: [String], PropagationSettings)
+    /// A DNS provider's HTTP API (PowerDNS, Route 53, Cloudflare).
+    case dns01Provider(DNSProviderSettings, PropagationSettings)
     case tlsALPN01(listen: String)
 
     /// The ACME challenge type this solver answers.
     package var challengeType: String {
         switch self {
         case .http01Webroot, .http01Listen: return "http-01"
-        case .dns01RFC2136, .dns01Exec: return "dns-01"
+        case .dns01RFC2136, .dns01Exec, .dns01Provider: return "dns-01"
         case .tlsALPN01: return "tls-alpn-01"
         }
     }

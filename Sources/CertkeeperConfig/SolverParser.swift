@@ -3,12 +3,14 @@ struct SolverParser {
     let diagnostics: DiagnosticCollector
 
     static let types = ["http-01", "dns-01", "tls-alpn-01"]
-    static let providers = ["rfc2136", "exec"]
-    static let solverKeys = [
-        "type", "webroot", "listen", "provider", "server", "zone", "tsig_key_name", "tsig_algorithm",
-        "tsig_secret_file",
-        "tsig_secret_credential", "command", "propagation_servers", "propagation_timeout",
-    ]
+    static let providers = ["rfc2136", "exec", "powerdns", "route53", "cloudflare"]
+    static let providerList = "\"rfc2136\", \"exec\", \"powerdns\", \"route53\" or \"cloudflare\""
+    static let solverKeys =
+        [
+            "type", "webroot", "listen", "provider", "server", "zone", "tsig_key_name", "tsig_algorithm",
+            "tsig_secret_file",
+            "tsig_secret_credential", "command", "propagation_servers", "propagation_timeout",
+        ] + DNSProviderParser.allKeys.filter { $0 != "zone" }
     static let dnsCommonKeys = ["provider", "propagation_servers", "propagation_timeout"]
     static let rfc2136Keys = [
         "server", "zone", "tsig_key_name", "tsig_algorithm", "tsig_secret_file", "tsig_secret_credential",
@@ -45,7 +47,9 @@ struct SolverParser {
             switch table.string("provider")?.value {
             case "rfc2136": applicable += Self.rfc2136Keys
             case "exec": applicable += ["command"]
-            default: applicable += Self.rfc2136Keys + ["command"]
+            case let provider? where DNSProviderParser.keys[provider] != nil:
+                applicable += DNSProviderParser.keys[provider]!
+            default: applicable += Self.rfc2136Keys + ["command"] + DNSProviderParser.allKeys
             }
         }
         for (key, child) in table.node.entries ?? [] where Self.solverKeys.contains(key) && key != "type" {
@@ -111,7 +115,7 @@ struct SolverParser {
         guard let (provider, providerNode) = table.string("provider") else {
             if !table.has("provider") {
                 diagnostics.error(
-                    "dns-01 in \(table.displayName) needs provider = \"rfc2136\" or \"exec\"", atKeyOf: table.node)
+                    "dns-01 in \(table.displayName) needs provider = \(Self.providerList)", atKeyOf: table.node)
             }
             return nil
         }
@@ -128,8 +132,12 @@ struct SolverParser {
             }
             guard let command, let propagation else { return nil }
             return .dns01Exec(command: command, propagation)
+        case "powerdns", "route53", "cloudflare":
+            guard let settings = DNSProviderParser(diagnostics: diagnostics).parse(provider, table), let propagation
+            else { return nil }
+            return .dns01Provider(settings, propagation)
         default:
-            var message = "'provider' in \(table.displayName) is '\(provider)'; use \"rfc2136\" or \"exec\""
+            var message = "'provider' in \(table.displayName) is '\(provider)'; use \(Self.providerList)"
             if let suggestion = Suggestion.closest(to: provider, in: Self.providers) {
                 message += " (did you mean '\(suggestion)'?)"
             }

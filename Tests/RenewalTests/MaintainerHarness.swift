@@ -74,7 +74,8 @@ final class MaintainerHarness: @unchecked Sendable {
         let accounts = AccountManager(
             store: accountStore, clients: clients, secrets: secrets, stateDirectory: stateDirectory, logger: logger)
         let solvers = SolverFactory(
-            httpPool: HTTP01ResponderPool(), tlsPool: TLSALPN01ResponderPool(), secrets: secrets)
+            httpPool: HTTP01ResponderPool(), tlsPool: TLSALPN01ResponderPool(), secrets: secrets,
+            apiTransport: { server }, environment: [:])
         return CertificateMaintainer(
             stateDirectory: stateDirectory, accounts: accounts, clients: clients,
             issuer: OrderIssuer(solvers: solvers, stateStore: stateStore, logger: logger),

@@ -125,7 +125,7 @@ package struct ExecDNSSolver: ChallengeSolver {
     }
 
     /// The first `nameserver` in /etc/resolv.conf, or 127.0.0.1.
-    static func systemResolver(resolvConf path: String = "/etc/resolv.conf") throws -> DNSServerAddress {
+    package static func systemResolver(resolvConf path: String = "/etc/resolv.conf") throws -> DNSServerAddress {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         for line in text.split(separator: "\n") {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })

@@ -90,26 +90,35 @@ package struct RFC2136Settings: Sendable, Hashable {
     package var tsigKeyName: String?
     package var tsigAlgorithm: TSIGAlgorithmName
     package var tsigSecret: SecretSource?
+    /// The zone to update when `_acme-challenge.NAME` is a CNAME into another zone; nil: found via SOA lookup.
+    package var delegatedZone: String?
     package init(
-        server: String, zone: String?, tsigKeyName: String?, tsigAlgorithm: TSIGAlgorithmName, tsigSecret: SecretSource?
+        server: String, zone: String?, tsigKeyName: String?, tsigAlgorithm: TSIGAlgorithmName,
+        tsigSecret: SecretSource?,
+        delegatedZone: String? = nil
     ) {
         self.server = server
         self.zone = zone
         self.tsigKeyName = tsigKeyName
         self.tsigAlgorithm = tsigAlgorithm
         self.tsigSecret = tsigSecret
+        self.delegatedZone = delegatedZone
     }
 }
 
-/// dns-01 propagation check settings.
+/// Settings every dns-01 provider shares: the propagation check and the resolver.
 package struct PropagationSettings: Sendable, Hashable {
     /// Replaces the zone's NS set when non-empty ("host:port").
     package var servers: [String]
     /// Seconds; 0 skips the check. Default 120.
     package var timeoutSeconds: Int64
-    package init(servers: [String] = [], timeoutSeconds: Int64 = 120) {
+    /// The recursive resolver ("host:port") that follows `_acme-challenge` CNAMEs and finds name servers; nil: the
+    /// first `nameserver` of /etc/resolv.conf.
+    package var resolver: String?
+    package init(servers: [String] = [], timeoutSeconds: Int64 = 120, resolver: String? = nil) {
         self.servers = servers
         self.timeoutSeconds = timeoutSeconds
+        self.resolver = resolver
     }
 }
 

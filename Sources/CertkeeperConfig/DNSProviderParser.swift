@@ -42,16 +42,7 @@ struct DNSProviderParser {
         let key = secret(
             table, prefix: "api_key", provider: "powerdns",
             example: "api_key_file = \"/etc/certkeeper/powerdns.key\" (the server's api-key)")
-        var zone: String?
-        if let (text, node) = table.string("zone") {
-            var name = text.lowercased()
-            if name.hasSuffix(".") { name.removeLast() }
-            if let problem = NameSyntax.dnsNameProblem(name) {
-                diagnostics.error(
-                    "'zone' in \(table.displayName) is not a DNS name ('\(text)'): \(problem)", atValueOf: node)
-            }
-            zone = name
-        }
+        let zone = SolverParser(diagnostics: diagnostics).zoneName(table, "zone")
         guard let url, let key else { return nil }
         return PowerDNSSettings(apiURL: url, serverID: serverID, apiKey: key, zone: zone)
     }

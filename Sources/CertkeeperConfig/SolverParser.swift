@@ -9,11 +9,13 @@ struct SolverParser {
         [
             "type", "webroot", "listen", "provider", "server", "zone", "tsig_key_name", "tsig_algorithm",
             "tsig_secret_file",
-            "tsig_secret_credential", "command", "propagation_servers", "propagation_timeout",
+            "tsig_secret_credential", "command", "propagation_servers", "propagation_timeout", "resolver",
+            "delegated_zone",
         ] + DNSProviderParser.allKeys.filter { $0 != "zone" }
-    static let dnsCommonKeys = ["provider", "propagation_servers", "propagation_timeout"]
+    static let dnsCommonKeys = ["provider", "propagation_servers", "propagation_timeout", "resolver"]
     static let rfc2136Keys = [
         "server", "zone", "tsig_key_name", "tsig_algorithm", "tsig_secret_file", "tsig_secret_credential",
+        "delegated_zone",
     ]
 
     /// Parses one solver table. `allowDomains` is true for `[challenge]` (which may hold per-name overrides).
@@ -161,16 +163,8 @@ struct SolverParser {
                 "provider = \"rfc2136\" in \(table.displayName) needs server = \"127.0.0.1:53\" (the primary DNS server accepting updates)",
                 atKeyOf: table.node)
         }
-        var zone: String?
-        if let (text, node) = table.string("zone") {
-            var name = text.lowercased()
-            if name.hasSuffix(".") { name.removeLast() }
-            if let problem = NameSyntax.dnsNameProblem(name) {
-                diagnostics.error(
-                    "'zone' in \(table.displayName) is not a DNS name ('\(text)'): \(problem)", atValueOf: node)
-            }
-            zone = name
-        }
+        let zone = zoneName(table, "zone")
+        let delegatedZone = zoneName(table, "delegated_zone")
         let keyName = table.string("tsig_key_name")
         if let keyName, keyName.value.isEmpty || keyName.value.contains(" ") {
             diagnostics.error(
@@ -210,7 +204,20 @@ struct SolverParser {
         }
         guard diagnostics.diagnostics.count == before, let server else { return nil }
         return RFC2136Settings(
-            server: server, zone: zone, tsigKeyName: keyName?.value, tsigAlgorithm: algorithm, tsigSecret: secret)
+            server: server, zone: zone, tsigKeyName: keyName?.value, tsigAlgorithm: algorithm, tsigSecret: secret,
+            delegatedZone: delegatedZone)
+    }
+
+    /// A zone name setting (`zone`, `delegated_zone`), lowercased without the trailing dot.
+    func zoneName(_ table: TableReader, _ key: String) -> String? {
+        guard let (text, node) = table.string(key) else { return nil }
+        var name = text.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }
+        if let problem = NameSyntax.dnsNameProblem(name) {
+            diagnostics.error(
+                "'\(key)' in \(table.displayName) is not a DNS name ('\(text)'): \(problem)", atValueOf: node)
+        }
+        return name
     }
 
     private func parsePropagation(_ table: TableReader) -> PropagationSettings? {
@@ -225,6 +232,15 @@ struct SolverParser {
                         "'propagation_servers' in \(table.displayName): '\(text)' is not host or host:port (default port 53)",
                         atValueOf: node)
                 }
+            }
+        }
+        if let (text, node) = table.string("resolver") {
+            if let resolver = NameSyntax.hostPort(text, defaultPort: 53) {
+                settings.resolver = resolver
+            } else {
+                diagnostics.error(
+                    "'resolver' in \(table.displayName) must be host or host:port of a recursive resolver (default port 53), e.g. \"127.0.0.1:53\"; got '\(text)'",
+                    atValueOf: node)
             }
         }
         if let timeout = table.duration(

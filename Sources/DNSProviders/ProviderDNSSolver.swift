@@ -89,11 +89,13 @@ package struct ProviderDNSSolver: ChallengeSolver {
         await records.release(key)
     }
 
-    /// Resolves the record name and value, and labels errors with the provider and the domain.
+    /// Resolves the record name (following `_acme-challenge` CNAMEs) and value, and labels errors with the provider
+    /// and the domain.
     private func labelled(_ task: ChallengeTask, _ body: (DNSName, String) async throws -> Void) async throws {
         do {
-            try await body(
-                try DNS01Record.name(for: task.domain), DNS01Record.value(keyAuthorization: task.keyAuthorization))
+            let resolverAddress = try resolver.map { try DNSServerAddress($0) } ?? ExecDNSSolver.systemResolver()
+            let target = try await ChallengeRecordLocator(resolvers: [resolverAddress]).locate(domain: task.domain)
+            try await body(target.name, DNS01Record.value(keyAuthorization: task.keyAuthorization))
         } catch let error as DNS01SolverError {
             throw error
         } catch {

@@ -5,6 +5,8 @@ package enum DNSRData: Sendable, Hashable {
     /// An IPv6 address (16 bytes, RFC 3596).
     case aaaa([UInt8])
     case ns(DNSName)
+    /// The canonical name an alias points to (RFC 1035 §3.3.1).
+    case cname(DNSName)
     case soa(SOAData)
     /// One or more character-strings (RFC 1035 §3.3.14); each is at most 255 bytes.
     case txt([String])
@@ -55,7 +57,7 @@ package enum DNSRData: Sendable, Hashable {
                 throw DNSWireError.unencodable(reason: "AAAA address of \(address.count) bytes")
             }
             out = address
-        case .ns(let name):
+        case .ns(let name), .cname(let name):
             out = name.wire
         case .soa(let soa):
             out = soa.mname.wire + soa.rname.wire
@@ -100,6 +102,8 @@ package enum DNSRData: Sendable, Hashable {
             rdata = .aaaa(try reader.take(16))
         case .ns:
             rdata = .ns(try reader.name())
+        case .cname:
+            rdata = .cname(try reader.name())
         case .soa:
             let mname = try reader.name()
             let rname = try reader.name()

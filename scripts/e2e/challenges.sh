@@ -9,6 +9,9 @@
 #   d. tls-alpn-01 on Pebble's tlsPort: issued
 #   e. per-domain override: http-01 (built-in) for the apex, dns-01 (TSIG secret as a systemd credential) for *.
 #   f. `certkeeper check` rejects a wildcard with http-01 at FILE:LINE:COLUMN
+#   g. CNAME delegation: _acme-challenge.cname.example.test is a CNAME to cname.delegated.test; rfc2136 with a key
+#      that may update delegated.test only issues cname.example.test + *.cname.example.test; the exec hook is given
+#      cname2.delegated.test for cname2.example.test; the records go in delegated.test and are gone afterwards
 #
 # Usage: scripts/e2e/challenges.sh WORKDIR     (ports: Pebble 14900/15900, http 5902, tls 5901, BIND 5953)
 set -euo pipefail
@@ -128,6 +131,30 @@ command = ["$PWD/etc/examples/dns-hook.sh"]
 propagation_servers = ["127.0.0.1:5953"]
 propagation_timeout = "30s"
 TOML
+# g. CNAME delegation: rfc2136 with the key for delegated.test only, and the exec hook.
+cat >"$work/etc/certs.d/delegated.toml" <<TOML
+domains = ["cname.example.test", "*.cname.example.test"]
+[challenge]
+type = "dns-01"
+provider = "rfc2136"
+server = "127.0.0.1:5953"
+tsig_key_name = "$DELEGATED_KEY_NAME"
+tsig_secret_file = "$DELEGATED_SECRET_FILE"
+resolver = "127.0.0.1:5953"
+delegated_zone = "delegated.test"
+propagation_servers = ["127.0.0.1:5953"]
+propagation_timeout = "30s"
+TOML
+cat >"$work/etc/certs.d/delegated-exec.toml" <<TOML
+domains = ["cname2.example.test"]
+[challenge]
+type = "dns-01"
+provider = "exec"
+command = ["$PWD/etc/examples/dns-hook.sh"]
+resolver = "127.0.0.1:5953"
+propagation_servers = ["127.0.0.1:5953"]
+propagation_timeout = "30s"
+TOML
 # d. tls-alpn-01 on Pebble's tlsPort.
 cat >"$work/etc/certs.d/alpn.toml" <<TOML
 domains = ["alpn.example.test"]
@@ -193,10 +220,12 @@ progress() {
             mv "$work/status.poll" "$work/status.json"
     fi
     [[ -s $work/status.json ]] || return 1
-    for name in wild hook alpn mixed; do [[ -s $(live "$name") ]] || return 1; done
+    for name in wild hook alpn mixed delegated delegated-exec; do [[ -s $(live "$name") ]] || return 1; done
 }
 if ! wait_for "four certificates and the badkey failure" 240 progress; then
-    for name in wild hook alpn mixed; do [[ -s $(live "$name") ]] || echo "missing: $name" >&2; done
+    for name in wild hook alpn mixed delegated delegated-exec; do
+        [[ -s $(live "$name") ]] || echo "missing: $name" >&2
+    done
     [[ -s $work/status.json ]] || echo "badkey never recorded a failure" >&2
     fail "not everything happened within 120 s"
 fi
@@ -246,6 +275,19 @@ check "mixed: the apex was validated over http-01 on 127.0.0.1:5902" \
     grep -q "validate w/ HTTP: http://mixed.example.test:5902/.well-known/acme-challenge/" "$pebble_dir/pebble.log"
 check "mixed: no TXT record left at _acme-challenge.mixed.example.test" \
     test -z "$(dig_txt _acme-challenge.mixed.example.test)"
+
+echo "== g. CNAME delegation"
+check "delegated: SANs are exactly cname.example.test and *.cname.example.test" \
+    test "$(sans "$(live delegated)")" = "DNS:*.cname.example.test,DNS:cname.example.test"
+check "delegated: both records were added at the CNAME's target in delegated.test" \
+    test "$(grep -c "updating zone 'delegated.test/IN': adding an RR at 'cname.delegated.test' TXT" "$bind_dir/named.log")" -eq 2
+check "delegated: nothing was added at _acme-challenge.cname.example.test" \
+    bash -c "! grep -q \"adding an RR at '_acme-challenge.cname.example.test'\" '$bind_dir/named.log'"
+check "delegated: no TXT record left at cname.delegated.test" test -z "$(dig_txt cname.delegated.test)"
+check "delegated-exec: SAN cname2.example.test" test "$(sans "$(live delegated-exec)")" = "DNS:cname2.example.test"
+check "delegated-exec: the hook was given the CNAME's target (present and cleanup)" \
+    test "$(grep -c '^\(present\|cleanup\) cname2\.delegated\.test\. ' "$work/hook.log")" -eq 2
+check "delegated-exec: no TXT record left at cname2.delegated.test" test -z "$(dig_txt cname2.delegated.test)"
 
 echo "== b. wrong TSIG secret"
 python3 - "$work/status.json" "$TSIG_KEY_NAME" <<'PY' || fail "badkey status does not show the expected failure and backoff"

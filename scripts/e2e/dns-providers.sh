@@ -10,6 +10,8 @@
 #      TXT records into PowerDNS zone cf.test.
 #   For each: the certificate holds exactly both names; an unrelated TXT record planted at the challenge name before
 #   survives while the challenge records are gone afterwards.
+#   g. CNAME delegation across providers: _acme-challenge.alias.pdns.test (PowerDNS) is a CNAME to alias.cf.test;
+#      the spec's provider is Cloudflare (a token for cf.test only): the records are created at alias.cf.test.
 #   d. a wrong credential for each provider: the failure names the provider, the API, the zone or record and what to
 #      check (status --json and the log), and the secret appears nowhere in the log or status.
 #   e. `certkeeper check` reports a missing api_url, plain http to a remote API, an unreadable key file and a Route 53
@@ -102,6 +104,12 @@ JSON
 curl -fsS -o /dev/null -H "Authorization: Bearer $cf_token" -H 'Content-Type: application/json' -X POST \
     "http://127.0.0.1:14189/client/v4/zones/$(cat "$work/cf-zone-id")/dns_records" \
     -d '{"type": "TXT", "name": "_acme-challenge.cf.test", "content": "keep-me", "ttl": 60}'
+# g. The alias for CNAME delegation, in PowerDNS's pdns.test zone.
+curl -fsS -H "X-API-Key: $pdns_key" -H 'Content-Type: application/json' -X PATCH \
+    "$PDNS_API_URL/api/v1/servers/localhost/zones/pdns.test." -d @- <<'JSON'
+{"rrsets": [{"name": "_acme-challenge.alias.pdns.test.", "type": "CNAME", "ttl": 60, "changetype": "REPLACE",
+             "records": [{"content": "alias.cf.test.", "disabled": false}]}]}
+JSON
 dig_txt() { dig @127.0.0.1 -p 14185 +short +norecurse +time=2 +tries=1 TXT "$1" | sort | tr '\n' ' '; }
 for zone in pdns.test r53.test cf.test; do
     check "unrelated TXT record planted at _acme-challenge.$zone" test "$(dig_txt "_acme-challenge.$zone")" = '"keep-me" '
@@ -135,10 +143,12 @@ cloudflare() {
 spec pd '["pdns.test", "*.pdns.test"]' "$(powerdns "$work/secrets/pdns-key")"
 spec r53 '["r53.test", "*.r53.test"]' "$(route53 "$work/secrets/aws-secret")"
 spec cf '["cf.test", "*.cf.test"]' "$(cloudflare "$work/secrets/cf-token")"
+spec alias '["alias.pdns.test", "*.alias.pdns.test"]' "$(cloudflare "$work/secrets/cf-token")
+resolver = \"127.0.0.1:14185\""
 spec pd-bad '["bad.pdns.test"]' "$(powerdns "$work/secrets/pdns-wrong")"
 spec r53-bad '["bad.r53.test"]' "$(route53 "$work/secrets/aws-wrong")"
 spec cf-bad '["bad.cf.test"]' "$(cloudflare "$work/secrets/cf-wrong")"
-check "certkeeper check accepts the six provider specs" "$bin" check --config-dir "$work/etc"
+check "certkeeper check accepts the seven provider specs" "$bin" check --config-dir "$work/etc"
 
 echo "== certkeeper run (log: $work/daemon.log)"
 "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >"$work/daemon.log" 2>&1 &
@@ -154,12 +164,12 @@ PY
 }
 done_all() {
     local name
-    for name in pd r53 cf; do [[ -s $work/state/live/$name/fullchain.pem ]] || return 1; done
+    for name in pd r53 cf alias; do [[ -s $work/state/live/$name/fullchain.pem ]] || return 1; done
     [[ -s $work/status.json ]] || { failures_recorded && mv "$work/status.poll" "$work/status.json"; }
 }
 if ! wait_for "three certificates and three failures" 240 done_all; then
     show_context
-    fail "the provider certificates were not all issued, or the bad ones did not fail"
+    fail "the provider certificates (pd r53 cf alias) were not all issued, or the bad ones did not fail"
 fi
 
 echo "== a-c. issued through each provider; the challenge records are gone, the planted ones stay"
@@ -204,6 +214,16 @@ read -r r53_changes r53_polls <<<"$r53_counts"
 echo "Route 53 double: $r53_changes changes (1 planted), $r53_polls GetChange polls"
 check "route53: 4 changes by certkeeper (2 adds, 2 deletes) plus the planted one" test "$r53_changes" -eq 5
 check "route53: each of certkeeper's changes was polled at least twice (PENDING, then INSYNC)" test "$r53_polls" -ge 8
+
+echo "== g. CNAME delegation: PowerDNS alias, Cloudflare writes"
+sans=$(openssl x509 -noout -ext subjectAltName -in "$work/state/live/alias/cert.pem" | tail -n 1 | tr -d ' ')
+check "alias: the certificate names exactly alias.pdns.test and *.alias.pdns.test" \
+    test "$sans" = "DNS:alias.pdns.test,DNS:*.alias.pdns.test"
+alias_posts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) for r in [json.loads(l)] if r["method"] == "POST" and r.get("name") == "alias.cf.test" and r["status"] == 200))' "$work/cf-requests.jsonl")
+check "alias: both records were created at alias.cf.test through the Cloudflare API ($alias_posts)" test "$alias_posts" -eq 2
+check "alias: nothing left at alias.cf.test" test -z "$(dig_txt alias.cf.test)"
+check "alias: the CNAME in PowerDNS is unchanged" \
+    test "$(dig @127.0.0.1 -p 14185 +short +norecurse CNAME _acme-challenge.alias.pdns.test)" = "alias.cf.test."
 
 echo "== d. wrong credentials"
 cp "$work/status.json" "$work/status-failures.json"

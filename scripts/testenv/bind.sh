@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Test harness: a throwaway BIND 9 primary for example.test on 127.0.0.1, with a TSIG key that may
-# add/delete TXT records anywhere in the zone (RFC 2136), for the dns-01 integration tests.
+# add/delete TXT records anywhere in the zone (RFC 2136), for the dns-01 integration tests. Also serves
+# v6only.test (its only name server has only an IPv6 address) and delegated.test, the target of CNAME delegation:
+# _acme-challenge.cname.example.test and _acme-challenge.cname2.example.test are CNAMEs to cname.delegated.test and
+# cname2.delegated.test, and a second key (DELEGATED_KEY_NAME) may update delegated.test only.
 #
-#   scripts/testenv/bind.sh start DIR PORT   # writes DIR/env (BIND_PORT, TSIG_KEY_NAME, TSIG_SECRET_FILE, ZONE)
+#   scripts/testenv/bind.sh start DIR PORT   # writes DIR/env (BIND_PORT, TSIG_KEY_NAME, TSIG_SECRET_FILE, ZONE,
+#                                            # V6_ZONE, DELEGATED_ZONE, DELEGATED_KEY_NAME, DELEGATED_SECRET_FILE)
 #   scripts/testenv/bind.sh stop DIR         # kills only the named started by `start` (PID in DIR/named.launch.pid)
 #
 # Then: CERTKEEPER_TEST_BIND_DIR=DIR swift test --skip-build --filter DNS
@@ -16,8 +20,10 @@ usage() {
 }
 
 KEY_NAME="certkeeper-test-key"
+DELEGATED_KEY_NAME="certkeeper-delegated-key"
 ZONE="example.test"
 V6_ZONE="v6only.test"
+DELEGATED_ZONE="delegated.test"
 
 ensure_bind() {
     if command -v named >/dev/null 2>&1 && command -v tsig-keygen >/dev/null 2>&1 && command -v dig >/dev/null 2>&1; then
@@ -41,7 +47,8 @@ start() {
     rm -f "$dir/zones/"*.jnl
 
     tsig-keygen -a hmac-sha256 "$KEY_NAME" >"$dir/tsig.key"
-    chmod 600 "$dir/tsig.key"
+    tsig-keygen -a hmac-sha256 "$DELEGATED_KEY_NAME" >"$dir/delegated.key"
+    chmod 600 "$dir/tsig.key" "$dir/delegated.key"
 
     cat >"$dir/zones/$ZONE.zone" <<ZONEFILE
 \$TTL 60
@@ -50,6 +57,16 @@ start() {
         IN A   127.0.0.1
 ns      IN A   127.0.0.1
 *       IN A   127.0.0.1
+_acme-challenge.cname  IN CNAME cname.$DELEGATED_ZONE.
+_acme-challenge.cname2 IN CNAME cname2.$DELEGATED_ZONE.
+_acme-challenge.loop   IN CNAME _acme-challenge.loop.$ZONE.
+ZONEFILE
+
+    # The zone challenge records are delegated to (CNAME delegation).
+    cat >"$dir/zones/$DELEGATED_ZONE.zone" <<ZONEFILE
+\$TTL 60
+@       IN SOA ns.$ZONE. hostmaster.$DELEGATED_ZONE. ( 1 3600 600 86400 60 )
+        IN NS  ns.$ZONE.
 ZONEFILE
 
     # A zone whose name server has only an IPv6 address (AAAA ::1): propagation checks must ask it over IPv6.
@@ -60,6 +77,10 @@ ZONEFILE
 ns6     IN AAAA ::1
 ZONEFILE
 
+    # A root server on 127.0.0.1 port 53, where none of the test servers listens: recursion for other names is
+    # refused at once and ends in SERVFAIL.
+    printf '.\t3600000\tNS\tnowhere.root.\nnowhere.root.\t3600000\tA\t127.0.0.1\n' >"$dir/root.hints"
+
     cat >"$dir/named.conf" <<CONF
 options {
     directory "$dir";
@@ -68,17 +89,29 @@ options {
     managed-keys-directory "$dir";
     listen-on port $port { 127.0.0.1; };
     listen-on-v6 port $port { ::1; };
-    recursion no;
+    // Recursion for loopback clients only, so a CNAME into another of these zones is followed (as a CA's
+    // recursive resolver would); the zones themselves are answered authoritatively either way.
+    // Root hints point nowhere (see root.hints), so a name outside these zones fails at once instead of being
+    // looked up on the Internet.
+    recursion yes;
+    allow-recursion { 127.0.0.1; ::1; };
     dnssec-validation no;
     allow-transfer { none; };
     notify no;
 };
 controls { };
+zone "." { type hint; file "$dir/root.hints"; };
 include "$dir/tsig.key";
+include "$dir/delegated.key";
 zone "$ZONE" {
     type primary;
     file "$dir/zones/$ZONE.zone";
     update-policy { grant $KEY_NAME zonesub TXT; };
+};
+zone "$DELEGATED_ZONE" {
+    type primary;
+    file "$dir/zones/$DELEGATED_ZONE.zone";
+    update-policy { grant $DELEGATED_KEY_NAME zonesub TXT; grant $KEY_NAME zonesub TXT; };
 };
 zone "$V6_ZONE" {
     type primary;
@@ -98,6 +131,9 @@ TSIG_KEY_NAME=$KEY_NAME
 TSIG_SECRET_FILE=$dir/tsig.key
 ZONE=$ZONE
 V6_ZONE=$V6_ZONE
+DELEGATED_ZONE=$DELEGATED_ZONE
+DELEGATED_KEY_NAME=$DELEGATED_KEY_NAME
+DELEGATED_SECRET_FILE=$dir/delegated.key
 ENV
             echo "bind.sh: named PID $(cat "$dir/named.launch.pid") serving $ZONE on 127.0.0.1:$port (env in $dir/env)"
             return 0

@@ -268,7 +268,8 @@ def cloudflare_handler(args):
             else:
                 with lock:
                     status, out = route(self.command, url.path, urllib.parse.parse_qs(url.query), body)
-            log.write(method=self.command, path=url.path, status=status)
+            record = out.get("result") if isinstance(out.get("result"), dict) else {}
+            log.write(method=self.command, path=url.path, status=status, name=record.get("name"))
             data = json.dumps(out).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

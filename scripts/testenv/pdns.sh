@@ -59,6 +59,11 @@ webserver=yes
 webserver-address=127.0.0.1
 webserver-port=$api_port
 webserver-allow-from=127.0.0.0/8
+# No packet or query cache: a test changes records and asks again at once (a CNAME chased through a cached answer
+# would show the previous values).
+cache-ttl=0
+query-cache-ttl=0
+negquery-cache-ttl=0
 default-soa-content=ns.$ZONE. hostmaster.@ 0 10800 3600 604800 60
 CONF
     setsid pdns_server --config-dir="$dir" >"$dir/pdns.log" 2>&1 </dev/null &

@@ -62,7 +62,7 @@ package struct ExecDNSSolver: ChallengeSolver {
     package func waitUntilVisible(_ task: ChallengeTask) async throws {
         guard propagationTimeout > .zero else { return }
         do {
-            let name = try DNS01Record.name(for: task.domain)
+            let name = try await locator().locate(domain: task.domain).name
             let checker = PropagationChecker(
                 client: client,
                 timeout: propagationTimeout,
@@ -91,22 +91,30 @@ package struct ExecDNSSolver: ChallengeSolver {
 
     /// The argv for one action: `command + [action, FQDN, VALUE]`. A domain that is not a plain host name
     /// (letters, digits, `-`; optional leading `*.`) is refused, so the program never sees anything else.
-    package func arguments(_ action: String, _ task: ChallengeTask) throws -> [String] {
+    /// `recordName` is where the record goes when `_acme-challenge.<domain>` is a CNAME (the end of its chain).
+    package func arguments(_ action: String, _ task: ChallengeTask, recordName: DNSName? = nil) throws -> [String] {
         if let problem = HostnameSyntax.problem(task.domain) {
             throw DNS01SolverError(
                 solver: "exec", domain: String(reflecting: task.domain),
                 reason:
                     "refusing to run \(command.first ?? "the command") for a name that is not a host name: \(problem)")
         }
-        let fqdn = try DNS01Record.name(for: task.domain).description
+        let fqdn = try (recordName ?? DNS01Record.name(for: task.domain)).description
         return command + [action, fqdn, DNS01Record.value(keyAuthorization: task.keyAuthorization)]
+    }
+
+    /// Follows `_acme-challenge` CNAMEs through `resolver`, or the system's.
+    private func locator() throws -> ChallengeRecordLocator {
+        ChallengeRecordLocator(
+            resolvers: [try resolver.map { try DNSServerAddress($0) } ?? Self.systemResolver()])
     }
 
     private func run(_ action: String, _ task: ChallengeTask) async throws {
         let argv: [String]
         let result: ProcessResult
         do {
-            argv = try arguments(action, task)
+            _ = try arguments(action, task)
+            argv = try arguments(action, task, recordName: try await locator().locate(domain: task.domain).name)
             result = try await runner.run(argv, environment: environment, timeout: commandTimeout)
         } catch {
             throw DNS01SolverError(solver: "exec", domain: task.domain, reason: "\(action): \(error)")

@@ -20,6 +20,11 @@ package struct RFC2136Solver: ChallengeSolver {
     package var propagationInterval: Duration
     /// TTL of the added record, in seconds. Defaults to 60.
     package var ttl: UInt32
+    /// The recursive resolver that follows `_acme-challenge` CNAMEs (`host:port`); nil asks `server`, then the
+    /// first nameserver of /etc/resolv.conf.
+    package var resolver: String?
+    /// The zone to update when the record is delegated by a CNAME; nil finds the target's zone with SOA queries.
+    package var delegatedZone: String?
     package var client: DNSClient
     package var now: @Sendable () -> Date
     package var sleep: @Sendable (Duration) async throws -> Void
@@ -32,6 +37,8 @@ package struct RFC2136Solver: ChallengeSolver {
         propagationTimeout: Duration = .seconds(120),
         propagationInterval: Duration = .seconds(2),
         ttl: UInt32 = 60,
+        resolver: String? = nil,
+        delegatedZone: String? = nil,
         client: DNSClient = DNSClient(),
         now: @escaping @Sendable () -> Date = { Date() },
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
@@ -43,6 +50,8 @@ package struct RFC2136Solver: ChallengeSolver {
         self.propagationTimeout = propagationTimeout
         self.propagationInterval = propagationInterval
         self.ttl = ttl
+        self.resolver = resolver
+        self.delegatedZone = delegatedZone
         self.client = client
         self.now = now
         self.sleep = sleep
@@ -90,10 +99,15 @@ package struct RFC2136Solver: ChallengeSolver {
                 client: client,
                 now: now
             )
-            let name = try DNS01Record.name(for: task.domain)
+            let resolvers =
+                try resolver.map { [try DNSServerAddress($0)] }
+                ?? [updater.server, try ExecDNSSolver.systemResolver()]
+            let target = try await ChallengeRecordLocator(resolvers: resolvers).locate(domain: task.domain)
+            let name = target.name
+            let configuredZone = target.isDelegated ? delegatedZone : zone
             let zoneName: DNSName
-            if let zone {
-                zoneName = try DNSName(zone)
+            if let configuredZone {
+                zoneName = try DNSName(configuredZone)
             } else {
                 zoneName = try await updater.findZone(for: name)
             }

@@ -48,7 +48,7 @@ package struct SolverFactory: Sendable {
         case .dns01Exec(let command, let propagation):
             return ExecDNSSolver(
                 command: command, propagationServers: propagation.servers,
-                propagationTimeout: .seconds(propagation.timeoutSeconds))
+                propagationTimeout: .seconds(propagation.timeoutSeconds), resolver: propagation.resolver)
         case .dns01RFC2136(let settings, let propagation):
             var key: TSIGKey?
             if let name = settings.tsigKeyName, let source = settings.tsigSecret {
@@ -64,11 +64,13 @@ package struct SolverFactory: Sendable {
             }
             return RFC2136Solver(
                 server: settings.server, zone: settings.zone, key: key, propagationServers: propagation.servers,
-                propagationTimeout: .seconds(propagation.timeoutSeconds))
+                propagationTimeout: .seconds(propagation.timeoutSeconds), resolver: propagation.resolver,
+                delegatedZone: settings.delegatedZone)
         case .dns01Provider(let settings, let propagation):
             return ProviderDNSSolver(
                 api: try providerAPI(settings), propagationServers: propagation.servers,
-                propagationTimeout: .seconds(propagation.timeoutSeconds), records: records)
+                propagationTimeout: .seconds(propagation.timeoutSeconds), resolver: propagation.resolver,
+                records: records)
         }
     }
 

@@ -72,6 +72,7 @@ install: man completions
 	install -D -m 0644 systemd/certkeeper.tmpfiles "$(DESTDIR)$(TMPFILESDIR)/certkeeper.conf"
 	install -D -m 0644 systemd/certkeeper.catalog "$(DESTDIR)$(CATALOGDIR)/certkeeper.catalog"
 	install -D -m 0644 systemd/README.md "$(DESTDIR)$(DOCDIR)/systemd/README.md"
+	install -D -m 0644 docs/dns-providers.md "$(DESTDIR)$(DOCDIR)/dns-providers.md"
 	install -D -m 0644 etc/prometheus/certkeeper-alerts.yml "$(DESTDIR)$(DOCDIR)/prometheus/certkeeper-alerts.yml"
 	install -D -m 0644 etc/prometheus/certkeeper-alerts.test.yml "$(DESTDIR)$(DOCDIR)/prometheus/certkeeper-alerts.test.yml"
 	@if [ -d etc/certkeeper ]; then \
@@ -96,6 +97,7 @@ uninstall:
 		"$(DESTDIR)$(UNITDIR)/certkeeper-reload@.path" "$(DESTDIR)$(UNITDIR)/certkeeper-reload@.service" \
 		"$(DESTDIR)$(SYSUSERSDIR)/certkeeper.conf" "$(DESTDIR)$(TMPFILESDIR)/certkeeper.conf" \
 		"$(DESTDIR)$(CATALOGDIR)/certkeeper.catalog" "$(DESTDIR)$(DOCDIR)/systemd/README.md" \
+		"$(DESTDIR)$(DOCDIR)/dns-providers.md" \
 		"$(DESTDIR)$(MANDIR)/man8/certkeeper.8" "$(DESTDIR)$(MANDIR)/man5/certkeeper.toml.5" \
 		"$(DESTDIR)$(BASHCOMPDIR)/certkeeper" "$(DESTDIR)$(ZSHCOMPDIR)/_certkeeper" \
 		"$(DESTDIR)$(FISHCOMPDIR)/certkeeper.fish" "$(DESTDIR)$(DOCDIR)/prometheus/certkeeper-alerts.yml" \

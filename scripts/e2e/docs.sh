@@ -99,12 +99,18 @@ for command in $account_commands; do
 done
 # The keys each parser accepts, from its source (static let ...Keys = [...]), every one as *key* in certkeeper.toml(5).
 keys=$(python3 - Sources/CertkeeperConfig/MainConfigParser.swift Sources/CertkeeperConfig/SpecParser.swift \
-    Sources/CertkeeperConfig/SolverParser.swift Sources/CertkeeperConfig/StoreSettingsParser.swift <<'PY'
+    Sources/CertkeeperConfig/SolverParser.swift Sources/CertkeeperConfig/StoreSettingsParser.swift \
+    Sources/CertkeeperConfig/DNSProviderParser.swift <<'PY'
 import re, sys
 keys = set()
 for path in sys.argv[1:]:
-    for body in re.findall(r"static let \w*[kK]eys = \[(.*?)\]", open(path).read(), re.S):
+    text = open(path).read()
+    for body in re.findall(r"static let \w*[kK]eys = \[(.*?)\]", text, re.S):
         keys.update(re.findall(r'"([a-z_0-9]+)"', body))
+    # DNSProviderParser: static let keys: [String: [String]] = [ "provider": [...], ... ] (values only)
+    for body in re.findall(r"static let keys: \[String: \[String\]\] = \[(.*?)\n    \]", text, re.S):
+        for values in re.findall(r":\s*\[(.*?)\]", body, re.S):
+            keys.update(re.findall(r'"([a-z_0-9]+)"', values))
 print("\n".join(sorted(keys)))
 PY
 )

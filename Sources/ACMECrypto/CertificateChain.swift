@@ -94,3 +94,35 @@ package struct CertificateChain: Sendable {
         guard now < leaf.notValidAfter else { throw CertificateChainError.expired(notAfter: leaf.notValidAfter) }
     }
 }
+
+extension CertificateChain {
+    /// The Common Name of the issuer of the topmost certificate: the root the chain leads to, as certbot's and lego's
+    /// `--preferred-chain` name it (e.g. "ISRG Root X1"). The whole issuer name when it has no Common Name.
+    package var rootIssuerName: String {
+        let issuer = certificates[certificates.count - 1].issuer
+        for rdn in issuer {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                return "\(attribute.value)"
+            }
+        }
+        return "\(issuer)"
+    }
+
+    /// The Common Names of every certificate's issuer, leaf first.
+    package var issuerNames: [String] {
+        certificates.compactMap { certificate in
+            for rdn in certificate.issuer {
+                for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                    return "\(attribute.value)"
+                }
+            }
+            return nil
+        }
+    }
+
+    /// True when this chain leads to `name`: the topmost certificate's issuer, or any certificate's issuer, has that
+    /// Common Name (certbot compares the topmost issuer, lego any issuer; both are accepted).
+    package func leads(to name: String) -> Bool {
+        rootIssuerName == name || issuerNames.contains(name)
+    }
+}

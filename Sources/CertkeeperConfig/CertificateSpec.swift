@@ -21,6 +21,7 @@ package struct CertificateSpec: Sendable, Hashable {
         var renewBefore: RenewBefore?
         var reuseKey: Bool
         var profile: String?
+        var preferredChain: String?
     }
 
     /// Immutable once shared: a write goes to a box of its own (``mutate(_:)``).
@@ -79,17 +80,24 @@ package struct CertificateSpec: Sendable, Hashable {
         get { box.fields.profile }
         set { mutate { $0.profile = newValue } }
     }
+    /// The issuer Common Name of the topmost certificate of the chain to install when the CA offers several
+    /// (`preferred_chain`, as certbot's and lego's `--preferred-chain`); nil takes the CA's default chain.
+    package var preferredChain: String? {
+        get { box.fields.preferredChain }
+        set { mutate { $0.preferredChain = newValue } }
+    }
     package var ca: CASettings { account.ca }
 
     package init(
         name: String, file: String, domains: [String], account: AccountSettings, keyType: KeyType,
         challenge: ChallengeSpec, install: InstallSpec = InstallSpec(), hooks: HooksSpec = HooksSpec(),
-        renewBefore: RenewBefore? = nil, reuseKey: Bool = false, profile: String? = nil
+        renewBefore: RenewBefore? = nil, reuseKey: Bool = false, profile: String? = nil, preferredChain: String? = nil
     ) {
         box = Box(
             Fields(
                 name: name, file: file, domains: domains, account: account, keyType: keyType, challenge: challenge,
-                install: install, hooks: hooks, renewBefore: renewBefore, reuseKey: reuseKey, profile: profile))
+                install: install, hooks: hooks, renewBefore: renewBefore, reuseKey: reuseKey, profile: profile,
+                preferredChain: preferredChain))
     }
 
     /// Changes a field in a box of this value's own: other copies keep theirs.

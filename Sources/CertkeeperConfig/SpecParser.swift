@@ -6,8 +6,8 @@ struct SpecParser {
     let main: MainConfig?
 
     static let topLevelKeys = [
-        "domains", "ca", "account", "contact", "key", "renew_before", "reuse_key", "profile", "challenge", "install",
-        "hooks",
+        "domains", "ca", "account", "contact", "key", "renew_before", "reuse_key", "profile", "preferred_chain",
+        "challenge", "install", "hooks",
     ]
     static let installKeys = ["fullchain", "key", "cert", "chain", "owner", "group", "mode"]
     static let hooksKeys = ["run", "reload_units", "on_failure", "timeout"]
@@ -38,6 +38,17 @@ struct SpecParser {
             }
             profile = text
         }
+        var preferredChain: String?
+        if let (text, node) = top.string("preferred_chain") {
+            if text.trimmingCharacters(in: .whitespaces).isEmpty || text.count > 256
+                || text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            {
+                diagnostics.error(
+                    "'preferred_chain' in [top level] must be the Common Name of the root the chain should lead to, e.g. \"ISRG Root X1\"; got '\(text)'",
+                    atValueOf: node)
+            }
+            preferredChain = text
+        }
         let challenge = parseChallenge(top, domains: domains ?? [])
         let install = top.table("install").flatMap(parseInstall) ?? (top.has("install") ? nil : InstallSpec())
         let hooks = parseHooks(top.table("hooks"))
@@ -49,7 +60,8 @@ struct SpecParser {
             name: name, file: diagnostics.file, domains: domains.map(\.0), account: account,
             keyType: keyType ?? main?.defaults.keyType ?? .ecdsaP256, challenge: challenge, install: install,
             hooks: hooks,
-            renewBefore: renewBefore ?? main?.defaults.renewBefore, reuseKey: reuseKey, profile: profile)
+            renewBefore: renewBefore ?? main?.defaults.renewBefore, reuseKey: reuseKey, profile: profile,
+            preferredChain: preferredChain)
         return Parsed(spec: spec, contactPosition: top["contact"]?.keyPosition ?? .start)
     }
 

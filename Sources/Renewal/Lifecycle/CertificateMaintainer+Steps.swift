@@ -90,7 +90,8 @@ extension CertificateMaintainer {
     /// installed a certificate.
     func perform(
         _ actions: [CertificateLifecycle.Action], machine: inout CertificateLifecycle,
-        failure: CertificateLifecycle.Failure?, notAfter: Date?, installed: Bool = false, metadata: Logger.Metadata
+        failure: CertificateLifecycle.Failure?, notAfter: Date?, chainRoot: String? = nil, installed: Bool = false,
+        metadata: Logger.Metadata
     ) async -> Date {
         let spec = machine.spec
         var next = clock.now()
@@ -120,7 +121,7 @@ extension CertificateMaintainer {
         }
         machine.ended(nextCheck: next)
         await save(machine.state, spec: spec)
-        facts.record(spec, CertificateFacts(notAfter: notAfter, state: machine.state))
+        facts.record(spec, CertificateFacts(notAfter: notAfter, chainRoot: chainRoot, state: machine.state))
         if failure != nil || installed {
             observer?.renewalAttempt(spec, succeeded: failure == nil, at: clock.now())
         }

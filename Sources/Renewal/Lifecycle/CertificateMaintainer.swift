@@ -159,7 +159,7 @@ package struct CertificateMaintainer: CertificateWorker {
             failure, installed: installed.map(Self.facts), now: now, random: &generator)
         return await perform(
             actions, machine: &machine, failure: failure, notAfter: installed?.info.notAfter,
-            metadata: Self.metadata(spec))
+            chainRoot: installed?.chainRoot, metadata: Self.metadata(spec))
     }
 
     /// One attempt: the lifecycle decides, this carries its actions out and reports what happened, until it says
@@ -193,7 +193,7 @@ package struct CertificateMaintainer: CertificateWorker {
                 let actions = machine.handle(.failed(failure), now: now, random: &generator)
                 return await perform(
                     actions, machine: &machine, failure: failure, notAfter: installed?.info.notAfter,
-                    metadata: metadata)
+                    chainRoot: installed?.chainRoot, metadata: metadata)
             }
         }
         let mismatch = Reconciler.mismatch(spec: spec, installed: installed, state: machine.state)
@@ -307,6 +307,7 @@ package struct CertificateMaintainer: CertificateWorker {
                 return await perform(
                     [action] + actions, machine: &machine, failure: lastFailure,
                     notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter,
+                    chainRoot: deployed != nil ? issued?.chainRoot : installed?.chainRoot,
                     installed: deployed != nil, metadata: metadata)
             }
         }
@@ -314,6 +315,7 @@ package struct CertificateMaintainer: CertificateWorker {
         return await perform(
             [.waitUntil(now)], machine: &machine, failure: nil,
             notAfter: (deployed != nil ? issued : nil)?.info.notAfter ?? installed?.info.notAfter,
+            chainRoot: deployed != nil ? issued?.chainRoot : installed?.chainRoot,
             installed: deployed != nil, metadata: metadata)
     }
 }

@@ -14,6 +14,8 @@ package struct InstalledCertificate: Sendable {
     package var ariCertID: String?
     /// The leaf in DER (for revocation).
     package var leafDER: [UInt8]?
+    /// The issuer Common Name of the installed chain's topmost certificate (the root it leads to).
+    package var chainRoot: String?
 }
 
 extension InstallSpec {
@@ -56,6 +58,7 @@ package enum InstalledCertificateReader {
         return InstalledCertificate(
             info: info, keyPEM: installed.keyPEM, keyType: key?.keyType,
             keyMatches: key.map { $0.publicKeyMatches(chain.leaf.publicKey) } ?? false,
-            ariCertID: try? ARICertID.make(for: chain.leaf), leafDER: try? chain.leafDER())
+            ariCertID: try? ARICertID.make(for: chain.leaf), leafDER: try? chain.leafDER(),
+            chainRoot: chain.rootIssuerName)
     }
 }

@@ -17,6 +17,8 @@ package struct IssuedCertificate: Sendable {
     package var info: CertificateInfo
     /// RFC 9773 CertID, when the leaf has an Authority Key Identifier.
     package var ariCertID: String?
+    /// The issuer Common Name of the chain's topmost certificate (the root it leads to).
+    package var chainRoot: String?
     /// Where the order's time went (the maintainer adds `install`).
     package var timings = OrderTimings()
 }
@@ -218,9 +220,11 @@ package struct OrderIssuer: Sendable {
         let downloadStarted = ContinuousClock.now
         let download = try await client.downloadCertificate(
             url: certificateURL, accountURL: account.url, key: account.key)
+        let pem = try await preferredChain(
+            spec: spec, default: download, client: client, account: account)
         let chain: CertificateChain
         do {
-            chain = try CertificateChain(pem: download.pem)
+            chain = try CertificateChain(pem: pem)
             try chain.verify(expectedKey: certificateKey, expectedNames: spec.domains, now: now)
         } catch {
             // The CA issued a certificate that cannot be installed: downloading it again would not change it, so
@@ -233,10 +237,38 @@ package struct OrderIssuer: Sendable {
             certPEM: try CertificateChain(certificates: [chain.leaf]).pemRepresentation(),
             chainPEM: chain.intermediates.isEmpty
                 ? "" : try CertificateChain(certificates: chain.intermediates).pemRepresentation(),
-            info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf))
+            info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf),
+            chainRoot: chain.rootIssuerName)
         timings.add(.download, ContinuousClock.now - downloadStarted)
         issued.timings = timings
         return issued
+    }
+
+    /// The chain to install: the CA's default, or with `preferred_chain` the first offered chain (default, then each
+    /// `Link: rel="alternate"` in order) that leads to that root; the default when none does (logged).
+    func preferredChain(
+        spec: CertificateSpec, default download: (pem: String, alternates: [String]), client: ACMEClient,
+        account: AccountHandle
+    ) async throws -> String {
+        guard let wanted = spec.preferredChain else { return download.pem }
+        let defaultRoot = (try? CertificateChain(pem: download.pem))?.rootIssuerName
+        if (try? CertificateChain(pem: download.pem))?.leads(to: wanted) == true { return download.pem }
+        var offered = [defaultRoot ?? "?"]
+        for url in download.alternates {
+            let alternate = try await client.downloadCertificate(url: url, accountURL: account.url, key: account.key)
+            guard let chain = try? CertificateChain(pem: alternate.pem) else { continue }
+            if chain.leads(to: wanted) {
+                logger.info(
+                    "installing the alternate chain to \(chain.rootIssuerName) (preferred_chain = \"\(wanted)\")",
+                    metadata: [LogKey.cert: .string(spec.name)])
+                return alternate.pem
+            }
+            offered.append(chain.rootIssuerName)
+        }
+        logger.notice(
+            "no chain the CA offers leads to \"\(wanted)\" (preferred_chain); installing the default chain to \(defaultRoot ?? "?") (offered: \(offered.joined(separator: ", ")))",
+            metadata: [LogKey.cert: .string(spec.name)])
+        return download.pem
     }
 
     /// How often a finalize or challenge answer lost to a transient fault is looked after and sent again within one

@@ -15,8 +15,11 @@ package struct CertificateFacts: Sendable, Hashable {
     package var renewAt: Date?
     /// The CA answered a renewalInfo question about the installed certificate.
     package var hasARIAdvice: Bool
+    /// The root the installed chain leads to (its topmost issuer's Common Name).
+    package var chainRoot: String?
 
-    package init(notAfter: Date?, state: CertificateState?) {
+    package init(notAfter: Date?, chainRoot: String? = nil, state: CertificateState?) {
+        self.chainRoot = chainRoot
         self.renewAt = state?.schedule?.renewAt
         self.hasARIAdvice = state?.ari != nil
         self.notAfter = notAfter

@@ -10,6 +10,8 @@ package struct CertificateStatus: Codable, Sendable, Hashable {
     package var ca: String
     package var account: String
     package var notAfter: Date?
+    /// The root the installed chain leads to (the topmost certificate's issuer Common Name).
+    package var chainRoot: String?
     /// "order", "renew", "check ARI" (ask the CA's renewalInfo before the planned renewal), "retry",
     /// "wait for config change or reload", "renewing".
     package var nextAction: String
@@ -78,7 +80,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
     {
         let state = try? await stateStore.load(name: spec.name)
         let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
-        return CertificateFacts(notAfter: installed?.info.notAfter, state: state)
+        return CertificateFacts(notAfter: installed?.info.notAfter, chainRoot: installed?.chainRoot, state: state)
     }
 
     static func row(_ spec: CertificateSpec, facts: CertificateFacts, entry: RenewalScheduler.Entry?, now: Date)
@@ -104,7 +106,8 @@ package struct StatusReport: Codable, Sendable, Hashable {
         if !installed, nextAt == nil { action = "order" }
         return CertificateStatus(
             name: spec.name, domains: spec.domains, ca: spec.ca.name, account: spec.account.name,
-            notAfter: facts.notAfter, nextAction: action, nextActionAt: nextAt == .distantFuture ? nil : nextAt,
+            notAfter: facts.notAfter, chainRoot: installed ? facts.chainRoot : nil, nextAction: action,
+            nextActionAt: nextAt == .distantFuture ? nil : nextAt,
             renewAt: installed ? facts.renewAt : nil,
             lastError: facts.lastError, failureCount: facts.failureCount, backoffUntil: facts.retryAt,
             inFlight: entry?.inFlight ?? false)
@@ -145,7 +148,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
     /// The table printed by `certkeeper status`.
     package func table(now: Date) -> String {
         var lines = [
-            "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tNEXT ACTION\tWHEN\tRENEW AT\tLAST ERROR"
+            "NAME\tDOMAINS\tCA\tACCOUNT\tNOT AFTER\tCHAIN ROOT\tNEXT ACTION\tWHEN\tRENEW AT\tLAST ERROR"
         ]
         for row in certificates {
             let when =
@@ -157,7 +160,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
             lines.append(
                 [
                     row.name, row.domains.joined(separator: ","), row.ca, row.account,
-                    row.notAfter.map { ACMEJSON.formatRFC3339($0) } ?? "-", row.nextAction, when,
+                    row.notAfter.map { ACMEJSON.formatRFC3339($0) } ?? "-", row.chainRoot ?? "-", row.nextAction, when,
                     row.renewAt.map { ACMEJSON.formatRFC3339($0) } ?? "-", error,
                 ].joined(separator: "\t"))
         }

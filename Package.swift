@@ -285,6 +285,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DNSProvidersTests",
+            dependencies: [
+                "DNSProviders", "ChallengeSolvers", "DNSWire", "ACMEClient", "CertStore", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "InstallerTests",
             dependencies: [
                 "Installer", "SafeFiles", "Subprocess", "TestSupport", .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import ACMECrypto
 import Foundation
 
 /// Validates the settings of `provider = "powerdns"`, `"route53"` and `"cloudflare"` in a dns-01 solver table.
@@ -132,7 +133,10 @@ struct DNSProviderParser {
                 atValueOf: node)
             return nil
         }
-        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        let address = IPAddressText.bytes(host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host)
+        let loopback =
+            host.lowercased() == "localhost" || address == [UInt8](repeating: 0, count: 15) + [1]
+            || (address?.count == 4 && address?.first == 127)
         guard scheme == "https" || (scheme == "http" && loopback) else {
             diagnostics.error(
                 "'api_url' in \(table.displayName) must use https:// (plain http:// only to a loopback address: the API key would cross the network unencrypted); got '\(text)'",

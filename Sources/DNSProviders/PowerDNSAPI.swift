@@ -122,7 +122,7 @@ package struct PowerDNSAPI: DNSProviderAPI {
         let action = "finding the zone for \(name)"
         var candidates: [DNSName] = []
         if let zoneName {
-            candidates = [zoneName]
+            candidates = [zoneName.lowercased()]
         } else {
             var next: DNSName? = name.lowercased().parent
             while let candidate = next, !candidate.labels.isEmpty {
@@ -144,10 +144,10 @@ package struct PowerDNSAPI: DNSProviderAPI {
                 return (candidate, "\(serverURL)/zones/\(Self.pathSegment(zone.id))")
             }
         }
-        let asked = zoneName.map { "zone \($0) (the spec's zone)" } ?? "any zone holding \(name)"
+        let missing = zoneName.map { "has no zone \($0) (the spec's zone)" } ?? "has no zone that holds \(name)"
         throw DNSProviderError(
             provider: provider, endpoint: http.endpoint, action: action,
-            detail: "server \(serverID) has no \(asked)",
+            detail: "server \(serverID) \(missing)",
             hint: zoneName == nil
                 ? "create the zone on the server, or set zone = \"...\" to the zone that holds this name"
                 : "check the spec's zone: it must exist on server \(serverID) and hold \(name)")

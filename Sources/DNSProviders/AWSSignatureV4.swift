@@ -51,8 +51,14 @@ package struct AWSSignatureV4: Sendable {
             a.0 == b.0 ? a.1 < b.1 : a.0 < b.0
         }
         let canonicalQuery = sortedQuery.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        // Services other than S3 encode the path as sent once more (botocore turns `/a%20b` into `/a%2520b`).
+        let canonicalPath =
+            path.isEmpty
+            ? "/"
+            : path.split(separator: "/", omittingEmptySubsequences: false)
+                .map { Self.encode(String($0)) }.joined(separator: "/")
         let canonicalRequest = [
-            method, path.isEmpty ? "/" : path, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash,
+            method, canonicalPath, canonicalQuery, canonicalHeaders, signedHeaders, payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = [

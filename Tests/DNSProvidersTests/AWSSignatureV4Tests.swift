@@ -38,6 +38,7 @@ import Testing
 ///      [], AWSSignatureV4Tests.xmlBody (as bytes), "route53")
 /// sign("GET", "http://127.0.0.1:5000/2013-04-01/change/C42", "127.0.0.1:5000", [], b"", "route53",
 ///      token="FQoGZXIvYXdzEXAMPLETOKEN")
+/// sign("GET", "https://route53.amazonaws.com/2013-04-01/change/a%20b", "route53.amazonaws.com", [], b"", "route53")
 /// ```
 ///
 /// The same harness without the `X-Amz-Content-SHA256` header gives the published "get-vanilla" signature
@@ -162,6 +163,19 @@ import Testing
             Self.authorization(headers) == prefix + "badf74261d90848224f6b7efea776d88f7b9f14380d9477bcd5fa4cf8ff41868")
         #expect(AWSSignatureV4.encode("a b/c+d=e&f~") == "a%20b%2Fc%2Bd%3De%26f~")
         #expect(AWSSignatureV4.encode("é") == "%C3%A9")
+    }
+
+    /// A path as sent with an escaped character is encoded once more in the canonical request (`%20` → `%2520`).
+    @Test func anEscapedPathIsEncodedAgainAsBotocoreDoes() {
+        let signer = AWSSignatureV4(credentials: Self.credentials, region: "us-east-1", service: "route53")
+        let headers = signer.sign(
+            method: "GET", host: "route53.amazonaws.com", path: "/2013-04-01/change/a%20b", query: [], body: [],
+            date: Self.date)
+        #expect(
+            Self.authorization(headers)
+                == "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/route53/aws4_request, "
+                + "SignedHeaders=host;x-amz-content-sha256;x-amz-date, "
+                + "Signature=8c6ed6deefad9fa2fe0d092f7b9fba200e2163280b6f22fa242c8cd8f55689a8")
     }
 
     @Test func hostedZonesByNameQueryMatchesBotocore() {

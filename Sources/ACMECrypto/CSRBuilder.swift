@@ -6,18 +6,23 @@ package enum CSRBuilder {
     /// A DER CSR for `domains` signed by `key`. The CN is the first name when it fits in 64 characters.
     ///
     /// - Throws: ``ACMECryptoError/invalidCertificate(reason:)`` when `domains` is empty.
+    /// IP addresses (RFC 8738) go in as iPAddress SANs; the CN is only ever a DNS name.
     package static func derCSR(domains: [String], key: SigningKey) throws -> [UInt8] {
-        guard let first = domains.first else {
+        guard !domains.isEmpty else {
             throw ACMECryptoError.invalidCertificate(reason: "a CSR needs at least one name")
         }
         let subject: DistinguishedName
-        if first.utf8.count <= 64 {
+        if let first = domains.first(where: { !IPAddressText.isAddress($0) }), first.utf8.count <= 64 {
             subject = try DistinguishedName { CommonName(first) }
         } else {
             subject = DistinguishedName()
         }
+        let names = domains.map { name -> GeneralName in
+            if let bytes = IPAddressText.bytes(name) { return .ipAddress(ASN1OctetString(contentBytes: bytes[...])) }
+            return .dnsName(name)
+        }
         let extensions = try Certificate.Extensions {
-            SubjectAlternativeNames(domains.map { GeneralName.dnsName($0) })
+            SubjectAlternativeNames(names)
         }
         let attributes = CertificateSigningRequest.Attributes(
             [try CertificateSigningRequest.Attribute(ExtensionRequest(extensions: extensions))]

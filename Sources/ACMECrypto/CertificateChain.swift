@@ -66,12 +66,19 @@ package struct CertificateChain: Sendable {
         expectedKey: SigningKey, expectedNames: [String], expectedIPAddresses: [[UInt8]] = [], now: Date
     ) throws {
         guard expectedKey.publicKeyMatches(leaf.publicKey) else { throw CertificateChainError.leafKeyMismatch }
-        let actual = try CertificateInfo(certificate: leaf).dnsNames
+        let info = try CertificateInfo(certificate: leaf)
+        let actual = info.dnsNames
         let normalise = { (names: [String]) in Set(names.map { $0.lowercased() }) }
+        // IP address identifiers among the names are expected as iPAddress SANs.
+        let expectedIPAddresses = expectedIPAddresses + expectedNames.compactMap(IPAddressText.bytes)
+        let expectedNames = expectedNames.filter { !IPAddressText.isAddress($0) }
         try SubjectAltNameCheck(dnsNames: normalise(expectedNames), ipAddresses: Set(expectedIPAddresses))
             .check(leaf)
-        guard normalise(actual) == normalise(expectedNames) else {
-            throw CertificateChainError.namesMismatch(expected: expectedNames.sorted(), actual: actual.sorted())
+        let expectedAddressText = expectedIPAddresses.compactMap(IPAddressText.text)
+        guard normalise(actual) == normalise(expectedNames), Set(info.ipAddresses) == Set(expectedAddressText) else {
+            throw CertificateChainError.namesMismatch(
+                expected: expectedNames.sorted() + expectedAddressText.sorted(),
+                actual: actual.sorted() + info.ipAddresses.sorted())
         }
         for index in certificates.indices.dropLast() {
             let certificate = certificates[index]

@@ -7,6 +7,10 @@ import _CryptoExtras
 package struct CertificateInfo: Sendable, Hashable {
     /// SAN dNSName entries, in certificate order.
     package var dnsNames: [String]
+    /// SAN iPAddress entries as canonical text (RFC 8738 identifiers), in certificate order.
+    package var ipAddresses: [String]
+    /// Every identifier the certificate names: DNS names, then IP addresses.
+    package var identifiers: [String] { dnsNames + ipAddresses }
     package var notBefore: Date
     package var notAfter: Date
     /// Serial number as lowercase hex of its DER value bytes (e.g. `0087654321`).
@@ -24,6 +28,10 @@ package struct CertificateInfo: Sendable, Hashable {
             let sans = try certificate.extensions.subjectAlternativeNames.map(Array.init) ?? []
             self.dnsNames = sans.compactMap { (name: GeneralName) -> String? in
                 if case .dnsName(let value) = name { return value }
+                return nil
+            }
+            self.ipAddresses = sans.compactMap { (name: GeneralName) -> String? in
+                if case .ipAddress(let octets) = name { return IPAddressText.text(Array(octets.bytes)) }
                 return nil
             }
             self.authorityKeyIdentifier = try certificate.extensions.authorityKeyIdentifier?.keyIdentifier.map(

@@ -43,7 +43,8 @@ enum NameSyntax {
         }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         if labels.count == 4 && labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) || name.contains(":") {
-            return "IP addresses are not supported; certkeeper orders DNS names only"
+            return
+                "it is, or looks like, an IP address, not a DNS name (an IP address identifier in domains is written in standard form: 192.0.2.1, 2001:db8::1)"
         }
         for label in labels {
             if label.isEmpty { return "it has an empty label ('..')" }

@@ -1,3 +1,5 @@
+import ACMECrypto
+
 /// Validates one `certs.d/NAME.toml` into a `CertificateSpec`.
 struct SpecParser {
     let name: String
@@ -81,9 +83,23 @@ struct SpecParser {
         var seen = Set<String>()
         var out: [(String, ConfigNode)] = []
         for (text, entry) in entries {
+            if let address = IPAddressText.canonical(text) {
+                // An IP address identifier (RFC 8738), in canonical form ("::1", not "0:0:0:0:0:0:0:1").
+                if !seen.insert(address).inserted {
+                    diagnostics.error(
+                        "'domains' entry '\(text)' is listed twice (as \(address)); remove the duplicate",
+                        atValueOf: entry)
+                }
+                out.append((address, entry))
+                continue
+            }
             let domain = text.lowercased()
             let base = domain.hasPrefix("*.") ? String(domain.dropFirst(2)) : domain
-            if let problem = NameSyntax.dnsNameProblem(base) {
+            if IPAddressText.isAddress(base) {
+                diagnostics.error(
+                    "'domains' entry '\(text)' is a wildcard of an IP address; list the address itself",
+                    atValueOf: entry)
+            } else if let problem = NameSyntax.dnsNameProblem(base) {
                 diagnostics.error("'domains' entry '\(text)' is not a valid DNS name: \(problem)", atValueOf: entry)
             } else if !seen.insert(domain).inserted {
                 diagnostics.error("'domains' entry '\(text)' is listed twice; remove the duplicate", atValueOf: entry)
@@ -109,7 +125,7 @@ struct SpecParser {
         var failedOverrides = Set<String>()
         if let overrides = table.table("domains") {
             for (domain, node) in overrides.node.entries ?? [] {
-                let lowered = domain.lowercased()
+                let lowered = IPAddressText.canonical(domain) ?? domain.lowercased()
                 guard case .table = node.value else {
                     diagnostics.error(
                         "'\(domain)' in \(overrides.displayName) must be a table like [challenge.domains.\"\(domain)\"] with type = \"dns-01\", not \(node.typeDescription)",
@@ -138,6 +154,13 @@ struct SpecParser {
                     "'domains' entry '\(domain)' is a wildcard, which only dns-01 can validate, but its challenge type is \(solver.challengeType); add [challenge.domains.\"\(domain)\"] with type = \"dns-01\", or use dns-01 in [challenge]",
                     atValueOf: entry)
             }
+        }
+        // IP addresses (RFC 8738) are validated by http-01 or tls-alpn-01 only.
+        for (domain, entry) in domains where IPAddressText.isAddress(domain) && !failedOverrides.contains(domain) {
+            guard let solver = perDomain[domain] ?? defaultSolver, solver.challengeType == "dns-01" else { continue }
+            diagnostics.error(
+                "'domains' entry '\(domain)' is an IP address, which dns-01 cannot validate (RFC 8738); add [challenge.domains.\"\(domain)\"] with type = \"http-01\" or \"tls-alpn-01\"",
+                atValueOf: entry)
         }
         guard let defaultSolver, diagnostics.diagnostics.count == before else { return nil }
         return ChallengeSpec(defaultSolver: defaultSolver, perDomain: perDomain)

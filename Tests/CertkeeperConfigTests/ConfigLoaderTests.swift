@@ -437,7 +437,7 @@ private func positions(_ diagnostics: [ConfigDiagnostic]) -> [String] {
     @Test func referencesAndValueChecks() {
         let main = "[defaults]\nca = \"letsencrypt\"\n[account.team]\ncontact = \"t@example.com\"\n"
         let spec = """
-            domains = ["a.org", "A.org", "bad_label.org", "1.2.3.4"]
+            domains = ["a.org", "A.org", "bad_label.org", "*.1.2.3.4"]
             account = "teem"
             [challenge]
             type = "dns-01"
@@ -459,7 +459,7 @@ private func positions(_ diagnostics: [ConfigDiagnostic]) -> [String] {
         }
         #expect(has("1:21", "listed twice"))
         #expect(has("1:30", "may contain only letters"))
-        #expect(has("1:47", "IP addresses are not supported"))
+        #expect(has("1:47", "is a wildcard of an IP address"))
         #expect(has("2:11", "account 'teem' is not defined; add [account.teem]"))
         #expect(has("2:11", "did you mean 'team'?"))
         #expect(has("6:10", "'server'"))

@@ -163,7 +163,12 @@ struct TLSALPN01Tests {
         await #expect(throws: ResponderError.self) {
             try await TLSALPN01Solver(address: Self.address, pool: pool).present(wildcard)
         }
-        for bad in ["192.0.2.1", "2001:db8::1", "*.example.test", ""] {
+        // IP addresses (RFC 8738 §6) are answered under their reverse-DNS name, which the CA sends in SNI.
+        #expect(try TLSALPN01ResponderPool.normalizedName("192.0.2.1") == "1.2.0.192.in-addr.arpa")
+        #expect(
+            try TLSALPN01ResponderPool.normalizedName("2001:db8::1")
+                == "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa")
+        for bad in ["*.example.test", "", "1.2.3", "*.192.0.2.1"] {
             await #expect(throws: ResponderError.self) {
                 try await pool.register(domain: bad, keyAuthorization: "k", on: Self.address)
             }

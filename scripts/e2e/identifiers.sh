@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# End to end (issue 17): which chain is installed, against Pebble with alternate roots (PEBBLE_ALTERNATE_ROOTS=2):
+# End to end (issue 17): IP address certificates (RFC 8738) and which chain is installed, against Pebble with
+# alternate roots (PEBBLE_ALTERNATE_ROOTS=2):
 #
 #   a. preferred_chain = the CN of Pebble's second alternate root: the installed fullchain leads to that root, and
 #      `status --json` (chainRoot) and the table (CHAIN ROOT) name it;
 #   b. no preferred_chain: the CA's default chain (root 0);
 #   c. preferred_chain naming a root the CA does not offer: the default chain, and the log says which roots were
 #      offered.
+#   d. domains = ["127.0.0.1", "::1"] over http-01 (the built-in responder on 127.0.0.1 and [::1]): one certificate
+#      whose SANs are exactly the two IP addresses, sent as `ip` identifiers;
+#   e. 127.0.0.1 over tls-alpn-01 (SNI 1.0.0.127.in-addr.arpa, RFC 8738 §6);
+#   f. `check` refuses an IP address with dns-01 and a wildcard of an address, at FILE:LINE:COLUMN.
 #
 # Usage: scripts/e2e/identifiers.sh WORKDIR   (root; Pebble 14220/15220, http-01 5222, tls-alpn 5221, challtestsrv
 #        8275/8273, on 127.0.0.1)
@@ -51,15 +56,32 @@ spec() {
 spec preferred "preferred_chain = \"$root2\""
 spec default ""
 spec unknown 'preferred_chain = "No Such Root CA"'
+cat >"$work/etc/certs.d/ips.toml" <<TOML
+domains = ["127.0.0.1", "0:0:0:0:0:0:0:1"]
+[challenge]
+type = "http-01"
+listen = "127.0.0.1:$PEBBLE_HTTP_PORT"
+[challenge.domains."::1"]
+type = "http-01"
+listen = "[::1]:$PEBBLE_HTTP_PORT"
+TOML
+cat >"$work/etc/certs.d/ipalpn.toml" <<TOML
+domains = ["127.0.0.1"]
+[challenge]
+type = "tls-alpn-01"
+listen = "127.0.0.1:$PEBBLE_TLS_PORT"
+TOML
 check "certkeeper check accepts the specs" "$bin" check --config-dir "$work/etc"
 
 "$bin" run --config-dir "$work/etc" --state-dir "$work/state" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 installed() {
     local name
-    for name in preferred default unknown; do [[ -s $work/state/live/$name/fullchain.pem ]] || return 1; done
+    for name in preferred default unknown ips ipalpn; do
+        [[ -s $work/state/live/$name/fullchain.pem ]] || return 1
+    done
 }
-wait_for "three certificates" 120 installed || fail "the three certificates were not installed"
+wait_for "five certificates" 120 installed || fail "the five certificates were not installed"
 
 # top_issuer NAME: the issuer CN of the topmost certificate in NAME's installed fullchain.
 top_issuer() {
@@ -88,5 +110,44 @@ echo "== c. a root the CA does not offer"
 check "unknown: the default chain is installed" test "$(top_issuer unknown)" = "$root0"
 check "unknown: the log names the wanted root and the offered ones" \
     bash -c "grep -F 'no chain the CA offers leads to \"No Such Root CA\"' '$work/daemon.log' | grep -qF '$root2'"
+
+sans() { openssl x509 -noout -ext subjectAltName -in "$work/state/live/$1/cert.pem" | tail -n 1 | tr -d ' '; }
+echo "== d. IP addresses over http-01"
+check "ips: the SANs are exactly IP 127.0.0.1 and ::1 (got $(sans ips))" \
+    test "$(sans ips)" = "IPAddress:127.0.0.1,IPAddress:0:0:0:0:0:0:0:1"
+check "ips: Pebble validated 127.0.0.1 and [::1] over http-01" \
+    bash -c "grep -q 'validate w/ HTTP: http://127.0.0.1:$PEBBLE_HTTP_PORT/' '$work/pebble/pebble.log' &&
+        grep -q 'validate w/ HTTP: http://\[::1\]:$PEBBLE_HTTP_PORT/' '$work/pebble/pebble.log'"
+check "ips: the order carried ip identifiers" grep -q 'Type:"ip", Value:"::1"' "$work/pebble/pebble.log"
+echo "== e. an IP address over tls-alpn-01"
+check "ipalpn: the SAN is exactly IP 127.0.0.1 (got $(sans ipalpn))" test "$(sans ipalpn)" = "IPAddress:127.0.0.1"
+# Pebble logs no tls-alpn-01 detail; two validation tasks for 127.0.0.1 (one per spec) show ipalpn's authorization
+# was validated (over tls-alpn-01, its only solver), not reused from ips.
+check "ipalpn: Pebble ran a validation of its own for 127.0.0.1" \
+    test "$(grep -c 'Type:"ip", Value:"127.0.0.1"' "$work/pebble/pebble.log")" -eq 2
+"$bin" status --json --config-dir "$work/etc" --state-dir "$work/state" >"$work/status2.json"
+check "status: ips and ipalpn have nothing to do but renew later" \
+    python3 -c 'import json,sys; r={c["name"]: c for c in json.load(open(sys.argv[1]))["certificates"]}; sys.exit(0 if all(r[n]["nextAction"] == "renew" and r[n]["failureCount"] == 0 for n in ("ips", "ipalpn")) else 1)' "$work/status2.json"
+
+echo "== f. check refuses dns-01 for an IP address and a wildcard of one"
+mkdir -p "$work/bad/certs.d"
+cp "$work/etc/certkeeper.toml" "$work/bad/certkeeper.toml"
+cat >"$work/bad/certs.d/ipdns.toml" <<'TOML'
+domains = ["192.0.2.10", "*.192.0.2.11"]
+[challenge]
+type = "dns-01"
+provider = "exec"
+command = ["/bin/true"]
+TOML
+set +e
+"$bin" check --config-dir "$work/bad" >"$work/check-bad.out" 2>&1
+bad_status=$?
+set -e
+cat "$work/check-bad.out"
+check "check exits non-zero" test "$bad_status" -ne 0
+check "ipdns.toml:1:12: the address cannot use dns-01" \
+    grep -qE 'certs\.d/ipdns\.toml:1:12: .*192\.0\.2\.10.*dns-01 cannot validate' "$work/check-bad.out"
+check "ipdns.toml:1:26: a wildcard of an address" \
+    grep -qE 'certs\.d/ipdns\.toml:1:26: .*wildcard of an IP address' "$work/check-bad.out"
 
 echo "identifiers: all checks passed (${SECONDS}s)"

@@ -1,3 +1,4 @@
+import ACMECrypto
 import Crypto
 import Foundation
 import SwiftASN1
@@ -20,7 +21,7 @@ package struct TLSALPN01Certificate: Sendable {
     /// Builds the validation certificate.
     ///
     /// - Parameters:
-    ///   - domain: The DNS identifier (no `*.`, no IP address).
+    ///   - domain: The DNS identifier (no `*.`) or IP address (RFC 8738: an iPAddress SAN).
     ///   - keyAuthorization: `token + "." + thumbprint`.
     ///   - now: The current time; the certificate is valid from an hour before to seven days after.
     /// - Throws: ``ResponderError`` when the certificate cannot be built.
@@ -29,7 +30,7 @@ package struct TLSALPN01Certificate: Sendable {
         do {
             let name = try DistinguishedName { CommonName("certkeeper tls-alpn-01 challenge") }
             let extensions = try Certificate.Extensions([
-                Certificate.Extension(SubjectAlternativeNames([.dnsName(domain)]), critical: false),
+                Certificate.Extension(SubjectAlternativeNames([Self.subjectAltName(domain)]), critical: false),
                 Self.acmeIdentifierExtension(keyAuthorization: keyAuthorization),
             ])
             self.certificate = try Certificate(
@@ -54,6 +55,11 @@ package struct TLSALPN01Certificate: Sendable {
     }
 
     /// The critical acmeIdentifier extension carrying SHA-256(keyAuthorization) as a DER OCTET STRING.
+    static func subjectAltName(_ identifier: String) -> GeneralName {
+        if let bytes = IPAddressText.bytes(identifier) { return .ipAddress(ASN1OctetString(contentBytes: bytes[...])) }
+        return .dnsName(identifier)
+    }
+
     package static func acmeIdentifierExtension(keyAuthorization: String) -> Certificate.Extension {
         let digest = SHA256.hash(data: Array(keyAuthorization.utf8))
         let value: [UInt8] = [0x04, 0x20] + Array(digest)

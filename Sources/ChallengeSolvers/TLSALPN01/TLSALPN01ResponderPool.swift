@@ -1,3 +1,4 @@
+import ACMECrypto
 import Crypto
 import Foundation
 import NIOCore
@@ -50,7 +51,9 @@ package actor TLSALPN01ResponderPool {
     {
         let address = try ListenAddress(address)
         let name = try Self.normalizedName(domain)
-        let built = try TLSALPN01Certificate(domain: name, keyAuthorization: keyAuthorization, now: now)
+        // An IP address (RFC 8738 §6): the CA sends its reverse-DNS name in SNI, the certificate names the address.
+        let built = try TLSALPN01Certificate(
+            domain: IPAddressText.canonical(domain) ?? name, keyAuthorization: keyAuthorization, now: now)
         let response: TLSALPN01Response
         do {
             response = TLSALPN01Response(
@@ -97,16 +100,18 @@ package actor TLSALPN01ResponderPool {
         await self.registry.closeAll()
     }
 
-    /// Lower-cases and strips a trailing dot; rejects IP addresses and wildcards (RFC 8738 is not supported).
+    /// The name the CA sends in SNI: the DNS name lower-cased without a trailing dot, or for an IP address its
+    /// reverse-DNS name (RFC 8738 §6, `1.0.0.127.in-addr.arpa`); rejects wildcards and anything else.
     static func normalizedName(_ domain: String) throws -> String {
+        if let bytes = IPAddressText.bytes(domain) { return IPAddressText.reverseName(bytes) }
         var name = domain.lowercased()
         if name.hasSuffix(".") { name.removeLast() }
-        let isIPv4 = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
-        guard !name.isEmpty, !name.contains(":"), !name.contains("*"), !isIPv4 else {
+        let looksNumeric = !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+        guard !name.isEmpty, !name.contains(":"), !name.contains("*"), !looksNumeric else {
             throw ResponderError(
                 kind: .unsupportedIdentifier,
-                description: "tls-alpn-01 for \(domain.debugDescription): only DNS names are supported "
-                    + "(no IP addresses, no wildcards); use http-01 or dns-01 for this identifier"
+                description: "tls-alpn-01 for \(domain.debugDescription): not a DNS name or IP address "
+                    + "(wildcards need dns-01)"
             )
         }
         return name

@@ -10,7 +10,7 @@ package enum Reconciler {
     {
         guard let installed else { return "no certificate is installed" }
         let wanted = Set(spec.domains.map { $0.lowercased() })
-        let have = Set(installed.info.dnsNames.map { $0.lowercased() })
+        let have = Set(installed.info.identifiers.map { $0.lowercased() })
         if wanted != have {
             return
                 "names changed (installed: \(have.sorted().joined(separator: " ")); wanted: \(wanted.sorted().joined(separator: " ")))"

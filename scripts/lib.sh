@@ -9,7 +9,7 @@ fi
 # install_packages: the Debian packages the build, the demo and the tests need (idempotent).
 install_packages() {
     local wanted=(pebble bind9 bind9-dnsutils systemd-container libsystemd-dev openssl curl python3 python3-cryptography
-        python3-venv scdoc groff-base postgresql pdns-server pdns-backend-sqlite3)
+        python3-venv scdoc groff-base postgresql pdns-server pdns-backend-sqlite3 squid)
     local missing=()
     local pkg
     for pkg in "${wanted[@]}"; do
@@ -23,10 +23,14 @@ install_packages() {
         fi
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-        # The tests start their own PowerDNS on loopback ports; the package's unit would answer on port 53.
-        if [[ " ${missing[*]} " == *" pdns-server "* ]] && [[ -d /run/systemd/system ]]; then
-            systemctl disable --now pdns.service >/dev/null 2>&1 || true
-        fi
+        # The tests start their own PowerDNS and squid on loopback ports; the packages' units would listen on
+        # ports 53 and 3128.
+        local unit
+        for unit in pdns squid; do
+            if [[ -d /run/systemd/system && " ${missing[*]} " == *" ${unit/pdns/pdns-server} "* ]]; then
+                systemctl disable --now "$unit.service" >/dev/null 2>&1 || true
+            fi
+        done
     fi
     command -v swift >/dev/null || { echo "swift is not on PATH (expected /opt/swift/usr/bin)" >&2; return 1; }
 }

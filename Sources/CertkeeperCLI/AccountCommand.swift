@@ -203,7 +203,12 @@ private func accountClient(_ id: String, store: StoreBackend, directories: Direc
 /// Runs `body` with a client for `ca`, then shuts its HTTP transport down (an `HTTPClient` dropped without
 /// `shutdown()` traps).
 private func withACMEClient<T>(_ ca: CASettings, _ body: (ACMEClient) async throws -> T) async throws -> T {
-    let transport = try AsyncHTTPClientTransport(trustRootsPEMFile: ca.trustRootsFile)
+    let host = URLComponents(string: ca.directoryURL)?.host ?? ""
+    let proxy = ProxyPolicy(environment: ProcessInfo.processInfo.environment).proxy(
+        forHost: host, configured: ca.proxy)
+    let transport = try AsyncHTTPClientTransport(
+        trustRootsPEMFile: ca.trustRootsFile,
+        proxy: proxy.map { ProxyServer(host: $0.host, port: $0.port, username: $0.username, password: $0.password) })
     let client = ACMEClient(
         directoryURL: ca.directoryURL, transport: transport, logger: Logger(label: "certkeeper"),
         userAgent: "certkeeper/\(CertkeeperVersion.string)")

@@ -62,8 +62,9 @@ struct CertificateTools {
 
     private func withRevoker<T: Sendable>(_ body: (CertificateRevoker) async throws -> T) async throws -> T {
         let transports = TransportRegistry()
+        let proxies = ProxyPolicy(environment: ProcessInfo.processInfo.environment)
         let clients = ACMEClientPool(logger: Logger(label: "certkeeper")) { ca in
-            try transports.make(trustRootsPEMFile: ca.trustRootsFile)
+            try transports.make(for: ca, policy: proxies)
         }
         let revoker = CertificateRevoker(
             accounts: store.accounts, stateStore: store.states, clients: clients,

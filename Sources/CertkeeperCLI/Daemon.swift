@@ -63,8 +63,9 @@ struct Daemon {
         if let metrics {
             requestObserver = { ca in CARequestMetrics(metrics: metrics, ca: ca.name) }
         }
+        let proxies = ProxyPolicy(defaultProxy: configuration.defaults.proxy, environment: environment)
         let clients = ACMEClientPool(logger: logger, observer: requestObserver) { [transports] ca in
-            try transports.make(trustRootsPEMFile: ca.trustRootsFile)
+            try transports.make(for: ca, policy: proxies)
         }
         let accounts = AccountManager(
             store: store.accounts, clients: clients, secrets: secrets,

@@ -1,4 +1,6 @@
 import ACMEClient
+import CertkeeperConfig
+import Foundation
 import HTTPTransportAHC
 import Synchronization
 
@@ -9,11 +11,22 @@ import Synchronization
 final class TransportRegistry: Sendable {
     private let transports = Mutex<[AsyncHTTPClientTransport]>([])
 
-    /// Creates a transport trusting `trustRootsPEMFile` in addition to the system roots, and records it.
-    func make(trustRootsPEMFile: String?) throws -> AsyncHTTPClientTransport {
-        let transport = try AsyncHTTPClientTransport(trustRootsPEMFile: trustRootsPEMFile)
+    /// Creates a transport trusting `trustRootsPEMFile` in addition to the system roots, through `proxy` if given,
+    /// and records it.
+    func make(trustRootsPEMFile: String?, proxy: HTTPProxy? = nil) throws -> AsyncHTTPClientTransport {
+        let transport = try AsyncHTTPClientTransport(
+            trustRootsPEMFile: trustRootsPEMFile,
+            proxy: proxy.map {
+                ProxyServer(host: $0.host, port: $0.port, username: $0.username, password: $0.password)
+            })
         transports.withLock { $0.append(transport) }
         return transport
+    }
+
+    /// A transport for `ca`: its trust roots, and the proxy `policy` chooses for its directory's host.
+    func make(for ca: CASettings, policy: ProxyPolicy) throws -> AsyncHTTPClientTransport {
+        let host = URLComponents(string: ca.directoryURL)?.host ?? ""
+        return try make(trustRootsPEMFile: ca.trustRootsFile, proxy: policy.proxy(forHost: host, configured: ca.proxy))
     }
 
     /// Shuts every recorded transport down (in-flight requests fail) and forgets them.

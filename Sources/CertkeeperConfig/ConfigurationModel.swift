@@ -31,15 +31,18 @@ package struct CASettings: Sendable, Hashable {
     package var eab: EABSettings?
     /// True for presets known to require EAB and a contact (google, zerossl, sslcom-*), or when `eab_kid` is set.
     package var requiresEAB: Bool
+    /// `proxy` in `[ca.NAME]`: every request to this CA goes through it.
+    package var proxy: HTTPProxy?
     package init(
         name: String, directoryURL: String, trustRootsFile: String? = nil, eab: EABSettings? = nil,
-        requiresEAB: Bool = false
+        requiresEAB: Bool = false, proxy: HTTPProxy? = nil
     ) {
         self.name = name
         self.directoryURL = directoryURL
         self.trustRootsFile = trustRootsFile
         self.eab = eab
         self.requiresEAB = requiresEAB
+        self.proxy = proxy
     }
 }
 
@@ -226,6 +229,8 @@ package struct DaemonDefaults: Sendable, Hashable {
     package var metricsListen: ListenEndpoint?
     /// `metrics_textfile`: the node_exporter textfile the metrics are written to; nil: none.
     package var metricsTextfile: String?
+    /// `proxy`: the outbound proxy for every CA without one of its own; nil: HTTPS_PROXY from the environment.
+    package var proxy: HTTPProxy?
     package init(
         ca: String? = nil, contact: String? = nil, keyType: KeyType = .ecdsaP256, maxConcurrentOrders: Int = 8,
         renewBefore: RenewBefore? = nil, hookTimeoutSeconds: Int64 = 60, jobTimeoutSeconds: Int64 = 1800

@@ -5,9 +5,11 @@ struct MainConfigParser {
     static let topLevelKeys = ["defaults", "ca", "account", "store"]
     static let defaultsKeys = [
         "ca", "contact", "key", "max_concurrent_orders", "renew_before", "hook_timeout", "job_timeout",
-        "metrics_listen", "metrics_textfile",
+        "metrics_listen", "metrics_textfile", "proxy",
     ]
-    static let caKeys = ["directory", "trust_roots", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential"]
+    static let caKeys = [
+        "directory", "trust_roots", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential", "proxy",
+    ]
     static let accountKeys = ["ca", "contact", "eab_kid", "eab_hmac_key_file", "eab_hmac_key_credential", "key"]
 
     func parse(_ root: ConfigNode) -> MainConfig {
@@ -58,6 +60,7 @@ struct MainConfigParser {
             }
         }
         defaults.renewBefore = table.renewBefore("renew_before")
+        defaults.proxy = proxy(table)
         if let timeout = table.duration("hook_timeout", allowZero: false, maximum: DurationLimits.hookTimeout) {
             defaults.hookTimeoutSeconds = timeout
         }
@@ -120,11 +123,23 @@ struct MainConfigParser {
         }
         let trustRoots = table.absolutePath("trust_roots")
         let (eab, _) = table.eab()
+        let proxy = self.proxy(table)
         guard diagnostics.diagnostics.count == before, let directory else { return nil }
         let presetRequiresEAB = CAPreset.all.contains { $0.directoryURL == directory && $0.requiresEAB }
         return CASettings(
             name: name, directoryURL: directory, trustRootsFile: trustRoots, eab: eab,
-            requiresEAB: presetRequiresEAB || eab != nil)
+            requiresEAB: presetRequiresEAB || eab != nil, proxy: proxy)
+    }
+
+    /// `proxy = "http://host:port"` in `table`; the value is never quoted back (it may hold a password).
+    private func proxy(_ table: TableReader) -> HTTPProxy? {
+        guard let (text, node) = table.string("proxy") else { return nil }
+        switch HTTPProxy.parse(text) {
+        case .success(let proxy): return proxy
+        case .failure(let problem):
+            diagnostics.error("'proxy' in \(table.displayName) \(problem.message)", atValueOf: node)
+            return nil
+        }
     }
 
     private func parseAccount(name: String, node: ConfigNode, config: MainConfig) -> AccountSettings? {

@@ -29,7 +29,10 @@ package final class AsyncHTTPClientTransport: HTTPTransport {
     ///     When the system has no CA bundle (a bare container), these are the only roots.
     ///   - timeout: Per-request deadline, also used as the connect timeout.
     /// - Throws: ``TrustRootsFileError`` at once when `trustRootsPEMFile` cannot be read or holds no PEM certificate.
-    package init(trustRootsPEMFile: String? = nil, timeout: Duration = .seconds(30)) throws {
+    ///   - proxy: An HTTP proxy every request goes through (HTTPS with CONNECT); nil connects directly.
+    package init(
+        trustRootsPEMFile: String? = nil, timeout: Duration = .seconds(30), proxy: ProxyServer? = nil
+    ) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let trustRootsPEMFile {
             let roots = try Self.loadTrustRoots(pemFile: trustRootsPEMFile)
@@ -48,6 +51,11 @@ package final class AsyncHTTPClientTransport: HTTPTransport {
             timeout: .init(connect: .seconds(max(1, seconds)), read: .seconds(max(1, seconds)))
         )
         configuration.decompression = .disabled
+        if let proxy {
+            configuration.proxy = .server(
+                host: proxy.host, port: proxy.port,
+                authorization: proxy.username.map { .basic(username: $0, password: proxy.password ?? "") })
+        }
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         configuration.maximumUsesPerConnection = 1
         self.freshClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)

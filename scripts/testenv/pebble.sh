@@ -11,7 +11,8 @@
 # Environment (defaults): PEBBLE_PORT=14000 PEBBLE_MGMT_PORT=15000 PEBBLE_HTTP_PORT=5002 PEBBLE_TLS_PORT=5001
 #   PEBBLE_EAB_REQUIRED=false PEBBLE_VALIDITY=<seconds, unset = pebble default> PEBBLE_CHALLTESTSRV=1
 #   CHALLTESTSRV_PORT=8055 CHALLTESTSRV_DNS_PORT=8053 PEBBLE_DNS=127.0.0.1:$CHALLTESTSRV_DNS_PORT
-#   PEBBLE_WFE_NONCEREJECT=20 PEBBLE_AUTHZREUSE=50
+#   PEBBLE_WFE_NONCEREJECT=20 PEBBLE_AUTHZREUSE=50 PEBBLE_TLS_EXTRA_SANS= (e.g. "DNS:acme.proxy.test": more names
+#   in Pebble's TLS certificate)
 set -euo pipefail
 
 die() { echo "pebble.sh: $*" >&2; exit 1; }
@@ -61,7 +62,7 @@ make_tls() {
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
         -keyout "$dir/tls-key.pem" -out "$dir/tls.csr" 2>/dev/null
-    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1" "basicConstraints=CA:FALSE" \
+    printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1${PEBBLE_TLS_EXTRA_SANS:+,$PEBBLE_TLS_EXTRA_SANS}" "basicConstraints=CA:FALSE" \
         "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" >"$dir/tls.ext"
     openssl x509 -req -in "$dir/tls.csr" -CA "$dir/tls-ca.pem" -CAkey "$dir/tls-ca.key" -CAcreateserial \
         -days 3650 -extfile "$dir/tls.ext" -out "$dir/tls-cert.pem" 2>/dev/null

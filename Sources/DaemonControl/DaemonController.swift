@@ -253,11 +253,23 @@ package actor DaemonController {
     }
 
     /// Every certificate as `certkeeper status` shows it, with the scheduler's live view.
+    ///
+    /// While the shared store does not answer, the states come from what the daemon remembers and the installed
+    /// files, not from the store: every read would wait for the database's timeout, longer than `status` waits
+    /// for the daemon.
     package func status() async -> StatusReport {
-        var report = await StatusReport.build(
-            configuration: configuration, stateDirectory: stateDirectory, stateStore: stateStore,
-            scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
-        report.storeProblem = storeHealth?.problem
+        let storeProblem = storeHealth?.problem
+        var report: StatusReport
+        if storeProblem != nil {
+            report = await StatusReport.live(
+                configuration: configuration, facts: facts, stateDirectory: stateDirectory, stateStore: nil,
+                scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+        } else {
+            report = await StatusReport.build(
+                configuration: configuration, stateDirectory: stateDirectory, stateStore: stateStore,
+                scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+        }
+        report.storeProblem = storeProblem
         return report
     }
 
@@ -285,10 +297,12 @@ package actor DaemonController {
 
     /// Every certificate from what the daemon remembers (the status line, metrics).
     package func liveStatus() async -> StatusReport {
+        let storeProblem = storeHealth?.problem
         var report = await StatusReport.live(
-            configuration: configuration, facts: facts, stateDirectory: stateDirectory, stateStore: stateStore,
+            configuration: configuration, facts: facts, stateDirectory: stateDirectory,
+            stateStore: storeProblem == nil ? stateStore : nil,
             scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
-        report.storeProblem = storeHealth?.problem
+        report.storeProblem = storeProblem
         return report
     }
 

@@ -40,7 +40,8 @@ import Testing
         init(
             _ source: MemoryConfigurationSource, profiles: any ProfileChecking = OfferedProfiles(["tlsserver"]),
             worker: any CertificateWorker = IdleWorker(), progress: AttemptProgressBoard = AttemptProgressBoard(),
-            fleetSpecs: (any FleetSpecRegistry)? = nil
+            fleetSpecs: (any FleetSpecRegistry)? = nil,
+            stateStore: any CertificateStateStore = MemoryCertificateStateStore(), storeHealth: StoreHealth? = nil
         ) async throws {
             self.source = source
             let result = source.load()
@@ -50,8 +51,9 @@ import Testing
             controller = DaemonController(
                 source: source, configuration: configuration, rejectedSpecs: result.specDiagnostics.keys.sorted(),
                 scheduler: scheduler, profiles: profiles, accounts: accounts, notifier: notifier,
-                stateStore: MemoryCertificateStateStore(), stateDirectory: "/nonexistent/certkeeper-state",
-                clock: clock, progress: progress, fleetSpecs: fleetSpecs.map { ($0, "node-a") },
+                stateStore: stateStore, stateDirectory: "/nonexistent/certkeeper-state",
+                clock: clock, progress: progress, storeHealth: storeHealth,
+                fleetSpecs: fleetSpecs.map { ($0, "node-a") },
                 logger: Logger(label: "test"))
             await controller.start()
             await controller.startupChecked()
@@ -235,7 +237,47 @@ import Testing
     }
 }
 
+/// A state store that counts `load` calls.
+private actor CountingStateStore: CertificateStateStore {
+    let inner = MemoryCertificateStateStore()
+    var loads = 0
+    func load(name: String) async throws -> CertificateState? {
+        loads += 1
+        return try await inner.load(name: name)
+    }
+    func save(_ state: CertificateState) async throws { try await inner.save(state) }
+    func savePendingKey(name: String, pem: String) async throws { try await inner.savePendingKey(name: name, pem: pem) }
+    func pendingKey(name: String) async throws -> String? { try await inner.pendingKey(name: name) }
+    func clearPendingKey(name: String) async throws { try await inner.clearPendingKey(name: name) }
+    func allNames() async throws -> [String] { await inner.allNames() }
+    func remove(name: String) async throws { try await inner.remove(name: name) }
+    func saveRecomputable(_ state: CertificateState) async throws { try await inner.saveRecomputable(state) }
+    func flushRecomputable() async throws { await inner.flushRecomputable() }
+}
+
 extension DaemonControllerTests {
+    /// While the shared store does not answer, `status` does not ask it (each read would wait for the database's
+    /// timeout, longer than the client waits): the rows come from memory and the installed files, with the problem.
+    @Test func statusDoesNotReadTheStoreWhileItIsDown() async throws {
+        let source = MemoryConfigurationSource(
+            main: Self.main, specs: ["a": Self.spec("a.example.test"), "b": Self.spec("b.example.test")])
+        let store = CountingStateStore()
+        let health = StoreHealth()
+        let harness = try await Harness(source, stateStore: store, storeHealth: health)
+        let before = await store.loads
+        _ = await harness.controller.status()
+        #expect(await store.loads == before + 2)
+
+        struct Outage: Error, CustomStringConvertible { var description: String { "connection refused" } }
+        health.failed(Outage(), now: harness.clock.now())
+        let down = await harness.controller.status()
+        #expect(await store.loads == before + 2)
+        #expect(down.storeProblem?.contains("connection refused") == true)
+        #expect(down.certificates.map(\.name) == ["a", "b"])
+        _ = await harness.controller.liveStatus()
+        #expect(await store.loads == before + 2)
+    }
+
     /// `renew NAME --wait`: every event of the attempt it asked for comes back as a progress line, and the answer
     /// says how the attempt ended (installed: ok; failed: not ok, with the error).
     @Test(arguments: [true, false])

@@ -36,7 +36,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
 
     /// Builds the report from config, state files and installed certificates, plus the scheduler when live.
     package static func build(
-        configuration: Configuration, stateDirectory: String, stateStore: any CertificateStateStore,
+        configuration: Configuration, stateDirectory: String, stateStore: (any CertificateStateStore)?,
         scheduler: [RenewalScheduler.Entry]? = nil, rejectedSpecs: [String] = [], now: Date
     ) async -> StatusReport {
         let entries = Dictionary(uniqueKeysWithValues: (scheduler ?? []).map { ($0.spec.name, $0) })
@@ -55,7 +55,7 @@ package struct StatusReport: Codable, Sendable, Hashable {
     /// nothing installed until then.
     package static func live(
         configuration: Configuration, facts board: CertificateFactsBoard, stateDirectory: String,
-        stateStore: any CertificateStateStore, scheduler: [RenewalScheduler.Entry], rejectedSpecs: [String],
+        stateStore: (any CertificateStateStore)?, scheduler: [RenewalScheduler.Entry], rejectedSpecs: [String],
         now: Date
     ) async -> StatusReport {
         let entries = Dictionary(uniqueKeysWithValues: scheduler.map { ($0.spec.name, $0) })
@@ -66,7 +66,8 @@ package struct StatusReport: Codable, Sendable, Hashable {
             var facts = board.facts(for: spec)
             if facts == nil, !(entry.map { $0.inFlight || ($0.due ?? now) <= now } ?? false) {
                 let read = await readFacts(spec, stateDirectory: stateDirectory, stateStore: stateStore)
-                board.record(spec, read)
+                // Facts read without the store lack the state: shown now, not remembered.
+                if stateStore != nil { board.record(spec, read) }
                 facts = read
             }
             rows.append(row(spec, facts: facts ?? CertificateFacts(notAfter: nil, state: nil), entry: entry, now: now))
@@ -75,10 +76,11 @@ package struct StatusReport: Codable, Sendable, Hashable {
     }
 
     /// A certificate's facts as its state file and installed files show them now.
-    static func readFacts(_ spec: CertificateSpec, stateDirectory: String, stateStore: any CertificateStateStore)
+    /// `stateStore` nil (a shared store that does not answer): from the installed files only, without state.
+    static func readFacts(_ spec: CertificateSpec, stateDirectory: String, stateStore: (any CertificateStateStore)?)
         async -> CertificateFacts
     {
-        let state = try? await stateStore.load(name: spec.name)
+        let state = try? await stateStore?.load(name: spec.name)
         let installed = await InstalledCertificateReader.load(spec: spec, stateDirectory: stateDirectory)
         return CertificateFacts(notAfter: installed?.info.notAfter, chainRoot: installed?.chainRoot, state: state)
     }

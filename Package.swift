@@ -322,6 +322,7 @@ let package = Package(
             dependencies: [
                 "Renewal", "TestSupport", "ACMEClient", "ACMECrypto", "ACMEModels", "CertStore", "CertkeeperConfig",
                 "Installer", "ChallengeSolvers", "DaemonControl", "SafeFiles",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Logging", package: "swift-log"),
             ],

@@ -226,11 +226,17 @@ private func withACMEClient<T>(_ ca: CASettings, _ body: (ACMEClient) async thro
 /// A preset, a `[ca.NAME]` from certkeeper.toml, or a directory URL (matched against configured CAs for trust roots).
 func resolveCA(_ text: String, configDirectory: String) throws -> CASettings {
     let configuration = ConfigLoader().load(configDirectory: configDirectory).configuration
-    if let named = configuration?.cas[text] { return named }
-    if let preset = CAPreset.named(text) { return preset.settings }
+    // With its effective proxy: its own, else [defaults] proxy.
+    func effective(_ ca: CASettings) -> CASettings {
+        var ca = ca
+        if ca.proxy == nil { ca.proxy = configuration?.defaults.proxy }
+        return ca
+    }
+    if let named = configuration?.cas[text] { return effective(named) }
+    if let preset = CAPreset.named(text) { return effective(preset.settings) }
     if text.hasPrefix("https://") {
-        if let known = configuration?.cas.values.first(where: { $0.directoryURL == text }) { return known }
-        return CASettings(name: text, directoryURL: text)
+        if let known = configuration?.cas.values.first(where: { $0.directoryURL == text }) { return effective(known) }
+        return effective(CASettings(name: text, directoryURL: text))
     }
     throw ValidationError(
         "unknown CA '\(text)': use a preset, a [ca.NAME] from certkeeper.toml, or an https:// directory URL")

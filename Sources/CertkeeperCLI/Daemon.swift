@@ -64,6 +64,7 @@ struct Daemon {
             requestObserver = { ca in CARequestMetrics(metrics: metrics, ca: ca.name) }
         }
         let proxies = ProxyPolicy(defaultProxy: configuration.defaults.proxy, environment: environment)
+        if let problem = proxies.environmentProblem { logger.warning("\(problem)") }
         let clients = ACMEClientPool(logger: logger, observer: requestObserver) { [transports] ca in
             try transports.make(for: ca, policy: proxies)
         }

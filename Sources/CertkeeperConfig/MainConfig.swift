@@ -18,7 +18,16 @@ struct MainConfig {
 
     /// Resolves `ca = "..."`: a `[ca.NAME]` table, a preset, or an https directory URL.
     /// A URL that equals a known CA's directory resolves to that CA (so its EAB settings apply).
+    /// The CA carries its effective proxy: its own `proxy`, else `[defaults] proxy`.
     func resolveCA(_ reference: String) -> Result<CASettings, ResolutionProblem> {
+        resolveDeclaredCA(reference).map { settings in
+            var settings = settings
+            if settings.proxy == nil { settings.proxy = defaults.proxy }
+            return settings
+        }
+    }
+
+    private func resolveDeclaredCA(_ reference: String) -> Result<CASettings, ResolutionProblem> {
         if let declared = cas[reference] { return .success(declared) }
         if let preset = CAPreset.named(reference) { return .success(preset.settings) }
         if reference.contains("://") {

@@ -8,14 +8,20 @@ package struct ProxyPolicy: Sendable, Hashable {
     package var environmentProxy: HTTPProxy?
     /// NO_PROXY entries, lowercased: host names (a leading dot or none: the name and its subdomains), addresses, `*`.
     package var noProxy: [String]
+    /// Why HTTPS_PROXY from the environment is not used although it is set (the daemon logs it; never the value).
+    package var environmentProblem: String?
 
     package init(defaultProxy: HTTPProxy? = nil, environment: [String: String]) {
         self.defaultProxy = defaultProxy
-        let value = environment["HTTPS_PROXY"] ?? environment["https_proxy"]
-        if let value, !value.isEmpty, case .success(let proxy) = HTTPProxy.parse(value) {
-            environmentProxy = proxy
-        } else {
-            environmentProxy = nil
+        let variable = environment["HTTPS_PROXY"] != nil ? "HTTPS_PROXY" : "https_proxy"
+        environmentProxy = nil
+        environmentProblem = nil
+        if let value = environment[variable], !value.isEmpty {
+            switch HTTPProxy.parse(value) {
+            case .success(let proxy): environmentProxy = proxy
+            case .failure(let problem):
+                environmentProblem = "\(variable) in the environment \(problem.message); connecting to CAs directly"
+            }
         }
         noProxy = (environment["NO_PROXY"] ?? environment["no_proxy"] ?? "")
             .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }

@@ -59,23 +59,35 @@ package struct CloudflareAPI: DNSProviderAPI {
 
     package func addTXT(name: DNSName, value: String, ttl: UInt32) async throws {
         let action = "adding TXT \(value) at \(name)"
-        let zone = try await findZone(for: name)
-        let existing = try await records(named: name, value: value, zone: zone, action: action)
-        guard existing.isEmpty else { return }
-        let body = try JSONEncoder().encode(
-            NewRecord(name: Self.plain(name), content: value, ttl: max(ttl, 60)))
-        let _: Record = try await call(
-            "POST", "/zones/\(zone.id)/dns_records", body: Array(body), action: action, zone: zone)
+        try await http.retryingChange {
+            let zone = try await findZone(for: name)
+            let existing = try await records(named: name, value: value, zone: zone, action: action)
+            guard existing.isEmpty else { return }
+            let body = try JSONEncoder().encode(
+                NewRecord(name: Self.plain(name), content: value, ttl: max(ttl, 60)))
+            do {
+                let _: Record = try await call(
+                    "POST", "/zones/\(zone.id)/dns_records", body: Array(body), action: action, zone: zone)
+            } catch let error as DNSProviderError where error.detail.hasPrefix("\(Self.identicalRecordExists) ") {
+                // A create whose answer was lost went through after all: the record is there.
+                return
+            }
+        }
     }
 
     package func removeTXT(name: DNSName, value: String) async throws {
         let action = "deleting TXT \(value) at \(name)"
-        let zone = try await findZone(for: name)
-        for record in try await records(named: name, value: value, zone: zone, action: action) {
-            let _: IgnoredResult = try await call(
-                "DELETE", "/zones/\(zone.id)/dns_records/\(Self.segment(record.id))", action: action, zone: zone)
+        try await http.retryingChange {
+            let zone = try await findZone(for: name)
+            for record in try await records(named: name, value: value, zone: zone, action: action) {
+                let _: IgnoredResult = try await call(
+                    "DELETE", "/zones/\(zone.id)/dns_records/\(Self.segment(record.id))", action: action, zone: zone)
+            }
         }
     }
+
+    /// Cloudflare's error code for "An identical record already exists."
+    static let identicalRecordExists = 81058
 
     private struct IgnoredResult: Decodable {}
 

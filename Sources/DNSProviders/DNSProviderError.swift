@@ -15,11 +15,15 @@ package struct DNSProviderError: Error, Sendable, Hashable, CustomStringConverti
     package var detail: String
     /// What the operator should check.
     package var hint: String
+    /// A server error or a dropped, refused or timed-out connection: trying the change again (after reading the
+    /// records again) may work.
+    package var isTransient: Bool
 
     package init(
         provider: String, endpoint: String, action: String, zone: String? = nil, status: Int? = nil, detail: String,
-        hint: String
+        hint: String, isTransient: Bool = false
     ) {
+        self.isTransient = isTransient
         self.provider = provider
         self.endpoint = endpoint
         self.action = action

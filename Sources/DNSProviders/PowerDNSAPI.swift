@@ -61,6 +61,14 @@ package struct PowerDNSAPI: DNSProviderAPI {
     }
 
     package func addTXT(name: DNSName, value: String, ttl: UInt32) async throws {
+        try await http.retryingChange { try await add(name: name, value: value, ttl: ttl) }
+    }
+
+    package func removeTXT(name: DNSName, value: String) async throws {
+        try await http.retryingChange { try await remove(name: name, value: value) }
+    }
+
+    private func add(name: DNSName, value: String, ttl: UInt32) async throws {
         try await change(name: name, action: "adding TXT \(value) at \(name)") { records in
             let quoted = Self.quoted(value)
             guard !records.contains(where: { $0.content == quoted }) else { return false }
@@ -71,7 +79,7 @@ package struct PowerDNSAPI: DNSProviderAPI {
         }
     }
 
-    package func removeTXT(name: DNSName, value: String) async throws {
+    private func remove(name: DNSName, value: String) async throws {
         try await change(name: name, action: "deleting TXT \(value) at \(name)") { records in
             let before = records.count
             records.removeAll { Self.unquoted($0.content) == value }

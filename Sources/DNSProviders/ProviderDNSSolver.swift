@@ -21,6 +21,8 @@ package struct ProviderDNSSolver: ChallengeSolver {
     /// TTL of the added record, in seconds.
     package var ttl: UInt32
     package var records: NamedAsyncMutex
+    /// Where `present` put each record (read again by `waitUntilVisible` and `cleanUp`).
+    package let located = LocatedRecords()
     package var client: DNSClient
     package var now: @Sendable () -> Date
     package var sleep: @Sendable (Duration) async throws -> Void
@@ -94,7 +96,9 @@ package struct ProviderDNSSolver: ChallengeSolver {
     private func labelled(_ task: ChallengeTask, _ body: (DNSName, String) async throws -> Void) async throws {
         do {
             let resolverAddress = try resolver.map { try DNSServerAddress($0) } ?? ExecDNSSolver.systemResolver()
-            let target = try await ChallengeRecordLocator(resolvers: [resolverAddress]).locate(domain: task.domain)
+            let target = try await located.target(for: task.domain) {
+                try await ChallengeRecordLocator(resolvers: [resolverAddress]).locate(domain: task.domain)
+            }
             try await body(target.name, DNS01Record.value(keyAuthorization: task.keyAuthorization))
         } catch let error as DNS01SolverError {
             throw error

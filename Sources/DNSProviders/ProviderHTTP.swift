@@ -29,28 +29,46 @@ package struct ProviderHTTP: Sendable {
 
     /// Sends one request; a failure below HTTP becomes a ``DNSProviderError`` for `action`.
     ///
-    /// A server error (5xx: PowerDNS answers 500 while its SQLite database is busy) or a transient connection
-    /// failure is retried up to ``attempts`` times in all; the last answer or failure is returned or thrown.
+    /// A GET that meets a server error (5xx) or a transient connection failure is sent again, up to ``attempts``
+    /// times in all. Changes are not: their retries go through ``retryingChange(_:)``, which reads first.
     package func send(
         _ method: String, _ url: String, headers: [(String, String)] = [], body: [UInt8] = [], action: String,
         zone: String? = nil
     ) async throws -> HTTPResponseData {
         var attempt = 1
+        let repeatable = method == "GET"
         while true {
             let request = HTTPRequestData(
                 method: method, url: url, headers: headers, body: body, freshConnection: attempt > 1)
             do {
                 let response = try await transport.send(request)
-                guard response.status >= 500, attempt < Self.attempts else { return response }
-            } catch let error as HTTPTransportError where error.isTransient && attempt < Self.attempts {
+                guard repeatable, response.status >= 500, attempt < Self.attempts else { return response }
+            } catch let error as HTTPTransportError where repeatable && error.isTransient && attempt < Self.attempts {
                 // tried again below
             } catch {
                 throw DNSProviderError(
                     provider: provider, endpoint: endpoint, action: action, zone: zone, detail: scrub("\(error)"),
-                    hint: "check that api_url is right and the API is reachable from this host")
+                    hint: "check that api_url is right and the API is reachable from this host",
+                    isTransient: (error as? HTTPTransportError)?.isTransient ?? false)
             }
             try await sleep(.milliseconds(500 * attempt))
             attempt += 1
+        }
+    }
+
+    /// Runs `change` (which reads the records, then writes) until it succeeds or fails for good: a transient failure
+    /// (PowerDNS answers 500 while its SQLite database is busy; a dropped connection) is tried again after 0.5 s,
+    /// then 1 s. Each try reads again, so a write that went through before its answer was lost is not repeated.
+    package func retryingChange(_ change: () async throws -> Void) async throws {
+        var attempt = 1
+        while true {
+            do {
+                try await change()
+                return
+            } catch let error as DNSProviderError where error.isTransient && attempt < Self.attempts {
+                try await sleep(.milliseconds(500 * attempt))
+                attempt += 1
+            }
         }
     }
 
@@ -61,7 +79,7 @@ package struct ProviderHTTP: Sendable {
         let text = message ?? response.bodyText
         return DNSProviderError(
             provider: provider, endpoint: endpoint, action: action, zone: zone, status: response.status,
-            detail: scrub(text), hint: hint)
+            detail: scrub(text), hint: hint, isTransient: response.status >= 500 || response.status == 429)
     }
 
     /// `text` sanitised for a log line, cut to 300 bytes, with every secret replaced by `[redacted]`.

@@ -44,19 +44,23 @@ package struct Route53API: DNSProviderAPI {
 
     package func addTXT(name: DNSName, value: String, ttl: UInt32) async throws {
         let quoted = "\"\(value)\""
-        try await change(name: name, action: "adding TXT \(value) at \(name)") { values, existingTTL in
-            guard !values.contains(quoted) else { return nil }
-            return ("UPSERT", values + [quoted], existingTTL ?? ttl)
+        try await http.retryingChange {
+            try await change(name: name, action: "adding TXT \(value) at \(name)") { values, existingTTL in
+                guard !values.contains(quoted) else { return nil }
+                return ("UPSERT", values + [quoted], existingTTL ?? ttl)
+            }
         }
     }
 
     package func removeTXT(name: DNSName, value: String) async throws {
         let quoted = "\"\(value)\""
-        try await change(name: name, action: "deleting TXT \(value) at \(name)") { values, existingTTL in
-            guard values.contains(quoted) else { return nil }
-            let rest = values.filter { $0 != quoted }
-            return rest.isEmpty
-                ? ("DELETE", values, existingTTL ?? 60) : ("UPSERT", rest, existingTTL ?? 60)
+        try await http.retryingChange {
+            try await change(name: name, action: "deleting TXT \(value) at \(name)") { values, existingTTL in
+                guard values.contains(quoted) else { return nil }
+                let rest = values.filter { $0 != quoted }
+                return rest.isEmpty
+                    ? ("DELETE", values, existingTTL ?? 60) : ("UPSERT", rest, existingTTL ?? 60)
+            }
         }
     }
 

@@ -38,6 +38,14 @@ import Testing
                 == HTTPProxy(host: "lower", port: 1))
     }
 
+    @Test func anUnusableHTTPSProxyIsReportedWithoutItsValue() {
+        let policy = ProxyPolicy(environment: ["HTTPS_PROXY": "https://user:pw@proxy.example.com"])
+        #expect(policy.environmentProxy == nil)
+        #expect(policy.environmentProblem?.contains("HTTPS_PROXY in the environment uses https://") == true)
+        #expect(policy.environmentProblem?.contains("pw@") == false)
+        #expect(ProxyPolicy(environment: ["HTTPS_PROXY": "http://p:1"]).environmentProblem == nil)
+    }
+
     @Test func noProxyNamesHostsDomainsAddressesAndEverything() {
         let policy = ProxyPolicy(
             environment: [

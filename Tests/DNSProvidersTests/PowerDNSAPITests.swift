@@ -255,4 +255,23 @@ import Testing
         #expect(!error.description.contains(Self.apiKey))
         #expect(failing.requests.count == 1, "a TLS failure is not retried")
     }
+
+    /// A change that meets a server error is tried again from the read: the second PATCH follows a second GET of the
+    /// zone, never a PATCH alone (the first may have gone through before its answer was lost).
+    @Test func aFailedChangeIsRetriedFromTheReadNotResentAlone() async throws {
+        let transport = ScriptedProviderTransport { request, call in
+            if request.method == "PATCH", call == 0 { return .json(500, #"{"error":"database is locked"}"#) }
+            return try Self.answer(request, zoneJSON: Self.zone(values: ["keep-me"]))
+        }
+        var api = try Self.api(transport)
+        let sleeps = SleepRecorder()
+        api.http.sleep = sleeps.sleep
+        try await api.addTXT(name: try DNSName(Self.owner), value: "new-value", ttl: 60)
+        let sequence = transport.requests.compactMap { request -> String? in
+            guard request.url.hasSuffix("/zones/example.com.") else { return nil }
+            return request.method == "PATCH" ? "patch" : "read"
+        }
+        #expect(sequence == ["read", "patch", "read", "patch"], "\(sequence)")
+        #expect(sleeps.sleeps == [.milliseconds(500)])
+    }
 }

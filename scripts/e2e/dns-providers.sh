@@ -221,7 +221,9 @@ check "alias: the certificate names exactly alias.pdns.test and *.alias.pdns.tes
     test "$sans" = "DNS:alias.pdns.test,DNS:*.alias.pdns.test"
 alias_posts=$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) for r in [json.loads(l)] if r["method"] == "POST" and r.get("name") == "alias.cf.test" and r["status"] == 200))' "$work/cf-requests.jsonl")
 check "alias: both records were created at alias.cf.test through the Cloudflare API ($alias_posts)" test "$alias_posts" -eq 2
-check "alias: nothing left at alias.cf.test" test -z "$(dig_txt alias.cf.test)"
+alias_clean() { [[ -z $(dig_txt alias.cf.test) ]]; }
+wait_for "nothing left at alias.cf.test" 40 alias_clean || fail "alias: TXT left at alias.cf.test: $(dig_txt alias.cf.test)"
+echo "ok: alias: nothing left at alias.cf.test"
 check "alias: the CNAME in PowerDNS is unchanged" \
     test "$(dig @127.0.0.1 -p 14185 +short +norecurse CNAME _acme-challenge.alias.pdns.test)" = "alias.cf.test."
 

@@ -30,11 +30,13 @@ cleanup() {
     scripts/testenv/squid.sh stop "$work/squid" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-show_context() { tail -n 15 "$work/last.err" 2>/dev/null; tail -n 5 "$work/squid/access.log" 2>/dev/null; }
+show_context() { tail -n 15 "$work/last.err" 2>/dev/null; tail -n 5 "${SQUID_ACCESS_LOG:-/dev/null}" 2>/dev/null; }
 
 PEBBLE_TLS_EXTRA_SANS=DNS:acme.proxy.test PEBBLE_VA_NOSLEEP=1 PEBBLE_AUTHZREUSE=0 PEBBLE_WFE_NONCEREJECT=0 \
     start_pebble_at 240 "$work/pebble" "$work/pebble-start.log"
 scripts/testenv/squid.sh start "$work/squid" 14246 "127.0.0.1 acme.proxy.test"
+# shellcheck disable=SC1091
+source "$work/squid/env"
 directory=https://acme.proxy.test:$PEBBLE_PORT/dir
 getent hosts acme.proxy.test >/dev/null && fail "acme.proxy.test resolves on this host; the test needs it not to"
 
@@ -49,7 +51,7 @@ once() {
     status=$?
     set -e
 }
-connects() { grep -c "CONNECT acme.proxy.test:$PEBBLE_PORT" "$work/squid/access.log" 2>/dev/null || true; }
+connects() { grep -c "CONNECT acme.proxy.test:$PEBBLE_PORT" "$SQUID_ACCESS_LOG" 2>/dev/null || true; }
 
 echo "== a. no proxy: the CA cannot be reached"
 once

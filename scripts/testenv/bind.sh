@@ -77,9 +77,9 @@ ZONEFILE
 ns6     IN AAAA ::1
 ZONEFILE
 
-    # A root server on 127.0.0.1 port 53, where none of the test servers listens: recursion for other names is
-    # refused at once and ends in SERVFAIL.
-    printf '.\t3600000\tNS\tnowhere.root.\nnowhere.root.\t3600000\tA\t127.0.0.1\n' >"$dir/root.hints"
+    # A root server at 127.0.0.254, where nothing listens (a system named binds 127.0.0.1 only): recursion for
+    # other names is refused at once and ends in SERVFAIL.
+    printf '.\t3600000\tNS\tnowhere.root.\nnowhere.root.\t3600000\tA\t127.0.0.254\n' >"$dir/root.hints"
 
     cat >"$dir/named.conf" <<CONF
 options {

@@ -38,6 +38,13 @@ package struct ChallengeRecordLocator: Sendable {
         var chain: [DNSName] = []
         while let next = await alias(of: name) {
             chain.append(name)
+            // The target comes off the wire: it reaches an exec hook's argv and API requests only as a host name
+            // (letters, digits, '-', '_' labels).
+            guard !next.labels.isEmpty, next.labels.allSatisfy(Self.isHostLabel) else {
+                throw DelegationError(
+                    chain: chain,
+                    reason: "the CNAME points at a name that is not a host name (letters, digits, '-' and '_' only)")
+            }
             if chain.contains(where: { $0 == next }) || next == start {
                 throw DelegationError(
                     chain: chain + [next], reason: "the CNAME chain loops; fix the records")
@@ -50,6 +57,19 @@ package struct ChallengeRecordLocator: Sendable {
             name = next
         }
         return Target(name: name, chain: chain)
+    }
+
+    static func isHostLabel(_ label: [UInt8]) -> Bool {
+        !label.isEmpty
+            && label.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    return true
+                default:
+                    return false
+                }
+            }
     }
 
     /// The CNAME target of `name`, or nil when it has none or no resolver could say.

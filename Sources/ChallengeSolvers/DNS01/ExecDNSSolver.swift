@@ -21,6 +21,8 @@ package struct ExecDNSSolver: ChallengeSolver {
     /// Extra environment for the command.
     package var environment: [String: String]
     package var runner: ProcessRunner
+    /// Where `present` put each record (read again by `waitUntilVisible` and `cleanUp`).
+    package let located = LocatedRecords()
     package var client: DNSClient
     package var now: @Sendable () -> Date
     package var sleep: @Sendable (Duration) async throws -> Void
@@ -62,7 +64,8 @@ package struct ExecDNSSolver: ChallengeSolver {
     package func waitUntilVisible(_ task: ChallengeTask) async throws {
         guard propagationTimeout > .zero else { return }
         do {
-            let name = try await locator().locate(domain: task.domain).name
+            let name = try await located.target(for: task.domain) { try await locator().locate(domain: task.domain) }
+                .name
             let checker = PropagationChecker(
                 client: client,
                 timeout: propagationTimeout,
@@ -114,7 +117,10 @@ package struct ExecDNSSolver: ChallengeSolver {
         let result: ProcessResult
         do {
             _ = try arguments(action, task)
-            argv = try arguments(action, task, recordName: try await locator().locate(domain: task.domain).name)
+            let target = try await located.target(for: task.domain) {
+                try await locator().locate(domain: task.domain)
+            }
+            argv = try arguments(action, task, recordName: target.name)
             result = try await runner.run(argv, environment: environment, timeout: commandTimeout)
         } catch {
             throw DNS01SolverError(solver: "exec", domain: task.domain, reason: "\(action): \(error)")

@@ -25,6 +25,8 @@ package struct RFC2136Solver: ChallengeSolver {
     package var resolver: String?
     /// The zone to update when the record is delegated by a CNAME; nil finds the target's zone with SOA queries.
     package var delegatedZone: String?
+    /// Where `present` put each record (read again by `waitUntilVisible` and `cleanUp`).
+    package let located = LocatedRecords()
     package var client: DNSClient
     package var now: @Sendable () -> Date
     package var sleep: @Sendable (Duration) async throws -> Void
@@ -102,7 +104,9 @@ package struct RFC2136Solver: ChallengeSolver {
             let resolvers =
                 try resolver.map { [try DNSServerAddress($0)] }
                 ?? [updater.server, try ExecDNSSolver.systemResolver()]
-            let target = try await ChallengeRecordLocator(resolvers: resolvers).locate(domain: task.domain)
+            let target = try await located.target(for: task.domain) {
+                try await ChallengeRecordLocator(resolvers: resolvers).locate(domain: task.domain)
+            }
             let name = target.name
             let configuredZone = target.isDelegated ? delegatedZone : zone
             let zoneName: DNSName

@@ -1,4 +1,5 @@
 import ACMECrypto
+import ACMEModels
 import CertkeeperConfig
 import Installer
 import SafeFiles
@@ -59,6 +60,6 @@ package enum InstalledCertificateReader {
             info: info, keyPEM: installed.keyPEM, keyType: key?.keyType,
             keyMatches: key.map { $0.publicKeyMatches(chain.leaf.publicKey) } ?? false,
             ariCertID: try? ARICertID.make(for: chain.leaf), leafDER: try? chain.leafDER(),
-            chainRoot: chain.rootIssuerName)
+            chainRoot: UntrustedText.sanitized(chain.rootIssuerName, maxBytes: 128))
     }
 }

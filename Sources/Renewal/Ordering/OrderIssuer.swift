@@ -238,37 +238,59 @@ package struct OrderIssuer: Sendable {
             chainPEM: chain.intermediates.isEmpty
                 ? "" : try CertificateChain(certificates: chain.intermediates).pemRepresentation(),
             info: try CertificateInfo(certificate: chain.leaf), ariCertID: try? ARICertID.make(for: chain.leaf),
-            chainRoot: chain.rootIssuerName)
+            chainRoot: UntrustedText.sanitized(chain.rootIssuerName, maxBytes: 128))
         timings.add(.download, ContinuousClock.now - downloadStarted)
         issued.timings = timings
         return issued
     }
 
-    /// The chain to install: the CA's default, or with `preferred_chain` the first offered chain (default, then each
-    /// `Link: rel="alternate"` in order) that leads to that root; the default when none does (logged).
+    /// The chain to install: the CA's default, or with `preferred_chain` the offered chain (default, then each
+    /// `Link: rel="alternate"` in order) whose topmost certificate was issued by that root, else the first in which
+    /// any certificate was (as certbot, then lego, match); the default when none does (logged). An alternate that
+    /// cannot be downloaded or read is skipped with a log line: the certificate is issued, whichever chain it gets.
     func preferredChain(
         spec: CertificateSpec, default download: (pem: String, alternates: [String]), client: ACMEClient,
         account: AccountHandle
     ) async throws -> String {
         guard let wanted = spec.preferredChain else { return download.pem }
-        let defaultRoot = (try? CertificateChain(pem: download.pem))?.rootIssuerName
-        if (try? CertificateChain(pem: download.pem))?.leads(to: wanted) == true { return download.pem }
-        var offered = [defaultRoot ?? "?"]
-        for url in download.alternates {
-            let alternate = try await client.downloadCertificate(url: url, accountURL: account.url, key: account.key)
-            guard let chain = try? CertificateChain(pem: alternate.pem) else { continue }
-            if chain.leads(to: wanted) {
-                logger.info(
-                    "installing the alternate chain to \(chain.rootIssuerName) (preferred_chain = \"\(wanted)\")",
-                    metadata: [LogKey.cert: .string(spec.name)])
-                return alternate.pem
+        let metadata: Logger.Metadata = [LogKey.cert: .string(spec.name)]
+        var chains: [(pem: String, chain: CertificateChain)] = []
+        if let chain = try? CertificateChain(pem: download.pem) { chains.append((download.pem, chain)) }
+        if chains.first?.chain.rootIssuerName != wanted {
+            for url in download.alternates {
+                do {
+                    let alternate = try await client.downloadCertificate(
+                        url: url, accountURL: account.url, key: account.key)
+                    chains.append((alternate.pem, try CertificateChain(pem: alternate.pem)))
+                    if chains.last?.chain.rootIssuerName == wanted { break }
+                } catch {
+                    logger.warning(
+                        "skipping the alternate chain at \(url): \(error)", metadata: metadata)
+                }
             }
-            offered.append(chain.rootIssuerName)
         }
-        logger.notice(
-            "no chain the CA offers leads to \"\(wanted)\" (preferred_chain); installing the default chain to \(defaultRoot ?? "?") (offered: \(offered.joined(separator: ", ")))",
-            metadata: [LogKey.cert: .string(spec.name)])
-        return download.pem
+        let chosen = Self.chooseChain(wanted, among: chains.map(\.chain)).map { chains[$0] }
+        let offered = chains.map { UntrustedText.sanitized($0.chain.rootIssuerName, maxBytes: 128) }
+        guard let chosen else {
+            logger.notice(
+                "no chain the CA offers leads to \"\(wanted)\" (preferred_chain); installing the default chain (offered: \(offered.joined(separator: ", ")))",
+                metadata: metadata)
+            return download.pem
+        }
+        if chosen.pem != download.pem {
+            logger.info(
+                "installing the alternate chain to \(UntrustedText.sanitized(chosen.chain.rootIssuerName, maxBytes: 128)) (preferred_chain = \"\(wanted)\")",
+                metadata: metadata)
+        }
+        return chosen.pem
+    }
+
+    /// The index of the chain to install for `preferred_chain = wanted`: the first whose topmost certificate was
+    /// issued by `wanted` (certbot's rule), else the first in which any certificate was (lego's), else nil. So a
+    /// default chain that only passes through "ISRG Root X1" (cross-signed by another root) loses to the alternate
+    /// that ends there.
+    package static func chooseChain(_ wanted: String, among chains: [CertificateChain]) -> Int? {
+        chains.firstIndex { $0.rootIssuerName == wanted } ?? chains.firstIndex { $0.leads(to: wanted) }
     }
 
     /// How often a finalize or challenge answer lost to a transient fault is looked after and sent again within one

@@ -92,7 +92,8 @@ package struct SolverFactory: Sendable {
                 let secretKey = environment["AWS_SECRET_ACCESS_KEY"], !secretKey.isEmpty
             {
                 credentials = AWSSignatureV4.Credentials(
-                    accessKeyID: keyID, secretAccessKey: secretKey, sessionToken: environment["AWS_SESSION_TOKEN"])
+                    accessKeyID: keyID, secretAccessKey: secretKey,
+                    sessionToken: environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
             } else {
                 throw DNS01SolverError(
                     solver: "route53", domain: "(every name of this spec)",

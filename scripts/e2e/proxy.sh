@@ -44,10 +44,16 @@ write_main_config "$work/etc" pebble "$directory" "$CERTKEEPER_TEST_ACME_TLS_ROO
 spec() { printf 'domains = ["%s.proxy.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1:%s"\n' "$1" "$PEBBLE_HTTP_PORT" >"$work/etc/certs.d/$1.toml"; }
 spec p1
 dirs=(--config-dir "$work/etc" --state-dir "$work/state")
-# once [ENV...]: `certkeeper run --once` with ENV; status in $status, output in $work/last.{out,err}.
+# once [--force] [ENV...]: `certkeeper run --once` with ENV (--force: also retry what failed before, at once);
+# status in $status, output in $work/last.{out,err}.
 once() {
+    local force=()
+    if [[ ${1:-} == --force ]]; then
+        force=(--force)
+        shift
+    fi
     set +e
-    env "$@" "$bin" run --once "${dirs[@]}" >"$work/last.out" 2>"$work/last.err"
+    env "$@" "$bin" run --once "${force[@]}" "${dirs[@]}" >"$work/last.out" 2>"$work/last.err"
     status=$?
     set -e
 }
@@ -77,7 +83,8 @@ check "squid saw no more CONNECTs" test "$(connects)" -eq "$after_b"
 echo "== d. proxy in [ca.pebble]"
 printf 'proxy = "http://127.0.0.1:14246"\n' >>"$work/etc/certkeeper.toml"
 check "certkeeper check accepts the proxy" "$bin" check --config-dir "$work/etc"
-once
+# --force: p2 is in backoff after c.
+once --force
 check "run --once exits 0 through the configured proxy" test "$status" -eq 0
 check "p2 installed" test -s "$work/state/live/p2/fullchain.pem"
 check "squid logged more CONNECTs" test "$(connects)" -gt "$after_b"

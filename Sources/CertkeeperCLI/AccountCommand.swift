@@ -202,7 +202,7 @@ private func accountClient(_ id: String, store: StoreBackend, directories: Direc
 
 /// Runs `body` with a client for `ca`, then shuts its HTTP transport down (an `HTTPClient` dropped without
 /// `shutdown()` traps).
-private func withACMEClient<T>(_ ca: CASettings, _ body: (ACMEClient) async throws -> T) async throws -> T {
+func withACMEClient<T>(_ ca: CASettings, _ body: (ACMEClient) async throws -> T) async throws -> T {
     let host = URLComponents(string: ca.directoryURL)?.host ?? ""
     let proxy = ProxyPolicy(environment: ProcessInfo.processInfo.environment).proxy(
         forHost: host, configured: ca.proxy)

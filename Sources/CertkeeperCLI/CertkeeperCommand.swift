@@ -11,7 +11,7 @@ package struct CertkeeperCommand: AsyncParsableCommand {
         version: CertkeeperVersion.string,
         subcommands: [
             RunCommand.self, CheckCommand.self, StatusCommand.self, ReloadCommand.self, RenewCommand.self,
-            RevokeCommand.self, DeleteCommand.self, AccountCommand.self, StoreCommand.self,
+            RevokeCommand.self, DeleteCommand.self, AccountCommand.self, StoreCommand.self, MigrateCommand.self,
         ]
     )
 

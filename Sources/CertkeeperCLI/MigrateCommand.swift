@@ -1,0 +1,134 @@
+import ArgumentParser
+import CertStore
+import CertkeeperConfig
+import Foundation
+import Renewal
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `certkeeper migrate certbot`: specs from certbot's lineages, pointing at the files certbot installed, and
+/// certbot's accounts imported; nothing is issued and nothing certbot wrote is changed.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Take over certificates from another ACME client without issuing anything.",
+        subcommands: [Certbot.self])
+
+    struct Certbot: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Write one spec per certbot lineage (renewal/*.conf) into certs.d/, pointing at its live/ files, and import certbot's accounts (verified at the CA with onlyReturnExisting)."
+        )
+        @OptionGroup var directories: DirectoryOptions
+        @Option(help: "certbot's configuration directory (its --config-dir).") var certbotDir = "/etc/letsencrypt"
+        @Flag(help: "Print the specs and what would be imported; change nothing.") var dryRun = false
+
+        func run() async throws {
+            let dirs = directories.resolved
+            let plans = try CertbotMigration.plans(certbotDirectory: certbotDir, secretDirectory: dirs.config)
+            guard !plans.isEmpty else {
+                print("no lineage in \(certbotDir)/renewal; nothing to migrate")
+                return
+            }
+            let specDirectory = "\(dirs.config)/certs.d"
+            var accounts: [String: String] = [:]  // certbot account directory -> server
+            for plan in plans { if let directory = plan.accountDirectory { accounts[directory] = plan.server } }
+            if dryRun {
+                for plan in plans {
+                    let exists = FileManager.default.fileExists(atPath: "\(specDirectory)/\(plan.name).toml")
+                    print(
+                        "== \(specDirectory)/\(plan.name).toml"
+                            + (exists ? " (exists: would be left as it is)" : " (would be written)"))
+                    print(plan.spec)
+                    if let secret = plan.secretFile {
+                        print("(would copy the TSIG secret into \(secret.path), mode 0600)")
+                    }
+                }
+                for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
+                    print("would import the certbot account \(directory) for \(server)")
+                }
+                return
+            }
+            var problems = 0
+            for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
+                do {
+                    try await importAccount(directory: directory, server: server, dirs: dirs)
+                } catch {
+                    problems += 1
+                    FileHandle.standardError.write(
+                        Data(
+                            "certkeeper: account \(directory) not imported: \(error); the daemon would register a new account at \(server) for its specs\n"
+                                .utf8))
+                }
+            }
+            try FileManager.default.createDirectory(atPath: specDirectory, withIntermediateDirectories: true)
+            for plan in plans {
+                let path = "\(specDirectory)/\(plan.name).toml"
+                if FileManager.default.fileExists(atPath: path) {
+                    print("\(path) exists; left as it is (lineage \(plan.confPath))")
+                    continue
+                }
+                if let secret = plan.secretFile {
+                    if FileManager.default.fileExists(atPath: secret.path) {
+                        print("\(secret.path) exists; left as it is")
+                    } else {
+                        try write(secret.contents, to: secret.path, mode: 0o600)
+                        print("copied the TSIG secret into \(secret.path) (mode 0600)")
+                    }
+                }
+                try write(plan.spec, to: path, mode: 0o644)
+                print("wrote \(path) for \(plan.domains.joined(separator: ", "))")
+                for todo in plan.todos {
+                    print("  TODO: \(todo)")
+                    problems += plan.complete ? 0 : 1
+                }
+            }
+            print(
+                """
+                Next: `certkeeper check`, then `systemctl reload certkeeper`: the installed certificates are adopted and \
+                renewed at the same paths. Then stop certbot renewing them: `systemctl disable --now certbot.timer` \
+                (and remove /etc/cron.d/certbot if present).
+                """)
+            if problems > 0 { throw ExitCode(1) }
+        }
+
+        /// Verifies the certbot account at the CA (onlyReturnExisting) and stores it as the CA's default account.
+        private func importAccount(directory: String, server: String, dirs: Directories) async throws {
+            let ca = try resolveCA(server, configDirectory: dirs.config)
+            let source = try AccountImportSource.fromCertbot(directory)
+            let found = try await withACMEClient(ca) { client in
+                try await client.newAccount(key: source.key, contact: [], eab: nil, onlyReturnExisting: true)
+            }
+            var record = try AccountRecord.pending(
+                caDirectoryURL: ca.directoryURL, name: "default", contact: found.account.contact ?? source.contact,
+                eabKeyID: nil, keyType: source.key.keyType, now: Date())
+            record.accountURL = found.url
+            record.status = .valid
+            record.notes = "imported from \(source.origin) by migrate certbot"
+            let imported = record
+            try await withConfiguredStore(dirs) { store in
+                try await store.accounts.importRecord(imported, keyPEM: source.key.pemRepresentation)
+            }
+            print("imported \(found.url) as account \(record.id)")
+        }
+
+        /// Writes a new file atomically: a temp file created with `mode` (O_EXCL, so a secret is never readable by
+        /// others, not even for a moment), fsynced, then renamed into place.
+        private func write(_ text: String, to path: String, mode: mode_t) throws {
+            let temp = path + ".tmp-migrate"
+            unlink(temp)
+            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+            guard fd >= 0 else { throw ValidationError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+            let bytes = Array(text.utf8)
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let synced = fsync(fd)
+            close(fd)
+            guard written == bytes.count, synced == 0, rename(temp, path) == 0 else {
+                unlink(temp)
+                throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import ACMECrypto
+import Foundation
+import Renewal
+import Testing
+
+/// certbot's renewal conf read and mapped to a spec, without a certbot installation.
+@Suite struct CertbotMigrationTests {
+    static let conf = """
+        # renew_before_expiry = 30 days
+        version = 2.11.0
+        archive_dir = /etc/letsencrypt/archive/example.com
+        cert = /etc/letsencrypt/live/example.com/cert.pem
+        privkey = /etc/letsencrypt/live/example.com/privkey.pem
+        chain = /etc/letsencrypt/live/example.com/chain.pem
+        fullchain = /etc/letsencrypt/live/example.com/fullchain.pem
+
+        # Options used in the renewal process
+        [renewalparams]
+        account = 0123456789abcdef0123456789abcdef
+        server = https://acme-v02.api.letsencrypt.org/directory
+        authenticator = webroot
+        webroot_path = /var/www/html,
+        key_type = rsa
+        rsa_key_size = 4096
+        reuse_key = True
+        renew_hook = systemctl reload nginx
+        pre_hook = systemctl stop haproxy
+        [[webroot_map]]
+        example.com = /var/www/html
+        www.example.com = /var/www/html
+        api.example.com = /srv/api
+        """
+
+    @Test func aWebrootLineageBecomesASpecAtTheSamePaths() throws {
+        let conf = try CertbotRenewalConf.parse(Self.conf, path: "/etc/letsencrypt/renewal/example.com.conf")
+        #expect(conf.webrootMap["api.example.com"] == "/srv/api")
+        #expect(CertbotRenewalConf.list(conf.params["webroot_path"]) == ["/var/www/html"])
+        let plan = CertbotMigration.plan(
+            lineage: "example.com", confPath: "/etc/letsencrypt/renewal/example.com.conf", conf: conf,
+            certificateNames: ["example.com", "www.example.com", "api.example.com"], certificateKeyType: nil,
+            certbotDirectory: "/etc/letsencrypt")
+        #expect(plan.complete)
+        #expect(plan.name == "example.com")
+        #expect(plan.server == "https://acme-v02.api.letsencrypt.org/directory")
+        #expect(
+            plan.accountDirectory
+                == "/etc/letsencrypt/accounts/acme-v02.api.letsencrypt.org/directory/0123456789abcdef0123456789abcdef")
+        let lines = plan.spec.split(separator: "\n").map(String.init)
+        for expected in [
+            "domains = [\"example.com\", \"www.example.com\", \"api.example.com\"]", "ca = \"letsencrypt\"",
+            "key = \"rsa-4096\"", "reuse_key = true", "webroot = \"/var/www/html\"",
+            "[challenge.domains.\"api.example.com\"]", "webroot = \"/srv/api\"",
+            "fullchain = \"/etc/letsencrypt/live/example.com/fullchain.pem\"",
+            "key = \"/etc/letsencrypt/live/example.com/privkey.pem\"",
+        ] {
+            #expect(lines.contains(expected), "missing \(expected) in\n\(plan.spec)")
+        }
+        #expect(plan.spec.contains("systemctl reload nginx"))
+        #expect(plan.spec.contains("RENEWED_LINEAGE='/etc/letsencrypt/live/example.com'"))
+        #expect(plan.todos.count == 1 && plan.todos[0].contains("pre_hook"), "\(plan.todos)")
+        #expect(plan.spec.contains("# TODO: pre_hook"))
+    }
+
+    @Test func standaloneUsesTheBuiltInResponderAndUnknownAuthenticatorsAreLeftAsTODOs() throws {
+        let standalone = CertbotRenewalConf(
+            cert: "/le/live/a/cert.pem",
+            params: [
+                "authenticator": "standalone", "http01_port": "8080", "http01_address": "::1", "key_type": "ecdsa",
+                "elliptic_curve": "secp384r1", "server": "https://ca.example/acme/dir",
+            ])
+        let plan = CertbotMigration.plan(
+            lineage: "a", confPath: "/le/renewal/a.conf", conf: standalone, certificateNames: ["a.example"],
+            certificateKeyType: nil, certbotDirectory: "/le")
+        #expect(plan.complete)
+        #expect(plan.spec.contains("listen = \"[::1]:8080\""))
+        #expect(plan.spec.contains("key = \"ecdsa-p384\""))
+        #expect(plan.spec.contains("ca = \"https://ca.example/acme/dir\""))
+
+        let nginx = CertbotRenewalConf(params: ["authenticator": "nginx"])
+        let other = CertbotMigration.plan(
+            lineage: "bad name!", confPath: "/le/renewal/bad name!.conf", conf: nginx, certificateNames: ["b.example"],
+            certificateKeyType: .ecdsaP256, certbotDirectory: "/le")
+        #expect(!other.complete)
+        #expect(other.name == "bad-name-")
+        #expect(other.spec.contains("# [challenge]"))
+        #expect(other.todos.contains { $0.contains("'nginx' has no certkeeper equivalent") }, "\(other.todos)")
+        #expect(other.spec.contains("key = \"ecdsa-p256\""), "the installed key decides")
+    }
+
+    /// certbot-dns-rfc2136: server, port, key name and algorithm into the spec; the secret into a 0600 file of its
+    /// own that the spec names, never into the spec.
+    @Test func dnsRFC2136CredentialsBecomeSettingsAndASecretFile() throws {
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("rfc2136-\(UUID()).ini").path
+        defer { try? FileManager.default.removeItem(atPath: credentials) }
+        try Data(
+            """
+            dns_rfc2136_server = 192.0.2.53
+            dns_rfc2136_port = 5353
+            dns_rfc2136_name = certbot-key.
+            dns_rfc2136_secret = c2VjcmV0LXNlY3JldC1zZWNyZXQ=
+            dns_rfc2136_algorithm = HMAC-SHA512
+            """.utf8
+        ).write(to: URL(fileURLWithPath: credentials))
+        let conf = CertbotRenewalConf(
+            cert: "/le/live/w/cert.pem",
+            params: ["authenticator": "dns-rfc2136", "dns_rfc2136_credentials": credentials])
+        let plan = CertbotMigration.plan(
+            lineage: "w", confPath: "/le/renewal/w.conf", conf: conf, certificateNames: ["*.w.example", "w.example"],
+            certificateKeyType: .ecdsaP256, certbotDirectory: "/le", secretDirectory: "/etc/ck")
+        #expect(plan.complete, "\(plan.todos)")
+        for expected in [
+            "provider = \"rfc2136\"", "server = \"192.0.2.53:5353\"", "tsig_key_name = \"certbot-key.\"",
+            "tsig_algorithm = \"hmac-sha512\"", "tsig_secret_file = \"/etc/ck/w.tsig\"",
+        ] {
+            #expect(plan.spec.contains(expected), "missing \(expected) in\n\(plan.spec)")
+        }
+        #expect(!plan.spec.contains("c2VjcmV0"))
+        #expect(plan.secretFile?.path == "/etc/ck/w.tsig")
+        #expect(plan.secretFile?.contents == "c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n")
+    }
+
+    @Test func aMalformedLineIsReportedWithItsPlace() {
+        #expect(throws: MigrationError.self) {
+            try CertbotRenewalConf.parse("cert = /x\nnot a setting\n", path: "/le/renewal/x.conf")
+        }
+        do {
+            _ = try CertbotRenewalConf.parse("cert = /x\nnot a setting\n", path: "/le/renewal/x.conf")
+        } catch {
+            #expect("\(error)".hasPrefix("/le/renewal/x.conf:2: "), "\(error)")
+        }
+    }
+}

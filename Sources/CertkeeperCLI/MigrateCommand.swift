@@ -14,7 +14,7 @@ struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Take over certificates from another ACME client without issuing anything.",
-        subcommands: [Certbot.self])
+        subcommands: [Certbot.self, Lego.self])
 
     struct Certbot: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -32,103 +32,155 @@ struct MigrateCommand: AsyncParsableCommand {
                 print("no lineage in \(certbotDir)/renewal; nothing to migrate")
                 return
             }
-            let specDirectory = "\(dirs.config)/certs.d"
-            var accounts: [String: String] = [:]  // certbot account directory -> server
-            for plan in plans { if let directory = plan.accountDirectory { accounts[directory] = plan.server } }
-            if dryRun {
-                for plan in plans {
-                    let exists = FileManager.default.fileExists(atPath: "\(specDirectory)/\(plan.name).toml")
-                    print(
-                        "== \(specDirectory)/\(plan.name).toml"
-                            + (exists ? " (exists: would be left as it is)" : " (would be written)"))
-                    print(plan.spec)
-                    if let secret = plan.secretFile {
-                        print("(would copy the TSIG secret into \(secret.path), mode 0600)")
-                    }
-                }
-                for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
-                    print("would import the certbot account \(directory) for \(server)")
-                }
-                return
-            }
-            var problems = 0
-            for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
-                do {
-                    try await importAccount(directory: directory, server: server, dirs: dirs)
-                } catch {
-                    problems += 1
-                    FileHandle.standardError.write(
-                        Data(
-                            "certkeeper: account \(directory) not imported: \(error); the daemon would register a new account at \(server) for its specs\n"
-                                .utf8))
-                }
-            }
-            try FileManager.default.createDirectory(atPath: specDirectory, withIntermediateDirectories: true)
-            for plan in plans {
-                let path = "\(specDirectory)/\(plan.name).toml"
-                if FileManager.default.fileExists(atPath: path) {
-                    print("\(path) exists; left as it is (lineage \(plan.confPath))")
-                    continue
-                }
-                if let secret = plan.secretFile {
-                    if FileManager.default.fileExists(atPath: secret.path) {
-                        print("\(secret.path) exists; left as it is")
-                    } else {
-                        try write(secret.contents, to: secret.path, mode: 0o600)
-                        print("copied the TSIG secret into \(secret.path) (mode 0600)")
-                    }
-                }
-                try write(plan.spec, to: path, mode: 0o644)
-                print("wrote \(path) for \(plan.domains.joined(separator: ", "))")
-                for todo in plan.todos {
-                    print("  TODO: \(todo)")
-                    problems += plan.complete ? 0 : 1
-                }
+            try await MigrateCommand.apply(plans, dirs: dirs, dryRun: dryRun, from: "certbot") { directory in
+                try AccountImportSource.fromCertbot(directory)
             }
             print(
-                """
-                Next: `certkeeper check`, then `systemctl reload certkeeper`: the installed certificates are adopted and \
-                renewed at the same paths. Then stop certbot renewing them: `systemctl disable --now certbot.timer` \
-                (and remove /etc/cron.d/certbot if present).
-                """)
-            if problems > 0 { throw ExitCode(1) }
-        }
-
-        /// Verifies the certbot account at the CA (onlyReturnExisting) and stores it as the CA's default account.
-        private func importAccount(directory: String, server: String, dirs: Directories) async throws {
-            let ca = try resolveCA(server, configDirectory: dirs.config)
-            let source = try AccountImportSource.fromCertbot(directory)
-            let found = try await withACMEClient(ca) { client in
-                try await client.newAccount(key: source.key, contact: [], eab: nil, onlyReturnExisting: true)
-            }
-            var record = try AccountRecord.pending(
-                caDirectoryURL: ca.directoryURL, name: "default", contact: found.account.contact ?? source.contact,
-                eabKeyID: nil, keyType: source.key.keyType, now: Date())
-            record.accountURL = found.url
-            record.status = .valid
-            record.notes = "imported from \(source.origin) by migrate certbot"
-            let imported = record
-            try await withConfiguredStore(dirs) { store in
-                try await store.accounts.importRecord(imported, keyPEM: source.key.pemRepresentation)
-            }
-            print("imported \(found.url) as account \(record.id)")
-        }
-
-        /// Writes a new file atomically: a temp file created with `mode` (O_EXCL, so a secret is never readable by
-        /// others, not even for a moment), fsynced, then renamed into place.
-        private func write(_ text: String, to path: String, mode: mode_t) throws {
-            let temp = path + ".tmp-migrate"
-            unlink(temp)
-            let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
-            guard fd >= 0 else { throw ValidationError("cannot create \(temp): \(String(cString: strerror(errno)))") }
-            let bytes = Array(text.utf8)
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            let synced = fsync(fd)
-            close(fd)
-            guard written == bytes.count, synced == 0, rename(temp, path) == 0 else {
-                unlink(temp)
-                throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
-            }
+                "Then stop certbot renewing them: `systemctl disable --now certbot.timer` (and remove /etc/cron.d/certbot if present)."
+            )
         }
     }
+
+    struct Lego: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Write one spec per lego certificate (PATH/certificates/*.json), pointing at its files, and import lego's account for the CA (verified with onlyReturnExisting)."
+        )
+        @OptionGroup var directories: DirectoryOptions
+        @Option(help: "lego's --path (default: $LEGO_PATH, else ~/.lego).") var path: String?
+        @Option(help: "The CA's directory URL, as given to lego's --server.") var server =
+            "https://acme-v02.api.letsencrypt.org/directory"
+        @Option(help: "The webroot lego used (--http.webroot).") var webroot: String?
+        @Option(help: "Where lego's own http-01 server listened (--http.port), e.g. 127.0.0.1:80 or :80.") var httpPort:
+            String?
+        @Flag(help: "Print the specs and what would be imported; change nothing.") var dryRun = false
+
+        func run() async throws {
+            let dirs = directories.resolved
+            let environment = ProcessInfo.processInfo.environment
+            let legoPath = path ?? environment["LEGO_PATH"] ?? "\(environment["HOME"] ?? "/root")/.lego"
+            let challenge: LegoMigration.Challenge
+            switch (webroot, httpPort) {
+            case (let root?, nil):
+                guard root.hasPrefix("/") else { throw ValidationError("--webroot must be an absolute path") }
+                challenge = .webroot(root)
+            case (nil, let port?):
+                let address = port.hasPrefix(":") ? "0.0.0.0" + port : port
+                guard let colon = address.lastIndex(of: ":"), let number = Int(address[address.index(after: colon)...]),
+                    (1...65535).contains(number), colon != address.startIndex
+                else {
+                    throw ValidationError("--http-port must be [HOST]:PORT like :80 or 127.0.0.1:80, got '\(port)'")
+                }
+                challenge = .listen(address)
+            case (nil, nil): challenge = .unknown
+            case (.some, .some): throw ValidationError("give --webroot or --http-port, not both")
+            }
+            let plans = try LegoMigration.plans(legoPath: legoPath, server: server, challenge: challenge)
+            guard !plans.isEmpty else {
+                print("no certificate in \(legoPath)/certificates; nothing to migrate")
+                return
+            }
+            try await MigrateCommand.apply(plans, dirs: dirs, dryRun: dryRun, from: "lego") { directory in
+                try AccountImportSource.fromLego(directory)
+            }
+            print("Then remove lego's renewal job (its cron entry or timer).")
+        }
+    }
+
+    /// Writes the plans' specs (never over an existing file) and secret files, after importing each account once.
+    static func apply(
+        _ plans: [MigrationPlan], dirs: Directories, dryRun: Bool, from client: String,
+        account: (String) throws -> AccountImportSource
+    ) async throws {
+        let specDirectory = "\(dirs.config)/certs.d"
+        var accounts: [String: String] = [:]  // account directory -> server
+        for plan in plans { if let directory = plan.accountDirectory { accounts[directory] = plan.server } }
+        if dryRun {
+            for plan in plans {
+                let exists = FileManager.default.fileExists(atPath: "\(specDirectory)/\(plan.name).toml")
+                print(
+                    "== \(specDirectory)/\(plan.name).toml"
+                        + (exists ? " (exists: would be left as it is)" : " (would be written)"))
+                print(plan.spec)
+                if let secret = plan.secretFile { print("(would copy the TSIG secret into \(secret.path), mode 0600)") }
+            }
+            for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
+                print("would import the \(client) account \(directory) for \(server)")
+            }
+            return
+        }
+        var problems = 0
+        for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
+            do {
+                try await importAccount(try account(directory), server: server, dirs: dirs)
+            } catch {
+                problems += 1
+                FileHandle.standardError.write(
+                    Data(
+                        "certkeeper: account \(directory) not imported: \(error); the daemon would register a new account at \(server) for its specs\n"
+                            .utf8))
+            }
+        }
+        try FileManager.default.createDirectory(atPath: specDirectory, withIntermediateDirectories: true)
+        for plan in plans {
+            let path = "\(specDirectory)/\(plan.name).toml"
+            if FileManager.default.fileExists(atPath: path) {
+                print("\(path) exists; left as it is (\(plan.confPath))")
+                continue
+            }
+            if let secret = plan.secretFile {
+                if FileManager.default.fileExists(atPath: secret.path) {
+                    print("\(secret.path) exists; left as it is")
+                } else {
+                    try write(secret.contents, to: secret.path, mode: 0o600)
+                    print("copied the TSIG secret into \(secret.path) (mode 0600)")
+                }
+            }
+            try write(plan.spec, to: path, mode: 0o644)
+            print("wrote \(path) for \(plan.domains.joined(separator: ", "))")
+            for todo in plan.todos { print("  TODO: \(todo)") }
+            if !plan.complete || !plan.todos.isEmpty { problems += 1 }
+        }
+        print(
+            "Next: `certkeeper check`, then `systemctl reload certkeeper`: the installed certificates are adopted and renewed at the same paths."
+        )
+        if problems > 0 { throw ExitCode(1) }
+    }
+
+    /// Verifies an account at the CA (onlyReturnExisting) and stores it as the CA's default account.
+    static func importAccount(_ source: AccountImportSource, server: String, dirs: Directories) async throws {
+        let ca = try resolveCA(server, configDirectory: dirs.config)
+        let found = try await withACMEClient(ca) { client in
+            try await client.newAccount(key: source.key, contact: [], eab: nil, onlyReturnExisting: true)
+        }
+        var record = try AccountRecord.pending(
+            caDirectoryURL: ca.directoryURL, name: "default", contact: found.account.contact ?? source.contact,
+            eabKeyID: nil, keyType: source.key.keyType, now: Date())
+        record.accountURL = found.url
+        record.status = .valid
+        record.notes = "imported from \(source.origin) by certkeeper migrate"
+        let imported = record
+        try await withConfiguredStore(dirs) { store in
+            try await store.accounts.importRecord(imported, keyPEM: source.key.pemRepresentation)
+        }
+        print("imported \(found.url) as account \(record.id)")
+    }
+
+    /// Writes a new file atomically: a temp file created with `mode` (O_EXCL, so a secret is never readable by
+    /// others, not even for a moment), fsynced, then renamed into place.
+    static func write(_ text: String, to path: String, mode: mode_t) throws {
+        let temp = path + ".tmp-migrate"
+        unlink(temp)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw ValidationError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == bytes.count, synced == 0, rename(temp, path) == 0 else {
+            unlink(temp)
+            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
 }

@@ -130,3 +130,45 @@ import Testing
         }
     }
 }
+
+/// lego's certificates mapped to specs: the CA and challenge come from the flags lego was run with.
+@Suite struct LegoMigrationTests {
+    func plan(
+        _ challenge: LegoMigration.Challenge, stem: String = "example.com", bundled: Bool = true, accounts: Int = 1
+    )
+        -> MigrationPlan
+    {
+        LegoMigration.plan(
+            stem: stem, jsonPath: "/root/.lego/certificates/\(stem).json",
+            server: "https://acme-v02.api.letsencrypt.org/directory", challenge: challenge,
+            certificateNames: ["example.com", "www.example.com"], certificateKeyType: .rsa2048,
+            fullchain: "/root/.lego/certificates/\(stem).crt", key: "/root/.lego/certificates/\(stem).key",
+            chain: "/root/.lego/certificates/\(stem).issuer.crt", bundled: bundled,
+            accountDirectory: accounts == 1 ? "/root/.lego/accounts/acme-v02.api.letsencrypt.org/a@b" : nil,
+            accountCandidates: accounts)
+    }
+
+    @Test func aWebrootCertificateBecomesACompleteSpecAtLegosPaths() {
+        let plan = plan(.webroot("/var/www/html"))
+        #expect(plan.complete && plan.todos.isEmpty, "\(plan.todos)")
+        for expected in [
+            "ca = \"letsencrypt\"", "key = \"rsa-2048\"", "webroot = \"/var/www/html\"",
+            "fullchain = \"/root/.lego/certificates/example.com.crt\"",
+            "chain = \"/root/.lego/certificates/example.com.issuer.crt\"",
+        ] {
+            #expect(plan.spec.contains(expected), "missing \(expected) in\n\(plan.spec)")
+        }
+        #expect(self.plan(.listen("0.0.0.0:80")).spec.contains("listen = \"0.0.0.0:80\""))
+    }
+
+    @Test func whatLegoDoesNotRecordIsATODO() {
+        let unknown = plan(.unknown, stem: "_.example.com", bundled: false, accounts: 2)
+        #expect(!unknown.complete)
+        #expect(unknown.name == "wildcard.example.com")
+        #expect(unknown.spec.contains("# [challenge]"))
+        #expect(unknown.todos.contains { $0.contains("--webroot or --http-port") })
+        #expect(unknown.todos.contains { $0.contains("--no-bundle") })
+        #expect(unknown.todos.contains { $0.contains("several lego accounts") })
+        #expect(unknown.accountDirectory == nil)
+    }
+}

@@ -8,6 +8,9 @@
 #   d. the daemon starts and adopts both certificates: zero newAccount and zero newOrder at Pebble;
 #   e. `renew NAME --force --wait` renews each at the same paths certbot's web server config names (a new serial in
 #      live/NAME/cert.pem), and the migrated deploy hook runs.
+#   f. the same with a real lego (Debian): two certificates (webroot; ECDSA with two names, RSA 2048) migrated with
+#      `migrate lego --server URL --webroot DIR` into a fresh configuration; check passes, the daemon adopts both with
+#      zero newAccount and zero newOrder, and a forced renewal writes lego's certificates/NAME.crt in place.
 #
 # Usage: scripts/e2e/migrate.sh WORKDIR   (root; Pebble 14260/15260, http-01 5262, tls 5261, challtestsrv 8315/8313,
 #        on 127.0.0.1; certbot in /var/cache/certkeeper-test/certbot-venv)
@@ -120,5 +123,48 @@ check "web: the key at live/web/privkey.pem belongs to the new certificate" bash
     test \"\$(openssl pkey -in '$work/le/live/web/privkey.pem' -pubout | sha256sum)\" = \"\$(openssl x509 -in '$work/le/live/web/cert.pem' -noout -pubkey | sha256sum)\""
 check "the migrated deploy hook ran with RENEWED_LINEAGE set (certbot's run plus certkeeper's)" \
     test "$(grep -cx "deployed $work/le/live/web" "$work/hook.log")" -ge 2
+
+stop_pid "$daemon_pid"
+daemon_pid=
+
+echo "== f. lego"
+command -v lego >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq lego >/dev/null
+lego_run() {
+    LEGO_CA_CERTIFICATES=$CERTKEEPER_TEST_ACME_TLS_ROOTS lego --server "$CERTKEEPER_TEST_ACME_DIRECTORY" \
+        --email mig@example.com --accept-tos --path "$work/lego" --http --http.webroot "$work/www" "$@" run
+}
+lego_run --domains d.mig.test --domains e.mig.test --key-type ec256 >"$work/lego-1.log" 2>&1 ||
+    fail "lego (two names) failed: $(tail -n 5 "$work/lego-1.log")"
+lego_run --domains f.mig.test --key-type rsa2048 >"$work/lego-2.log" 2>&1 ||
+    fail "lego (RSA) failed: $(tail -n 5 "$work/lego-2.log")"
+lego_serial() { openssl x509 -noout -serial -in "$work/lego/certificates/$1.crt" | cut -d= -f2; }
+d_serial=$(lego_serial d.mig.test)
+mkdir -p "$work/lego-etc/certs.d" "$work/lego-state" "$work/lego-run"
+write_main_config "$work/lego-etc" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" mig@example.com
+ldirs=(--config-dir "$work/lego-etc" --state-dir "$work/lego-state")
+accounts_before=$(grep -c 'POST /sign-me-up' "$work/pebble/pebble.log" || true)
+"$bin" migrate lego --path "$work/lego" --server "$CERTKEEPER_TEST_ACME_DIRECTORY" --webroot "$work/www" "${ldirs[@]}" \
+    >"$work/migrate-lego.out" 2>&1 || fail "migrate lego failed: $(cat "$work/migrate-lego.out")"
+cat "$work/migrate-lego.out" "$work/lego-etc/certs.d/d.mig.test.toml"
+check "lego: check accepts the migrated specs" "$bin" check --config-dir "$work/lego-etc"
+check "lego: names, key and install paths" bash -c "
+    grep -q 'domains = \[\"d.mig.test\", \"e.mig.test\"\]' '$work/lego-etc/certs.d/d.mig.test.toml' &&
+    grep -q 'key = \"ecdsa-p256\"' '$work/lego-etc/certs.d/d.mig.test.toml' &&
+    grep -q 'key = \"rsa-2048\"' '$work/lego-etc/certs.d/f.mig.test.toml' &&
+    grep -q 'fullchain = \"$work/lego/certificates/d.mig.test.crt\"' '$work/lego-etc/certs.d/d.mig.test.toml'"
+check "lego: the account was looked up once (onlyReturnExisting)" \
+    test "$(grep -c 'POST /sign-me-up' "$work/pebble/pebble.log")" -eq $((accounts_before + 1))
+accounts=$(grep -c 'POST /sign-me-up' "$work/pebble/pebble.log" || true)
+orders=$(grep -c 'POST /order-plz' "$work/pebble/pebble.log" || true)
+RUNTIME_DIRECTORY=$work/lego-run "$bin" run "${ldirs[@]}" >"$work/lego-daemon.log" 2>&1 &
+daemon_pid=$!
+wait_for "the lego daemon's control socket" 60 test -S "$work/lego-run/control.sock" || fail "the daemon did not start"
+lego_adopted() { [[ $(grep -c 'adopted the installed certificate' "$work/lego-daemon.log") -eq 2 ]]; }
+wait_for "both lego certificates adopted" 60 lego_adopted || fail "the daemon did not adopt both lego certificates"
+check "lego: no newAccount since the migration" test "$(grep -c 'POST /sign-me-up' "$work/pebble/pebble.log")" -eq "$accounts"
+check "lego: no newOrder since the migration" test "$(grep -c 'POST /order-plz' "$work/pebble/pebble.log")" -eq "$orders"
+RUNTIME_DIRECTORY=$work/lego-run "$bin" renew d.mig.test --force --wait >"$work/renew-lego.out" 2>&1 ||
+    fail "renew d.mig.test: $(cat "$work/renew-lego.out")"
+check "lego: a new certificate at $work/lego/certificates/d.mig.test.crt" test "$(lego_serial d.mig.test)" != "$d_serial"
 
 echo "migrate: all checks passed (${SECONDS}s)"

@@ -7,35 +7,9 @@ import SafeFiles
 /// lineage's `live/` files, so the daemon adopts what is installed and renews it there. Pure apart from reading the
 /// certbot files.
 package enum CertbotMigration {
-    /// One lineage, planned.
-    package struct Plan: Sendable, Hashable {
-        /// The spec name (the lineage's, if it is a valid name).
-        package var name: String
-        package var confPath: String
-        package var domains: [String]
-        /// The CA directory URL the lineage renews against.
-        package var server: String
-        /// certbot's account directory for the lineage's account, nil when the conf names none.
-        package var accountDirectory: String?
-        /// The spec file's text.
-        package var spec: String
-        /// What could not be mapped (also written as comments in the spec).
-        package var todos: [String]
-        /// True when the spec has a working `[challenge]` (otherwise a commented TODO that `check` rejects).
-        package var complete: Bool
-        /// A secret the spec names by path (the dns-rfc2136 TSIG secret), to be written with mode 0600.
-        package var secretFile: SecretFile?
-    }
-
-    /// A file holding one secret, written before the spec that names it (never printed).
-    package struct SecretFile: Sendable, Hashable {
-        package var path: String
-        package var contents: String
-    }
-
     /// Every lineage under `certbotDirectory/renewal`, in name order.
     /// `secretDirectory`: where a lineage's TSIG secret is copied to (`NAME.tsig`, mode 0600).
-    package static func plans(certbotDirectory: String, secretDirectory: String) throws -> [Plan] {
+    package static func plans(certbotDirectory: String, secretDirectory: String) throws -> [MigrationPlan] {
         let renewal = "\(certbotDirectory)/renewal"
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: renewal) else {
             throw MigrationError(
@@ -64,7 +38,7 @@ package enum CertbotMigration {
     package static func plan(
         lineage: String, confPath: String, conf: CertbotRenewalConf, certificateNames: [String],
         certificateKeyType: KeyType?, certbotDirectory: String, secretDirectory: String = "/etc/certkeeper"
-    ) -> Plan {
+    ) -> MigrationPlan {
         var todos: [String] = []
         var name = lineage
         if !StateName.isValid(name) {
@@ -123,10 +97,11 @@ package enum CertbotMigration {
             let path = url.path.split(separator: "/").joined(separator: "/")
             accountDirectory = "\(certbotDirectory)/accounts/\(netloc)/\(path)/\(account)"
         }
-        return Plan(
+        return MigrationPlan(
             name: name, confPath: confPath, domains: certificateNames, server: server,
             accountDirectory: accountDirectory, spec: lines.joined(separator: "\n") + "\n", todos: todos,
-            complete: complete, secretFile: secret.map { SecretFile(path: secretPath, contents: $0 + "\n") })
+            complete: complete,
+            secretFile: secret.map { MigrationPlan.SecretFile(path: secretPath, contents: $0 + "\n") })
     }
 
     /// `[challenge]` for the lineage's authenticator, whether it works, and what could not be mapped.

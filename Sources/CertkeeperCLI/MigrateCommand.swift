@@ -112,31 +112,50 @@ struct MigrateCommand: AsyncParsableCommand {
         var problems = 0
         for (directory, server) in accounts.sorted(by: { $0.key < $1.key }) {
             do {
-                try await importAccount(try account(directory), server: server, dirs: dirs)
+                try await importAccount(try account(directory), server: server, dirs: dirs, client: client)
             } catch {
                 problems += 1
                 FileHandle.standardError.write(
                     Data(
-                        "certkeeper: account \(directory) not imported: \(error); the daemon would register a new account at \(server) for its specs\n"
+                        "certkeeper: \(client) account \(directory) not imported: \(error); fix that and run the migration again (specs already written are left as they are), or import it with `certkeeper account import --from-\(client) \(directory) --ca \(server)`\n"
                             .utf8))
             }
         }
         try FileManager.default.createDirectory(atPath: specDirectory, withIntermediateDirectories: true)
+        var written = Set<String>()
+        var installDirectories = Set<String>()
         for plan in plans {
+            guard !plan.name.isEmpty else {
+                problems += 1
+                print("\(plan.confPath): skipped: \(plan.todos.joined(separator: "; "))")
+                continue
+            }
             let path = "\(specDirectory)/\(plan.name).toml"
+            guard written.insert(plan.name).inserted else {
+                problems += 1
+                print("\(plan.confPath): skipped: another certificate in this migration is also called \(plan.name)")
+                continue
+            }
             if FileManager.default.fileExists(atPath: path) {
                 print("\(path) exists; left as it is (\(plan.confPath))")
                 continue
+            }
+            for line in plan.spec.split(separator: "\n") where line.hasPrefix("fullchain = \"") {
+                installDirectories.insert((String(line.dropFirst(13).dropLast()) as NSString).deletingLastPathComponent)
             }
             if let secret = plan.secretFile {
                 if FileManager.default.fileExists(atPath: secret.path) {
                     print("\(secret.path) exists; left as it is")
                 } else {
-                    try write(secret.contents, to: secret.path, mode: 0o600)
-                    print("copied the TSIG secret into \(secret.path) (mode 0600)")
+                    // Readable by the daemon's group (the shipped unit runs as user certkeeper), no one else.
+                    let group = getgrnam("certkeeper")?.pointee.gr_gid
+                    try write(secret.contents, to: secret.path, mode: group == nil ? 0o600 : 0o640, group: group)
+                    print(
+                        "copied the TSIG secret into \(secret.path) (mode \(group == nil ? "0600" : "0640, group certkeeper"))"
+                    )
                 }
             }
-            try write(plan.spec, to: path, mode: 0o644)
+            try write(plan.spec, to: path, mode: 0o644, group: nil)
             print("wrote \(path) for \(plan.domains.joined(separator: ", "))")
             for todo in plan.todos { print("  TODO: \(todo)") }
             if !plan.complete || !plan.todos.isEmpty { problems += 1 }
@@ -144,14 +163,35 @@ struct MigrateCommand: AsyncParsableCommand {
         print(
             "Next: `certkeeper check`, then `systemctl reload certkeeper`: the installed certificates are adopted and renewed at the same paths."
         )
+        if !installDirectories.isEmpty {
+            let list = installDirectories.sorted().joined(separator: " ")
+            print(
+                "The shipped unit runs as user certkeeper with ProtectSystem=strict: let it read and replace those files, "
+                    + "e.g. `chgrp -R certkeeper \(list)` and `chmod g+rwX` on them (and g+x on their parents), and add "
+                    + "them with `systemctl edit certkeeper`: [Service] ReadWritePaths=\(list)")
+        }
         if problems > 0 { throw ExitCode(1) }
     }
 
     /// Verifies an account at the CA (onlyReturnExisting) and stores it as the CA's default account.
-    static func importAccount(_ source: AccountImportSource, server: String, dirs: Directories) async throws {
+    static func importAccount(_ source: AccountImportSource, server: String, dirs: Directories, client: String)
+        async throws
+    {
         let ca = try resolveCA(server, configDirectory: dirs.config)
+        let existing = try await withConfiguredStore(dirs) { store in
+            try await store.accounts.activeRecord(caDirectoryURL: ca.directoryURL, name: "default")
+        }
         let found = try await withACMEClient(ca) { client in
             try await client.newAccount(key: source.key, contact: [], eab: nil, onlyReturnExisting: true)
+        }
+        if let existing {
+            guard existing.accountURL != found.url else {
+                print("\(found.url) is already certkeeper's account \(existing.id); nothing imported")
+                return
+            }
+            throw ValidationError(
+                "certkeeper already has a default account for \(ca.directoryURL) (\(existing.id), \(existing.accountURL ?? "not registered")); the specs will use it. To use the \(client) account instead, import it under another name with `certkeeper account import --from-\(client) DIR --ca \(server) --name NAME` and set account = \"NAME\" in the specs"
+            )
         }
         var record = try AccountRecord.pending(
             caDirectoryURL: ca.directoryURL, name: "default", contact: found.account.contact ?? source.contact,
@@ -166,21 +206,24 @@ struct MigrateCommand: AsyncParsableCommand {
         print("imported \(found.url) as account \(record.id)")
     }
 
-    /// Writes a new file atomically: a temp file created with `mode` (O_EXCL, so a secret is never readable by
-    /// others, not even for a moment), fsynced, then renamed into place.
-    static func write(_ text: String, to path: String, mode: mode_t) throws {
+    /// Writes a new file: a temp file created with `mode` (O_EXCL, so a secret is never readable by others, not even
+    /// for a moment) and `group`, fsynced, then linked into place, which fails rather than replace a file that
+    /// appeared meanwhile.
+    static func write(_ text: String, to path: String, mode: mode_t, group: gid_t?) throws {
         let temp = path + ".tmp-migrate"
         unlink(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ValidationError("cannot create \(temp): \(String(cString: strerror(errno)))") }
+        defer { unlink(temp) }
         let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == bytes.count, synced == 0, rename(temp, path) == 0 else {
-            unlink(temp)
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+        var failure: Int32 = 0
+        if let group, fchown(fd, uid_t.max, group) != 0 { failure = errno }
+        if failure == 0, bytes.withUnsafeBytes({ Glibc.write(fd, $0.baseAddress, $0.count) }) != bytes.count {
+            failure = errno == 0 ? EIO : errno
         }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure == 0, link(temp, path) != 0 { failure = errno }
+        guard failure == 0 else { throw ValidationError("cannot write \(path): \(String(cString: strerror(failure)))") }
     }
-
 }

@@ -267,9 +267,10 @@ package actor DaemonController {
         } else {
             report = await StatusReport.build(
                 configuration: configuration, stateDirectory: stateDirectory, stateStore: stateStore,
-                scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now())
+                scheduler: await scheduler.snapshot(), rejectedSpecs: rejectedSpecs, now: clock.now(),
+                storeUp: { [storeHealth] in storeHealth?.isUp ?? true })
         }
-        report.storeProblem = storeProblem
+        report.storeProblem = storeHealth?.problem ?? storeProblem
         return report
     }
 

@@ -119,6 +119,56 @@ import Testing
         #expect(plan.secretFile?.contents == "c2VjcmV0LXNlY3JldC1zZWNyZXQ=\n")
     }
 
+    /// What another client's files say never becomes more than a comment or a value, and never a path it chooses.
+    @Test func hostileValuesStayInsideCommentsAndPaths() {
+        let conf = CertbotRenewalConf(
+            cert: "/le/live/x/cert.pem",
+            params: [
+                "authenticator": "manual", "account": "../../../home/u/x",
+                "pre_hook": "a\n[hooks]\nrun = [[\"/bin/evil\"]]",
+                "installer": "nginx",
+            ])
+        let plan = CertbotMigration.plan(
+            lineage: "x", confPath: "/le/renewal/x.conf", conf: conf, certificateNames: ["x.example"],
+            certificateKeyType: .ecdsaP256, certbotDirectory: "/le")
+        #expect(plan.accountDirectory == nil)
+        #expect(!plan.spec.contains("\n[hooks]\nrun = [[\"/bin/evil"), "\(plan.spec)")
+        #expect(plan.spec.contains("reload_units = [\"nginx\"]"))
+        let lines = plan.spec.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("run") }.isEmpty, "\(plan.spec)")
+    }
+
+    @Test func certbotDefaultsAreKeptWhereCertkeeperHasThem() throws {
+        // certbot-dns-rfc2136 signs with HMAC-MD5 when no algorithm is named: not something certkeeper can do.
+        let credentials = FileManager.default.temporaryDirectory.appendingPathComponent("md5-\(UUID()).ini").path
+        defer { try? FileManager.default.removeItem(atPath: credentials) }
+        try Data("dns_rfc2136_server = 192.0.2.1\r\ndns_rfc2136_name = k\r\ndns_rfc2136_secret = 'c2VjcmV0'\r\n".utf8)
+            .write(to: URL(fileURLWithPath: credentials))
+        let md5 = CertbotMigration.plan(
+            lineage: "m", confPath: "/le/renewal/m.conf",
+            conf: CertbotRenewalConf(
+                cert: "/le/live/m/cert.pem",
+                params: ["authenticator": "dns-rfc2136", "dns_rfc2136_credentials": credentials]),
+            certificateNames: ["m.example"], certificateKeyType: .ecdsaP256, certbotDirectory: "/le")
+        #expect(!md5.complete)
+        #expect(md5.todos.contains { $0.contains("hmac-md5") }, "\(md5.todos)")
+        #expect(md5.secretFile == nil)
+        // The last webroot_path serves names without a map entry, as certbot does; quoted list items are unquoted.
+        let webroot = CertbotMigration.plan(
+            lineage: "w", confPath: "/le/renewal/w.conf",
+            conf: try CertbotRenewalConf.parse(
+                "cert = /le/live/w/cert.pem\r\n[renewalparams]\r\nauthenticator = webroot\r\nwebroot_path = '/srv/a', \"/srv/b\",\r\n",
+                path: "/le/renewal/w.conf"),
+            certificateNames: ["w.example"], certificateKeyType: .ecdsaP256, certbotDirectory: "/le")
+        #expect(webroot.spec.contains("webroot = \"/srv/b\""), "\(webroot.spec)")
+        // Unknown key types are a TODO, not a silent P-256.
+        let big = CertbotMigration.plan(
+            lineage: "r", confPath: "/le/renewal/r.conf",
+            conf: CertbotRenewalConf(params: ["authenticator": "standalone", "rsa_key_size": "8192"]),
+            certificateNames: ["r.example"], certificateKeyType: nil, certbotDirectory: "/le")
+        #expect(big.todos.contains { $0.contains("no certkeeper equivalent") }, "\(big.todos)")
+    }
+
     @Test func aMalformedLineIsReportedWithItsPlace() {
         #expect(throws: MigrationError.self) {
             try CertbotRenewalConf.parse("cert = /x\nnot a setting\n", path: "/le/renewal/x.conf")

@@ -24,8 +24,13 @@ package enum CertbotMigration {
             guard let certPath = conf.cert, let pem = try? String(contentsOfFile: certPath, encoding: .utf8),
                 let chain = try? CertificateChain(pem: pem), let info = try? CertificateInfo(certificate: chain.leaf)
             else {
-                throw MigrationError(
-                    path: path, reason: "its certificate (\(conf.cert ?? "no cert = line")) cannot be read")
+                // Reported and skipped: the other lineages are still migrated.
+                return MigrationPlan(
+                    name: "", confPath: path, domains: [], server: conf.params["server"] ?? "", accountDirectory: nil,
+                    spec: "",
+                    todos: [
+                        "its certificate (\(sanitized(conf.cert ?? "no cert = line"))) cannot be read: see `certbot certificates`, and `certbot delete` a lineage that is gone"
+                    ], complete: false, secretFile: nil)
             }
             return plan(
                 lineage: String(file.dropLast(".conf".count)), confPath: path, conf: conf,
@@ -43,15 +48,31 @@ package enum CertbotMigration {
         var name = lineage
         if !StateName.isValid(name) {
             name = String(lineage.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" })
-            if !StateName.isValid(name) { name = "lineage-\(abs(lineage.hashValue % 100_000))" }
-            todos.append("the lineage name '\(lineage)' is not a valid spec name; the spec is called '\(name)'")
+            if !StateName.isValid(name) { name = "lineage-\(stableHash(lineage))" }
+            todos.append(
+                "the lineage name '\(sanitized(lineage))' is not a valid spec name; the spec is called '\(name)'")
         }
         let params = conf.params
         let server = params["server"] ?? "https://acme-v02.api.letsencrypt.org/directory"
         let ca = CAPreset.all.first { $0.directoryURL == server }?.name ?? server
-        let keyType = certificateKeyType ?? keyTypeFromParams(params)
+        let keyType: KeyType
+        if let certificateKeyType {
+            keyType = certificateKeyType
+        } else if let fromParams = keyTypeFromParams(params) {
+            keyType = fromParams
+        } else {
+            keyType = .ecdsaP256
+            todos.append(
+                "the key type certbot used has no certkeeper equivalent (ecdsa-p256, ecdsa-p384, rsa-2048/3072/4096); the spec asks for ecdsa-p256"
+            )
+        }
+        if params["autorenew"]?.lowercased() == "false" {
+            todos.append(
+                "certbot did not renew this lineage (autorenew = False); certkeeper will: remove the spec if that is wrong"
+            )
+        }
         var lines = [
-            "# Migrated from certbot (\(confPath)) by `certkeeper migrate certbot`.",
+            "# Migrated from certbot (\(sanitized(confPath))) by `certkeeper migrate certbot`.",
             "# The certificate stays where certbot put it; certkeeper renews it there.",
             "domains = [\(certificateNames.map(quoted).joined(separator: ", "))]",
             "ca = \(quoted(ca))",
@@ -83,15 +104,36 @@ package enum CertbotMigration {
                 "run = [[\"/bin/sh\", \"-c\", \(quoted(command))]]",
             ]
         }
+        var reloadUnits: [String] = []
+        switch params["installer"] ?? "" {
+        case "nginx": reloadUnits = ["nginx"]
+        case "apache": reloadUnits = ["apache2"]
+        case "", "none", "None", "null": break
+        case let other:
+            todos.append(
+                "certbot's installer '\(sanitized(other))' reloaded a server after renewal: add [hooks] reload_units")
+        }
+        if !reloadUnits.isEmpty {
+            if !lines.contains("[hooks]") { lines += ["", "[hooks]"] }
+            lines.append("# certbot's \(sanitized(params["installer"]!)) installer reloaded it after each renewal.")
+            lines.append("reload_units = [\(reloadUnits.map(quoted).joined(separator: ", "))]")
+        }
+        let deployHooks = "\(certbotDirectory)/renewal-hooks/deploy"
+        if let hooks = try? FileManager.default.contentsOfDirectory(atPath: deployHooks), !hooks.isEmpty {
+            todos.append(
+                "certbot also ran every program in \(sanitized(deployHooks)) (\(hooks.sorted().map(sanitized).joined(separator: ", "))) after each renewal: add them to [hooks] run"
+            )
+        }
         for key in ["pre_hook", "post_hook"] where !(params[key] ?? "").isEmpty {
             todos.append(
-                "\(key) (\(params[key]!)) has no equivalent: certkeeper does not stop the web server; use [hooks] run or reload_units"
+                "\(key) (\(sanitized(params[key]!))) has no equivalent: certkeeper does not stop the web server; use [hooks] run or reload_units"
             )
         }
         if !todos.isEmpty { lines.insert(contentsOf: todos.map { "# TODO: \($0)" }, at: 2) }
         var accountDirectory: String?
-        if let account = params["account"], !account.isEmpty, let url = URLComponents(string: server),
-            let host = url.host
+        // certbot's account ids are 32 hex digits; anything else never becomes part of a path.
+        if let account = params["account"], account.count == 32, account.allSatisfy(\.isHexDigit),
+            let url = URLComponents(string: server), let host = url.host
         {
             let netloc = url.port.map { "\(host):\($0)" } ?? host
             let path = url.path.split(separator: "/").joined(separator: "/")
@@ -111,7 +153,8 @@ package enum CertbotMigration {
         let params = conf.params
         switch params["authenticator"] ?? "" {
         case "webroot":
-            let fallback = CertbotRenewalConf.list(params["webroot_path"]).first
+            // certbot uses the last webroot_path for names without a webroot_map entry.
+            let fallback = CertbotRenewalConf.list(params["webroot_path"]).last
             var roots: [String: String] = [:]
             for domain in domains {
                 if let root = conf.webrootMap[domain.lowercased()] ?? fallback { roots[domain] = root }
@@ -162,9 +205,11 @@ package enum CertbotMigration {
             )
         }
         var ini: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2 { ini[parts[0]] = parts[1] }
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: "=", maxSplits: 1).map {
+                $0.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
+            }
+            if parts.count == 2 { ini[parts[0]] = CertbotRenewalConf.unquoted(parts[1]) }
         }
         let server = ini["dns_rfc2136_server"] ?? "127.0.0.1"
         let port = ini["dns_rfc2136_port"] ?? "53"
@@ -179,22 +224,56 @@ package enum CertbotMigration {
             )
         }
         lines.append("tsig_key_name = \(quoted(name))")
-        if let algorithm = ini["dns_rfc2136_algorithm"] {
-            lines.append("tsig_algorithm = \(quoted(algorithm.lowercased()))")
+        // certbot-dns-rfc2136 signs with HMAC-MD5 unless told otherwise; certkeeper has SHA-1 and SHA-2 only.
+        let algorithm = (ini["dns_rfc2136_algorithm"] ?? "HMAC-MD5").lowercased()
+        guard ["hmac-sha256", "hmac-sha384", "hmac-sha512", "hmac-sha1"].contains(algorithm) else {
+            return (
+                lines + ["# TODO: the key uses \(sanitized(algorithm)): make a hmac-sha256 key and set tsig_algorithm"],
+                false,
+                [
+                    "the TSIG key in \(sanitized(path)) uses \(sanitized(algorithm)), which certkeeper does not sign with: create a hmac-sha256 key on the server"
+                ],
+                nil
+            )
         }
-        lines.append("tsig_secret_file = \(quoted(secretPath))   # copied from \(path)")
+        lines.append("tsig_algorithm = \(quoted(algorithm))")
+        lines.append("tsig_secret_file = \(quoted(secretPath))   # copied from \(sanitized(path))")
         return (lines, true, [], secret)
     }
 
-    static func keyTypeFromParams(_ params: [String: String]) -> KeyType {
+    /// The key type certbot's settings ask for (RSA 2048 when none is named, certbot's old default); nil for one
+    /// certkeeper does not issue (secp521r1, RSA 8192).
+    static func keyTypeFromParams(_ params: [String: String]) -> KeyType? {
         if params["key_type"] == "ecdsa" {
-            return params["elliptic_curve"] == "secp384r1" ? .ecdsaP384 : .ecdsaP256
+            switch params["elliptic_curve"] ?? "secp256r1" {
+            case "secp256r1": return .ecdsaP256
+            case "secp384r1": return .ecdsaP384
+            default: return nil
+            }
         }
-        switch params["rsa_key_size"] {
+        switch params["rsa_key_size"] ?? "2048" {
+        case "2048": return .rsa2048
         case "3072": return .rsa3072
         case "4096": return .rsa4096
-        default: return .rsa2048
+        default: return nil
         }
+    }
+
+    /// Text from another client's files as it may appear in a TOML comment: control characters (a newline would end
+    /// the comment and inject settings) become spaces.
+    package static func sanitized(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            out.append(scalar.properties.generalCategory == .control ? " " : scalar)
+        }
+        return String(out)
+    }
+
+    /// A hash of `text` that is the same in every process (Swift's hashValue is seeded per process).
+    static func stableHash(_ text: String) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in text.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return String(hash, radix: 16)
     }
 
     static func commented(_ lines: [String]) -> [String] { lines.map { "# " + $0 } }

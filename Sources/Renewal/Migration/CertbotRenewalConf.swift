@@ -28,8 +28,8 @@ package struct CertbotRenewalConf: Sendable, Hashable {
     package static func parse(_ text: String, path: String) throws -> CertbotRenewalConf {
         var conf = CertbotRenewalConf()
         var section = ""
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("[") {
                 section = line.trimmingCharacters(in: CharacterSet(charactersIn: "[] "))
@@ -39,10 +39,7 @@ package struct CertbotRenewalConf: Sendable, Hashable {
                 throw MigrationError(path: "\(path):\(index + 1)", reason: "expected KEY = VALUE, got '\(line)'")
             }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.first == value.last, value.first == "\"" || value.first == "'" {
-                value = String(value.dropFirst().dropLast())
-            }
+            let value = unquoted(line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces))
             switch section {
             case "":
                 switch key {
@@ -60,8 +57,21 @@ package struct CertbotRenewalConf: Sendable, Hashable {
         return conf
     }
 
-    /// A ConfigObj list value (`a, b,` or a single `a`) as its items.
+    /// A ConfigObj list value (`a, b,` or a single `a`) as its items, each unquoted.
     package static func list(_ value: String?) -> [String] {
-        (value ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        (value ?? "").split(separator: ",").map { unquoted($0.trimmingCharacters(in: .whitespaces)) }
+            .filter { !$0.isEmpty }
+    }
+
+    /// A ConfigObj value without its quotes (triple or single, either kind); an unquoted value loses an inline
+    /// `# comment`.
+    static func unquoted(_ value: String) -> String {
+        for quote in ["\"\"\"", "'''", "\"", "'"] where value.count >= 2 * quote.count {
+            if value.hasPrefix(quote), value.hasSuffix(quote) {
+                return String(value.dropFirst(quote.count).dropLast(quote.count))
+            }
+        }
+        if let hash = value.range(of: " #") { return value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces) }
+        return value
     }
 }

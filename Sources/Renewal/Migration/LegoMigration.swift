@@ -60,12 +60,14 @@ package enum LegoMigration {
         // lego writes a wildcard's files as _.example.com.
         var name = stem.hasPrefix("_.") ? "wildcard." + stem.dropFirst(2) : stem
         if !StateName.isValid(name) {
-            name = String(stem.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "-" })
-            todos.append("the certificate name '\(stem)' is not a valid spec name; the spec is called '\(name)'")
+            name = "certificate-\(CertbotMigration.stableHash(stem))"
+            todos.append(
+                "the certificate name '\(CertbotMigration.sanitized(stem))' is not a valid spec name; the spec is called '\(name)'"
+            )
         }
         let ca = CAPreset.all.first { $0.directoryURL == server }?.name ?? server
         var lines = [
-            "# Migrated from lego (\(jsonPath)) by `certkeeper migrate lego`.",
+            "# Migrated from lego (\(CertbotMigration.sanitized(jsonPath))) by `certkeeper migrate lego`.",
             "# The certificate stays where lego put it; certkeeper renews it there.",
             "domains = [\(certificateNames.map(CertbotMigration.quoted).joined(separator: ", "))]",
             "ca = \(CertbotMigration.quoted(ca))",

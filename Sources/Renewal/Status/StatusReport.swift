@@ -37,12 +37,15 @@ package struct StatusReport: Codable, Sendable, Hashable {
     /// Builds the report from config, state files and installed certificates, plus the scheduler when live.
     package static func build(
         configuration: Configuration, stateDirectory: String, stateStore: (any CertificateStateStore)?,
-        scheduler: [RenewalScheduler.Entry]? = nil, rejectedSpecs: [String] = [], now: Date
+        scheduler: [RenewalScheduler.Entry]? = nil, rejectedSpecs: [String] = [], now: Date,
+        storeUp: @Sendable () -> Bool = { true }
     ) async -> StatusReport {
         let entries = Dictionary(uniqueKeysWithValues: (scheduler ?? []).map { ($0.spec.name, $0) })
         var rows: [CertificateStatus] = []
         for spec in configuration.certificates.values.sorted(by: { $0.name < $1.name }) {
-            let facts = await readFacts(spec, stateDirectory: stateDirectory, stateStore: stateStore)
+            // Asked before every read: once one read finds the store down, the rest do not wait for it too.
+            let facts = await readFacts(
+                spec, stateDirectory: stateDirectory, stateStore: storeUp() ? stateStore : nil)
             rows.append(row(spec, facts: facts, entry: entries[spec.name], now: now))
         }
         return StatusReport(

@@ -121,6 +121,15 @@ fail() {
     exit 1
 }
 
+# check_rejected DESCRIPTION CONFIG_DIR OUT: `$bin check --config-dir CONFIG_DIR` must exit non-zero (checked as
+# DESCRIPTION); its output is written to OUT and shown.
+check_rejected() {
+    local what=$1 dir=$2 out=$3 status=0
+    "$bin" check --config-dir "$dir" >"$out" 2>&1 || status=$?
+    cat "$out"
+    check "$what" test "$status" -ne 0
+}
+
 # check DESCRIPTION COMMAND...: run COMMAND; print "ok: DESCRIPTION (Ns)" or fail with DESCRIPTION.
 check() {
     local what=$1

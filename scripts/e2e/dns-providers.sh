@@ -289,12 +289,7 @@ type = "dns-01"
 provider = "route53"
 access_key_id_file = "$work/secrets/aws-key-id"
 TOML
-set +e
-"$bin" check --config-dir "$work/bad" >"$work/check-bad.out" 2>&1
-bad_status=$?
-set -e
-cat "$work/check-bad.out"
-check "check exits non-zero" test "$bad_status" -ne 0
+check_rejected "check exits non-zero" "$work/bad" "$work/check-bad.out"
 check "nourl.toml: api_url missing, at FILE:LINE:COLUMN" \
     grep -qE 'certs\.d/nourl\.toml:[0-9]+:[0-9]+: .*needs api_url' "$work/check-bad.out"
 check "remotehttp.toml: plain http to a remote API refused at the value" \

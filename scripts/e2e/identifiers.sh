@@ -139,12 +139,7 @@ type = "dns-01"
 provider = "exec"
 command = ["/bin/true"]
 TOML
-set +e
-"$bin" check --config-dir "$work/bad" >"$work/check-bad.out" 2>&1
-bad_status=$?
-set -e
-cat "$work/check-bad.out"
-check "check exits non-zero" test "$bad_status" -ne 0
+check_rejected "check exits non-zero" "$work/bad" "$work/check-bad.out"
 check "ipdns.toml:1:12: the address cannot use dns-01" \
     grep -qE 'certs\.d/ipdns\.toml:1:12: .*192\.0\.2\.10.*dns-01 cannot validate' "$work/check-bad.out"
 check "ipdns.toml:1:26: a wildcard of an address" \

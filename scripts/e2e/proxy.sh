@@ -100,12 +100,7 @@ proxy = "http://user:s3cret@proxy.example.com"
 directory = "$directory"
 proxy = "socks5://127.0.0.1:1080"
 TOML
-set +e
-"$bin" check --config-dir "$work/bad" >"$work/check-bad.out" 2>&1
-bad_status=$?
-set -e
-cat "$work/check-bad.out"
-check "check exits non-zero" test "$bad_status" -ne 0
+check_rejected "check exits non-zero" "$work/bad" "$work/check-bad.out"
 check "certkeeper.toml:4:9: a proxy without a port" \
     grep -qE 'certkeeper\.toml:4:9: .*proxy.* has no port' "$work/check-bad.out"
 check "certkeeper.toml:8:9: a socks5 proxy" grep -qE 'certkeeper\.toml:8:9: .*only http:// proxies' "$work/check-bad.out"

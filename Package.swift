@@ -93,12 +93,24 @@ let package = Package(
         // DNS wire format, TSIG (RFC 8945), RFC 2136 updates, propagation queries.
         .target(
             name: "DNSWire",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["SafeFiles", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Files in directories others may control: descriptor-relative, O_NOFOLLOW, symlinks only where trusted;
         // atomic writes, owners, names that may become path components. Used by the store and the installer.
-        .target(name: "SafeFiles", dependencies: ["CFileSync"], swiftSettings: swiftSettings),
+        .target(name: "SafeFiles", dependencies: ["CFileSync", "DaemonThreads"], swiftSettings: swiftSettings),
+        // Where work runs without libdispatch, whose worker pool wakes an idle process every second: Swift
+        // concurrency's global executor on NIO's event loops, threads of our own for blocking I/O, wall-clock timers,
+        // the stop and reload signals taken by a thread with sigwaitinfo.
+        .target(
+            name: "DaemonThreads",
+            dependencies: [
+                "CExecutorHooks", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
+        // The runtime's global-executor hook variables, which Swift cannot declare, and prctl(PR_SET_NAME).
+        .target(name: "CExecutorHooks"),
         // syncfs(2), which Swift's Glibc module does not declare.
         .target(name: "CFileSync"),
         // Log metadata keys and journal MESSAGE_IDs, defined once.
@@ -136,7 +148,7 @@ let package = Package(
         // Running argv-list children with captured output and a timeout (hooks, exec DNS provider).
         // C: posix_spawn's closefrom action (a glibc extension Swift does not import).
         .target(name: "CSpawn"),
-        .target(name: "Subprocess", dependencies: ["CSpawn"], swiftSettings: swiftSettings),
+        .target(name: "Subprocess", dependencies: ["CSpawn", "DaemonThreads"], swiftSettings: swiftSettings),
         // Atomic installation of keys and certificates, owner/group/mode, hooks.
         .target(
             name: "Installer",
@@ -148,7 +160,7 @@ let package = Package(
         ),
         // sockaddr_un for filesystem and abstract socket paths (journal, notify and control sockets).
         .target(name: "UnixSockets", swiftSettings: swiftSettings),
-        // sd_notify, journald log handler, stop deadline; knows nothing about ACME.
+        // sd_notify and the journald log handler; knows nothing about ACME.
         .target(
             name: "SystemdSupport",
             dependencies: ["CSystemd", "UnixSockets", .product(name: "Logging", package: "swift-log")],
@@ -177,7 +189,7 @@ let package = Package(
             name: "Renewal",
             dependencies: [
                 "ACMEModels", "ACMECrypto", "ACMEClient", "CertkeeperConfig", "CertkeeperLogging", "CertStore",
-                "ChallengeSolvers", "DNSProviders", "DNSWire", "Installer", "SafeFiles",
+                "ChallengeSolvers", "DNSProviders", "DNSWire", "DaemonThreads", "Installer", "SafeFiles",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -205,7 +217,6 @@ let package = Package(
                 "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ControlSocket", "Renewal", "SystemdSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -216,12 +227,12 @@ let package = Package(
                 "ACMEClient", "ACMECrypto", "CertStore", "CertkeeperConfig", "CertkeeperLogging", "ChallengeSolvers",
                 "ControlSocket", "DaemonControl", "DaemonMetrics", "HTTPTransportAHC", "Installer", "PostgresStore",
                 "Renewal",
-                "SafeFiles", "SystemdSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "DaemonThreads", "SafeFiles", "SystemdSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -296,6 +307,13 @@ let package = Package(
             name: "InstallerTests",
             dependencies: [
                 "Installer", "SafeFiles", "Subprocess", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DaemonThreadsTests",
+            dependencies: [
+                "DaemonThreads", "TestSupport", .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

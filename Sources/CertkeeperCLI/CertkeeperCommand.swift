@@ -1,4 +1,5 @@
 import ArgumentParser
+import DaemonThreads
 import Foundation
 import Renewal
 import Synchronization
@@ -20,6 +21,20 @@ package struct CertkeeperCommand: AsyncParsableCommand {
     /// Parses the process's arguments and runs the command they name (the executables' whole `main`).
     package static func runFromCommandLine() async {
         await Self.main(nil)
+    }
+
+    /// The process: signals and Swift concurrency's global executor set up before any other thread exists
+    /// (``ProcessSignals``, ``GlobalExecutor``), the command run on the event loops, the main thread parked until
+    /// the command exits the process. `main` calls this; it never returns.
+    package static func runAsProcess() -> Never {
+        ProcessSignals.startForProcess()
+        GlobalExecutor.install()
+        // Detached: top-level code is on the main actor, whose executor (libdispatch's main queue) nothing drains.
+        Task.detached {
+            await runFromCommandLine()
+            Foundation.exit(0)
+        }
+        while true { pause() }
     }
 
     /// Where the daemon may be made to crash on purpose: nowhere in the product; the `certkeeper-crashing` test

@@ -13,7 +13,6 @@ import Prometheus
 import Renewal
 import ServiceLifecycle
 import SystemdSupport
-import UnixSignals
 
 /// The composition root: builds the production parts, hands them to the ``DaemonController`` and the services,
 /// and runs those in a `ServiceGroup` until SIGTERM or SIGINT. No decisions are made here.
@@ -105,8 +104,9 @@ struct Daemon {
             fleetSpecs: store.specs.map { ($0, store.nodeName) }, logger: logger)
     }
 
-    /// Runs until SIGTERM or SIGINT, then closes the CA connections and the challenge responders.
-    func run(reloadSignals: UnixSignalsSequence, certificateCount: Int) async {
+    /// Runs until the first element of `stopSignals` (SIGTERM or SIGINT), then closes the CA connections and the
+    /// challenge responders; reloads at each element of `reloadSignals` (SIGHUP).
+    func run(reloadSignals: AsyncStream<Void>, stopSignals: AsyncStream<Void>, certificateCount: Int) async {
         await controller.start()
         // Units a previous run installed certificates for but died before reloading.
         Task { [reloads] in await reloads.recover() }
@@ -156,7 +156,7 @@ struct Daemon {
                     serviceName: "SIGHUP"),
                 .init(service: ShutdownAnnouncer(notifier: notifier, logger: logger), serviceName: "shutdown"),
             ],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger.withLevel(.warning))
+            logger: logger.withLevel(.warning))
         configuration.services += metricsServices()
         if let shared = store.shared {
             let watcher = FleetWatcher(
@@ -195,22 +195,31 @@ struct Daemon {
                             }, clock: clock, logger: logger)
                     }, serviceName: "fleet http-01 tokens"))
         }
-        // Bounded inside StopDeadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a
+        // Bounded inside the stop deadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a
         // cooperative pool too blocked to run any of this.
         configuration.maximumGracefulShutdownDuration = .seconds(3)
         configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)
+        // The stop signals come from ProcessSignals' thread, not from ServiceLifecycle's UnixSignals (a Dispatch
+        // signal source, whose first event would start libdispatch's once-a-second worker monitor).
+        let stopper = Task {
+            for await _ in stopSignals {
+                await group.triggerGracefulShutdown()
+                return
+            }
+        }
         do {
             try await group.run()
         } catch {
             logger.error("a service stopped with an error: \(error)")
         }
+        stopper.cancel()
         // Always: an HTTP client released without shutdown() traps.
         await shutdown()
     }
 
     /// Opens the store (PostgreSQL: runs the pool and migrates the schema, waiting for the database while it is
-    /// unreachable and telling systemd so); returns the pool's task, cancelled after ``run(reloadSignals:certificateCount:)``.
+    /// unreachable and telling systemd so); returns the pool's task, cancelled after ``run(reloadSignals:stopSignals:certificateCount:)``.
     func startStore() async throws -> Task<Void, Never>? {
         try await store.start { [logger, notifier] error in
             logger.warning("waiting for the store: \(error)")

@@ -3,12 +3,12 @@ import CertkeeperConfig
 import CertkeeperLogging
 import ControlSocket
 import DaemonControl
+import DaemonThreads
 import Foundation
 import Logging
 import Renewal
 import SafeFiles
 import SystemdSupport
-import UnixSignals
 
 /// `certkeeper run`: the daemon, in the foreground.
 struct RunCommand: AsyncParsableCommand {
@@ -45,11 +45,17 @@ struct RunCommand: AsyncParsableCommand {
         // Under sudo beside the daemon: its own links in the state directory are followed as it follows them.
         TrustedOwner.trustOwner(ofStateDirectory: dirs.state)
 
-        // SIGHUP is trapped before READY=1: its default action would kill the process.
-        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
-        let stopDeadline = StopDeadline(grace: Self.stopGracePeriod) {
-            logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
-        }
+        // SIGHUP is taken before READY=1: its default action would end the process. The first SIGTERM or SIGINT
+        // starts the graceful shutdown and the stop deadline, which bounds it whatever ignores cancellation.
+        let signals = ProcessSignals.process ?? ProcessSignals(stop: ProcessSignals.stop, reload: ProcessSignals.reload)
+        let reloadSignals = signals.reloads()
+        let (stopSignals, stopContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        signals.handleStop(
+            .init(grace: Self.stopGracePeriod) {
+                stopContinuation.yield()
+            } onExpiry: {
+                logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
+            })
 
         // The daemon's reloads read through the same source: its cache of parsed specs starts warm.
         let source = DirectoryConfigurationSource(directory: dirs.config)
@@ -76,14 +82,13 @@ struct RunCommand: AsyncParsableCommand {
         defer { pool?.cancel() }
         if once {
             let status = await daemon.runOnce(force: force)
-            withExtendedLifetime(stopDeadline) {}
             if status != 0 { throw ExitCode(status) }
             return
         }
-        // StopDeadline (armed by the stop signal itself) bounds the graceful shutdown, whatever ignores cancellation.
-        await daemon.run(reloadSignals: reloadSignals, certificateCount: configuration.certificates.count)
+        await daemon.run(
+            reloadSignals: reloadSignals, stopSignals: stopSignals,
+            certificateCount: configuration.certificates.count)
         logger.notice("certkeeper stopped")
-        withExtendedLifetime(stopDeadline) {}
     }
 
     /// How long shutdown may take before the process exits regardless (below the unit's TimeoutStopSec=10).

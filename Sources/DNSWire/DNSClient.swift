@@ -1,4 +1,5 @@
 import Foundation
+import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -6,7 +7,7 @@ import Foundation
 
 /// A minimal stub client: one request, one response, over UDP with a TCP retry when the answer is truncated.
 ///
-/// Blocking socket work runs on a Dispatch thread, never on the Swift concurrency pool.
+/// Blocking socket work runs on an I/O thread (`BlockingIO`), never on the threads that run Swift concurrency.
 package struct DNSClient: Sendable {
     /// How long to wait for each attempt. Defaults to 3 s.
     package var timeout: Duration
@@ -24,14 +25,8 @@ package struct DNSClient: Sendable {
     package func exchange(_ wire: [UInt8], with server: DNSServerAddress) async throws -> [UInt8] {
         let timeout = self.timeout
         let attempts = self.attempts
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result {
-                        try BlockingExchange(server: server, timeout: timeout, attempts: attempts).run(wire)
-                    }
-                )
-            }
+        return try await BlockingIO.run {
+            try BlockingExchange(server: server, timeout: timeout, attempts: attempts).run(wire)
         }
     }
 

@@ -1,4 +1,5 @@
 import CSpawn
+import DaemonThreads
 import Foundation
 import Synchronization
 
@@ -238,16 +239,21 @@ private final class ExitSignal: Sendable {
     private struct State {
         var fired = false
         var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var timers: [Int] = []
         var nextID = 0
     }
     private let state = Mutex(State())
 
     func fire() {
-        let pending = state.withLock { state in
+        let (pending, timers) = state.withLock { state in
             state.fired = true
-            defer { state.waiters = [:] }
-            return state.waiters.values
+            defer {
+                state.waiters = [:]
+                state.timers = []
+            }
+            return (state.waiters.values, state.timers)
         }
+        for timer in timers { WallClockTimers.shared.cancel(timer) }
         for waiter in pending { waiter.resume(returning: false) }
     }
 
@@ -265,12 +271,18 @@ private final class ExitSignal: Sendable {
                 continuation.resume(returning: false)
                 return
             }
-            // Clamped to about a century: an absurd timeout must not overflow the nanosecond count.
+            // Clamped to about a century: an absurd timeout must not become an unrepresentable date.
             let (seconds, attoseconds) = timeout.components
-            let nanos = Int(min(max(seconds, 0), 3_155_760_000)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanos)) { [self] in
+            let interval = Double(min(max(seconds, 0), 3_155_760_000)) + Double(attoseconds) / 1e18
+            let timer = WallClockTimers.shared.schedule(at: Date().addingTimeInterval(interval)) { [self] in
                 state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: true)
             }
+            // Fired meanwhile: the timer is no longer needed (its closure finds no waiter).
+            let keep = state.withLock { state in
+                if !state.fired { state.timers.append(timer) }
+                return !state.fired
+            }
+            if !keep { WallClockTimers.shared.cancel(timer) }
         }
     }
 }

@@ -1,3 +1,3 @@
 import CertkeeperCLI
 
-await CertkeeperCommand.runFromCommandLine()
+CertkeeperCommand.runAsProcess()

@@ -1,13 +1,12 @@
 import ServiceLifecycle
-import UnixSignals
 
-/// Reloads the configuration on SIGHUP. The signal is trapped by whoever builds the sequence (before READY=1:
-/// SIGHUP's default action would end the process).
+/// Reloads the configuration on SIGHUP: each element of `signals` (from ProcessSignals, which takes SIGHUP before
+/// READY=1: its default action would end the process).
 package struct ReloadSignalService: Service {
-    package var signals: UnixSignalsSequence
+    package var signals: AsyncStream<Void>
     package var controller: DaemonController
 
-    package init(signals: UnixSignalsSequence, controller: DaemonController) {
+    package init(signals: AsyncStream<Void>, controller: DaemonController) {
         self.signals = signals
         self.controller = controller
     }

@@ -1,3 +1,4 @@
+import DaemonThreads
 import Foundation
 import Synchronization
 
@@ -11,73 +12,61 @@ package protocol DaemonClock: Sendable {
     func sleep(until deadline: Date) async throws
 }
 
-/// The real clock: `Date()`, and a Dispatch timer on the wall clock for ``sleep(until:)``.
+/// The real clock: `Date()`, and a wall-clock timer of ``WallClockTimers`` for ``sleep(until:)``.
 ///
 /// Not `Task.sleep`: a cancelled `Task.sleep` returns at once but leaves its timer and its job (about 1 KB) queued
 /// until the original deadline. The daemon cancels sleeps all the time: every attempt's deadline (30 minutes away)
 /// when the attempt ends, and the scheduler's sleep (until the next renewal, days away) at every change. massif
 /// counted one such leftover per certificate adopted by a reload (10 % of the heap with 1,100 specs, held for 30
-/// minutes). A cancelled timer here is cancelled in Dispatch too, and freed.
+/// minutes). A cancelled sleep here removes its timer at once. And the timer follows the wall clock: a machine
+/// suspended for a day, or a clock stepped by NTP at boot, wakes the scheduler when the certificate's dates say.
 package struct SystemClock: DaemonClock {
     package init() {}
     package func now() -> Date { Date() }
 
     package func sleep(until deadline: Date) async throws {
-        let interval = deadline.timeIntervalSinceNow
-        guard interval > 0 else {
+        guard deadline.timeIntervalSinceNow > 0 else {
             try Task.checkCancellation()
             return
         }
-        // Clamped: a date millions of years away must not trap when converted to nanoseconds.
-        let seconds = min(interval, Self.longestSleepSeconds)
-        let timer = SendableTimer(source: DispatchSource.makeTimerSource(queue: Self.queue))
+        // Clamped: a date millions of years away is a sleep that ends only by cancellation in practice.
+        let wake = min(deadline, Date().addingTimeInterval(Self.longestSleepSeconds))
         let waiter = SleepWaiter()
-        timer.source.setEventHandler {
-            waiter.finish(nil)
-            timer.source.cancel()
-        }
-        timer.source.setCancelHandler { waiter.finish(CancellationError()) }
-        timer.source.schedule(wallDeadline: .now() + seconds, leeway: .milliseconds(1))
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                waiter.install(continuation)
-                timer.source.activate()
+                guard waiter.install(continuation) else { return }
+                let timer = SystemClock.timers.schedule(at: wake) { waiter.finish(nil) }
+                waiter.setTimer(timer)
             }
         } onCancel: {
             waiter.finish(CancellationError())
-            timer.source.cancel()
         }
     }
 
     /// About 100 years: any longer sleep is this one (and ends only by cancellation in practice).
     static let longestSleepSeconds: TimeInterval = 100 * 365 * 86_400
-    private static let queue = DispatchQueue(label: "certkeeper.clock")
 
-    /// Sleeps whose timer still exists (waiting, or ended and not yet released by Dispatch): what a cancelled
-    /// `Task.sleep` would have left behind until its deadline.
-    package static var timersAlive: Int { SleepWaiter.alive.load(ordering: .relaxed) }
+    /// The clock's own timers (one thread): counted apart from other timers of the process.
+    static let timers = WallClockTimers(name: "certkeeper-clock")
 
-    /// Returns once Dispatch has run every handler queued so far (a cancelled timer's is queued, not run, by cancel).
-    package static func settle() { queue.sync {} }
+    /// Sleeps waiting for their deadline: a cancelled one is not among them (a cancelled `Task.sleep` would have
+    /// stayed until its deadline).
+    package static var timersAlive: Int { timers.count }
 }
 
-/// A Dispatch timer shared by the sleeper, its handlers and its cancellation: Dispatch sources may be used from any
-/// thread, the type is just not marked Sendable. The handlers and the source refer to each other until the timer
-/// fires or is cancelled, which every path does.
-private struct SendableTimer: @unchecked Sendable {
-    let source: any DispatchSourceTimer
-}
-
-/// Resumes one sleep exactly once, whichever comes first: the timer, its cancellation, or the task's cancellation
-/// (which may come before the continuation exists).
+/// Resumes one sleep exactly once, whichever comes first: the timer, or the task's cancellation (which may come
+/// before the continuation or the timer exists); a cancellation removes the timer.
 private final class SleepWaiter: Sendable {
-    static let alive = Atomic<Int>(0)
-    init() { Self.alive.add(1, ordering: .relaxed) }
-    deinit { Self.alive.subtract(1, ordering: .relaxed) }
+    private struct State {
+        var continuation: CheckedContinuation<Void, any Error>?
+        /// nil: still sleeping; .some(nil): the deadline passed; .some(error): cancelled.
+        var outcome: (any Error)??
+        var timer: Int?
+    }
+    private let state = Mutex(State())
 
-    private let state = Mutex<(continuation: CheckedContinuation<Void, any Error>?, outcome: (any Error)??)>((nil, nil))
-
-    func install(_ continuation: CheckedContinuation<Void, any Error>) {
+    /// Stores the continuation; returns false (after resuming it) when the sleep already ended.
+    func install(_ continuation: CheckedContinuation<Void, any Error>) -> Bool {
         let finished = state.withLock { state -> (any Error)?? in
             guard let outcome = state.outcome else {
                 state.continuation = continuation
@@ -85,17 +74,33 @@ private final class SleepWaiter: Sendable {
             }
             return outcome
         }
-        if let finished { Self.resume(continuation, finished) }
+        guard let finished else { return true }
+        Self.resume(continuation, finished)
+        return false
+    }
+
+    /// Remembers the timer, or removes it when the sleep was cancelled meanwhile.
+    func setTimer(_ timer: Int) {
+        let cancelled = state.withLock { state -> Bool in
+            guard state.outcome == nil else { return true }
+            state.timer = timer
+            return false
+        }
+        if cancelled { SystemClock.timers.cancel(timer) }
     }
 
     /// Records the outcome (nil: the deadline passed) and resumes the sleeper if it waits; later calls do nothing.
     func finish(_ error: (any Error)?) {
-        let waiting = state.withLock { state -> CheckedContinuation<Void, any Error>? in
-            guard state.outcome == nil else { return nil }
+        let (waiting, timer) = state.withLock { state -> (CheckedContinuation<Void, any Error>?, Int?) in
+            guard state.outcome == nil else { return (nil, nil) }
             state.outcome = .some(error)
-            defer { state.continuation = nil }
-            return state.continuation
+            defer {
+                state.continuation = nil
+                state.timer = nil
+            }
+            return (state.continuation, state.timer)
         }
+        if error != nil, let timer { SystemClock.timers.cancel(timer) }
         if let waiting { Self.resume(waiting, error) }
     }
 

@@ -105,12 +105,13 @@ let package = Package(
         .target(
             name: "DaemonThreads",
             dependencies: [
-                "CExecutorHooks", .product(name: "NIOCore", package: "swift-nio"),
+                "CDaemonThreads", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
-        // The runtime's global-executor hook variables, which Swift cannot declare, and prctl(PR_SET_NAME).
-        .target(name: "CExecutorHooks"),
+        // The runtime's global-executor hook variables, which Swift cannot declare; prctl(PR_SET_NAME); mallopt and
+        // malloc_trim.
+        .target(name: "CDaemonThreads"),
         // syncfs(2), which Swift's Glibc module does not declare.
         .target(name: "CFileSync"),
         // Log metadata keys and journal MESSAGE_IDs, defined once.

@@ -27,6 +27,7 @@ package struct CertkeeperCommand: AsyncParsableCommand {
     /// (``ProcessSignals``, ``GlobalExecutor``), the command run on the event loops, the main thread parked until
     /// the command exits the process. `main` calls this; it never returns.
     package static func runAsProcess() -> Never {
+        HeapMemory.configure()
         ProcessSignals.startForProcess()
         GlobalExecutor.install()
         // Detached: top-level code is on the main actor, whose executor (libdispatch's main queue) nothing drains.

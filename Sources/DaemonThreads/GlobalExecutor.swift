@@ -1,4 +1,4 @@
-import CExecutorHooks
+import CDaemonThreads
 import NIOCore
 import NIOPosix
 

@@ -1,4 +1,4 @@
-import CExecutorHooks
+import CDaemonThreads
 
 /// Names the calling thread as `ps -L`, `top -H` and debuggers show it (Linux keeps 15 bytes). Foundation's
 /// `Thread.name` does not reach the kernel's name for a thread started from another thread, which then shows its

@@ -4,6 +4,7 @@ import ACMEModels
 import CertStore
 import CertkeeperConfig
 import CertkeeperLogging
+import DaemonThreads
 import Foundation
 import Installer
 import Logging
@@ -84,6 +85,8 @@ package struct CertificateMaintainer: CertificateWorker {
                 "cannot make the certificates' schedules durable (they are worked out again if lost): \(error)")
         }
         await reloads.flush()
+        // The batch's memory (orders, parsed certificates, a reload's adoptions) is free now but would stay resident.
+        HeapMemory.releaseFreePages()
     }
 
     /// Held per certificate while it is processed: another daemon on the same state directory waits its turn.

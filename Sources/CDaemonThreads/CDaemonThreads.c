@@ -1,5 +1,6 @@
-#include "CExecutorHooks.h"
+#include "CDaemonThreads.h"
 
+#include <malloc.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -68,3 +69,7 @@ int certkeeper_install_global_executor(certkeeper_global_job_callback callback) 
 }
 
 int certkeeper_set_thread_name(const char *name) { return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0); }
+
+int certkeeper_malloc_limit_arenas(int count) { return mallopt(M_ARENA_MAX, count); }
+
+int certkeeper_malloc_trim(void) { return malloc_trim(0); }

@@ -69,6 +69,14 @@ settle() {
     done
     elapsed "$since" "$finished"
 }
+# thread_switches: "TID NAME SWITCHES" for every thread of the daemon (voluntary and involuntary context switches).
+thread_switches() {
+    local task
+    for task in /proc/"$daemon_pid"/task/*; do
+        printf '%s %s %s\n' "${task##*/}" "$(tr ' ' _ <"$task/comm")" \
+            "$(awk '/ctxt_switches/ { s += $2 } END { print s }' "$task/status")"
+    done 2>/dev/null || true
+}
 memory() {
     local label=$1
     printf '%-28s RSS %s MB (anonymous %s MB, file-backed %s MB), peak %s MB, %s threads\n' "$label" \
@@ -92,9 +100,15 @@ echo "start to all $small scheduled:  $(settle "$small" "$start") s, CPU $(cpu) 
 memory "after start"
 cpu_before=$(cpu)
 # Wake-ups: context switches of every thread of the daemon while it waits (perf counts threads that come and go).
+thread_switches >"$work/switches.before"
 wakeups=$(perf stat -x, -e context-switches -p "$daemon_pid" -- sleep "$idle_seconds" 2>&1 >/dev/null |
     awk -F, '/context-switches/ { print $1 }')
+thread_switches >"$work/switches.after"
 echo "idle ${idle_seconds} s:                  ${wakeups:-?} wake-ups (context switches), CPU $(awk -v a="$cpu_before" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }') s"
+# Which threads woke: the difference per thread, by name.
+by_thread=$(awk 'NR == FNR { before[$1] = $3; next } ($3 - before[$1]) > 0 { n[$2] += $3 - before[$1] }
+    END { for (t in n) { printf "%s%s %d", sep, t, n[t]; sep = ", " } }' "$work/switches.before" "$work/switches.after")
+echo "woken threads:               ${by_thread:-none}"
 memory "idle"
 
 echo "== $((large - small)) more specs and certificates, then reload"

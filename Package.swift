@@ -93,7 +93,7 @@ let package = Package(
         // DNS wire format, TSIG (RFC 8945), RFC 2136 updates, propagation queries.
         .target(
             name: "DNSWire",
-            dependencies: ["SafeFiles", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DaemonThreads", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         // Files in directories others may control: descriptor-relative, O_NOFOLLOW, symlinks only where trusted;

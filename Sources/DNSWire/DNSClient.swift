@@ -1,5 +1,5 @@
+import DaemonThreads
 import Foundation
-import SafeFiles
 
 #if canImport(Glibc)
     import Glibc
@@ -7,8 +7,13 @@ import SafeFiles
 
 /// A minimal stub client: one request, one response, over UDP with a TCP retry when the answer is truncated.
 ///
-/// Blocking socket work runs on an I/O thread (`BlockingIO`), never on the threads that run Swift concurrency.
+/// Blocking socket work runs on threads of its own (``threads``), never on the threads that run Swift concurrency, and
+/// not on the file I/O threads either: queries that wait out their timeouts (an unreachable name server, a zone's
+/// servers checked for propagation) do not hold up reading certificates.
 package struct DNSClient: Sendable {
+    /// Eight: a propagation check asks every name server of a zone, for several orders at once.
+    private static let threads = WorkerThreads(name: "certkeeper-dns", count: 8)
+
     /// How long to wait for each attempt. Defaults to 3 s.
     package var timeout: Duration
     /// How many UDP attempts (including the first) before giving up. Defaults to 3.
@@ -25,8 +30,13 @@ package struct DNSClient: Sendable {
     package func exchange(_ wire: [UInt8], with server: DNSServerAddress) async throws -> [UInt8] {
         let timeout = self.timeout
         let attempts = self.attempts
-        return try await BlockingIO.run {
-            try BlockingExchange(server: server, timeout: timeout, attempts: attempts).run(wire)
+        return try await withCheckedThrowingContinuation { continuation in
+            Self.threads.submit {
+                continuation.resume(
+                    with: Result {
+                        try BlockingExchange(server: server, timeout: timeout, attempts: attempts).run(wire)
+                    })
+            }
         }
     }
 

@@ -149,7 +149,13 @@ let package = Package(
         // Running argv-list children with captured output and a timeout (hooks, exec DNS provider).
         // C: posix_spawn's closefrom action (a glibc extension Swift does not import).
         .target(name: "CSpawn"),
-        .target(name: "Subprocess", dependencies: ["CSpawn", "DaemonThreads"], swiftSettings: swiftSettings),
+        .target(
+            name: "Subprocess",
+            dependencies: [
+                "CSpawn", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings),
         // Atomic installation of keys and certificates, owner/group/mode, hooks.
         .target(
             name: "Installer",

@@ -20,7 +20,7 @@ import SafeFiles
 /// written into a hidden temp directory and renamed into place, so `accounts/<id>` never exists half-written.
 /// Inside `archive/` the location is authoritative: records read from there always report status archived.
 ///
-/// Its methods run on a Dispatch thread of their own (``FileIOExecutor``), never on the cooperative pool.
+/// Its methods run on a thread of their own (``FileIOExecutor``), never on the event loops that run Swift concurrency.
 package actor FileAccountStore: AccountStore {
     /// The state directory (`$STATE_DIRECTORY`, usually /var/lib/certkeeper).
     package let stateDirectory: String

@@ -8,7 +8,7 @@ import SafeFiles
 /// ``CertificateStateStore`` in the state directory:
 /// `STATE_DIR/certs/<name>/state.json` and `STATE_DIR/certs/<name>/pending-key.pem`; directories 0700, files 0600.
 ///
-/// Its methods run on a Dispatch thread of their own (``FileIOExecutor``), never on the cooperative pool.
+/// Its methods run on a thread of their own (``FileIOExecutor``), never on the event loops that run Swift concurrency.
 ///
 /// ``saveRecomputable(_:)`` writes behind, for a certificate that has no `state.json` yet (one adopted at a start or
 /// a reload): the new state is written as a temp file next to where `state.json` will be, without fsync, and kept

@@ -60,7 +60,7 @@ package struct ProcessLockManager: LockManager {
 
     private func lockFile(_ name: String) async throws -> Int32 {
         let path = stateDirectory + "/locks/" + name + ".lock"
-        // Opening (and a first mkdir) can block on a hung file system: not on the cooperative pool.
+        // Opening (and a first mkdir) can block on a hung file system: not on the event loops.
         let fd = try await BlockingIO.run { [locksDirectory, fileOwner] () throws -> Int32 in
             let directory = try locksDirectory.open()
             let fd = openat(directory.descriptor, name + ".lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)

@@ -196,7 +196,7 @@ struct Daemon {
                     }, serviceName: "fleet http-01 tokens"))
         }
         // Bounded inside the stop deadline's grace (RunCommand.stopGracePeriod, 5 s), which stays as the last resort for a
-        // cooperative pool too blocked to run any of this.
+        // set of event loops too blocked to run any of this.
         configuration.maximumGracefulShutdownDuration = .seconds(3)
         configuration.maximumCancellationDuration = .seconds(1)
         let group = ServiceGroup(configuration: configuration)

@@ -45,17 +45,9 @@ struct RunCommand: AsyncParsableCommand {
         // Under sudo beside the daemon: its own links in the state directory are followed as it follows them.
         TrustedOwner.trustOwner(ofStateDirectory: dirs.state)
 
-        // SIGHUP is taken before READY=1: its default action would end the process. The first SIGTERM or SIGINT
-        // starts the graceful shutdown and the stop deadline, which bounds it whatever ignores cancellation.
+        // SIGHUP is taken before READY=1: its default action would end the process.
         let signals = ProcessSignals.process ?? ProcessSignals(stop: ProcessSignals.stop, reload: ProcessSignals.reload)
         let reloadSignals = signals.reloads()
-        let (stopSignals, stopContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        signals.handleStop(
-            .init(grace: Self.stopGracePeriod) {
-                stopContinuation.yield()
-            } onExpiry: {
-                logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
-            })
 
         // The daemon's reloads read through the same source: its cache of parsed specs starts warm.
         let source = DirectoryConfigurationSource(directory: dirs.config)
@@ -85,6 +77,15 @@ struct RunCommand: AsyncParsableCommand {
             if status != 0 { throw ExitCode(status) }
             return
         }
+        // From here the first SIGTERM or SIGINT starts the graceful shutdown and the stop deadline, which bounds it
+        // whatever ignores cancellation. Before (waiting for the store) and with --once, they end the process at once.
+        let (stopSignals, stopContinuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        signals.handleStop(
+            .init(grace: Self.stopGracePeriod) {
+                stopContinuation.yield()
+            } onExpiry: {
+                logger.warning("shutdown took longer than \(Self.stopGracePeriod); exiting anyway")
+            })
         await daemon.run(
             reloadSignals: reloadSignals, stopSignals: stopSignals,
             certificateCount: configuration.certificates.count)

@@ -1,3 +1,4 @@
+import CDaemonThreads
 import Foundation
 import Synchronization
 
@@ -57,29 +58,33 @@ package final class ProcessSignals: Sendable {
     private static let processWatcher = Mutex<ProcessSignals?>(nil)
 
     private let stopSignals: [Int32]
-    private let reloadSignal: Int32
+    private let reloadSignal: Int32?
     private let handlers = Mutex(Handlers())
 
     /// Blocks the stop and reload signals in the calling thread and every thread started after it, and starts the
     /// process's watcher. Call first thing in `main`, before any other thread exists.
+    /// A signal the process inherited as ignored (`nohup`, a shell's background job) stays ignored: it is neither
+    /// blocked nor watched.
     @discardableResult
     package static func startForProcess() -> ProcessSignals {
-        var set = Self.signalSet(Self.stop + [Self.reload])
+        let stop = Self.stop.filter { certkeeper_signal_is_ignored($0) == 0 }
+        let reload = certkeeper_signal_is_ignored(Self.reload) == 0 ? Self.reload : nil
+        var set = Self.signalSet(stop + (reload.map { [$0] } ?? []))
         pthread_sigmask(SIG_BLOCK, &set, nil)
-        let watcher = ProcessSignals(stop: Self.stop, reload: Self.reload)
+        let watcher = ProcessSignals(stop: stop, reload: reload)
         processWatcher.withLock { $0 = watcher }
         return watcher
     }
 
     /// Starts a watcher thread for these signals; it blocks them in its own thread. Only the process's watcher
     /// (``startForProcess()``) receives signals sent to the process; tests send theirs with ``send(_:)``.
-    package init(stop: [Int32], reload: Int32) {
+    package init(stop: [Int32], reload: Int32?) {
         stopSignals = stop
         reloadSignal = reload
         let started = Latch()
         let thread = Thread { [self] in
             ThreadName.set("certkeeper-signals")
-            var set = Self.signalSet(stop + [reload])
+            var set = Self.signalSet(stop + (reload.map { [$0] } ?? []))
             pthread_sigmask(SIG_BLOCK, &set, nil)
             handlers.withLock { $0.thread = pthread_self() }
             started.open()
@@ -91,9 +96,14 @@ package final class ProcessSignals: Sendable {
     }
 
     /// Each reload signal from now on, as an element (a burst of signals while a reload runs becomes one more).
+    /// One consumer: a later call ends the stream an earlier one returned.
     package func reloads() -> AsyncStream<Void> {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        handlers.withLock { $0.reloads = continuation }
+        let previous = handlers.withLock { handlers -> AsyncStream<Void>.Continuation? in
+            defer { handlers.reloads = continuation }
+            return handlers.reloads
+        }
+        previous?.finish()
         return stream
     }
 
@@ -109,7 +119,7 @@ package final class ProcessSignals: Sendable {
     }
 
     private func watch() {
-        var set = Self.signalSet(stopSignals + [reloadSignal])
+        var set = Self.signalSet(stopSignals + (reloadSignal.map { [$0] } ?? []))
         var stopDeadline: ContinuousClock.Instant?
         var stopping: StopHandling?
         while true {

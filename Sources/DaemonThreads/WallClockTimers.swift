@@ -30,8 +30,12 @@ package final class WallClockTimers: Sendable {
     /// Calls `fire` on the timer thread once `deadline` has passed (at once if it has), unless cancelled before.
     /// `fire` must not block: it runs on the thread that serves every timer.
     package func schedule(at deadline: Date, _ fire: @escaping @Sendable () -> Void) -> Int {
-        core.schedule(at: deadline, fire)
+        // Held at about a century from now: the condition variable's wait converts the date to nanoseconds.
+        core.schedule(at: min(deadline, Date().addingTimeInterval(Self.longestWait)), fire)
     }
+
+    /// About 100 years.
+    static let longestWait: TimeInterval = 100 * 365 * 86_400
 
     /// Removes the timer if it has not fired; returns whether it was still waiting.
     @discardableResult
@@ -97,7 +101,8 @@ package final class WallClockTimers: Sendable {
                 let due = timers.filter { $0.value.deadline <= now }
                 for id in due.keys { timers[id] = nil }
                 condition.unlock()
-                for (_, timer) in due.sorted(by: { $0.key < $1.key }) { timer.fire() }
+                let ordered = due.sorted { ($0.value.deadline, $0.key) < ($1.value.deadline, $1.key) }
+                for (_, timer) in ordered { timer.fire() }
                 condition.lock()
             }
             condition.unlock()

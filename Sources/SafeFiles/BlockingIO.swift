@@ -4,8 +4,8 @@ import DaemonThreads
 /// concurrency's global executor (``GlobalExecutor``).
 ///
 /// Those loops are one thread per core: a read that blocks there (a slow or hung file system, a FIFO opened without
-/// `O_NONBLOCK`) stalls every task, the control socket and signal handling included. Work handed to ``run(_:)``
-/// blocks only one of these threads, and the awaiting task is suspended meanwhile.
+/// `O_NONBLOCK`) stalls every task and all network I/O, the control socket and the graceful shutdown included. Work
+/// handed to ``run(_:)`` blocks only one of these threads, and the awaiting task is suspended meanwhile.
 package enum BlockingIO {
     /// Eight: reading thousands of installed certificates after a reload keeps both cores busy while some reads
     /// wait for the disk, and a few hung reads still leave threads for the rest. Idle threads cost no CPU.

@@ -1,6 +1,7 @@
 import CSpawn
-import DaemonThreads
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// The outcome of one child process.
@@ -239,7 +240,7 @@ private final class ExitSignal: Sendable {
     private struct State {
         var fired = false
         var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
-        var timers: [Int] = []
+        var timers: [Scheduled<Void>] = []
         var nextID = 0
     }
     private let state = Mutex(State())
@@ -253,7 +254,7 @@ private final class ExitSignal: Sendable {
             }
             return (state.waiters.values, state.timers)
         }
-        for timer in timers { WallClockTimers.shared.cancel(timer) }
+        for timer in timers { timer.cancel() }
         for waiter in pending { waiter.resume(returning: false) }
     }
 
@@ -271,18 +272,20 @@ private final class ExitSignal: Sendable {
                 continuation.resume(returning: false)
                 return
             }
-            // Clamped to about a century: an absurd timeout must not become an unrepresentable date.
+            // On the monotonic clock (a timeout must not jump with a clock step at boot), as a timer of an event loop.
+            // Clamped to about a century: an absurd timeout must not overflow the nanosecond count.
             let (seconds, attoseconds) = timeout.components
-            let interval = Double(min(max(seconds, 0), 3_155_760_000)) + Double(attoseconds) / 1e18
-            let timer = WallClockTimers.shared.schedule(at: Date().addingTimeInterval(interval)) { [self] in
-                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: true)
+            let nanos = Int64(min(max(seconds, 0), 3_155_760_000)) * 1_000_000_000 + attoseconds / 1_000_000_000
+            let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: .nanoseconds(nanos)) { [self] in
+                let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+                waiter?.resume(returning: true)
             }
             // Fired meanwhile: the timer is no longer needed (its closure finds no waiter).
             let keep = state.withLock { state in
                 if !state.fired { state.timers.append(timer) }
                 return !state.fired
             }
-            if !keep { WallClockTimers.shared.cancel(timer) }
+            if !keep { timer.cancel() }
         }
     }
 }

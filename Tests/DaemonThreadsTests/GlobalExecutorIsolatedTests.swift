@@ -3,50 +3,27 @@ import NIOPosix
 import TestSupport
 import Testing
 
-/// With the hooks installed, every way a job reaches the global executor (now, after a delay, at a deadline on
-/// either clock) runs on one of NIO's event loops, in order of its time. Installing changes the whole process, so
-/// the suite is isolated; the other isolated suites then run on the loops too.
+/// With the hook installed, tasks, their continuations and what they await run on NIO's event loops. Installing
+/// changes the whole process, so the suite is isolated; the other isolated suites then run on the loops too.
 @Suite(.serialized, .enabled(if: IsolatedTests.enabled, Comment(rawValue: IsolatedTests.reason)))
 struct GlobalExecutorIsolatedTests {
-    @Test func jobsAndSleepsRunOnTheEventLoops() async throws {
+    @Test func tasksAndTheirContinuationsRunOnTheEventLoops() async throws {
         _ = GlobalExecutor.install()
         #expect(GlobalExecutor.install() == false, "a second install changes nothing")
 
         let onLoop = await Task.detached { MultiThreadedEventLoopGroup.currentEventLoop != nil }.value
         #expect(onLoop)
 
-        let continuous = ContinuousClock()
-        let start = continuous.now
-        try await Task.sleep(for: .milliseconds(30))  // the deadline hook, continuous clock
-        #expect(start.duration(to: continuous.now) >= .milliseconds(30))
-        #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil)
-
-        let suspending = SuspendingClock()
-        let before = suspending.now
-        try await Task.sleep(until: before.advanced(by: .milliseconds(30)), clock: suspending)
-        #expect(before.duration(to: suspending.now) >= .milliseconds(30))
-
-        let delayed = ContinuousClock.now
-        try await Task.sleep(nanoseconds: 30_000_000)  // the delay hook
-        #expect(delayed.duration(to: .now) >= .milliseconds(30))
-        #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil)
-
-        // Sleeps end in the order of their deadlines (from one base instant), not of their starts.
-        let order = EventLog()
-        let base = ContinuousClock.now
-        await withTaskGroup(of: Void.self) { group in
-            for milliseconds in [300, 100, 200] {
-                group.addTask {
-                    try? await Task.sleep(until: base.advanced(by: .milliseconds(milliseconds)), clock: .continuous)
-                    order.append("\(milliseconds)")
-                }
-            }
+        // A task group's children, and a task resumed by a continuation from another thread.
+        let children = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<8 { group.addTask { MultiThreadedEventLoopGroup.currentEventLoop != nil } }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
         }
-        #expect(order.values == ["100", "200", "300"])
-
-        // A cancelled sleep ends at once.
-        let sleeper = Task { try await Task.sleep(for: .seconds(3600)) }
-        sleeper.cancel()
-        await #expect(throws: CancellationError.self) { try await sleeper.value }
+        #expect(children == Array(repeating: true, count: 8))
+        let threads = WorkerThreads(name: "test-resume", count: 1)
+        await withCheckedContinuation { (resumed: CheckedContinuation<Void, Never>) in
+            threads.submit { resumed.resume() }
+        }
+        #expect(MultiThreadedEventLoopGroup.currentEventLoop != nil, "resumed from a worker thread, run on a loop")
     }
 }

@@ -1,16 +1,13 @@
 #ifndef CERTKEEPER_CDAEMONTHREADS_H
 #define CERTKEEPER_CDAEMONTHREADS_H
 
-#include <stdint.h>
+/// Receives every job Swift concurrency gives its global executor to run now: `job` is the runtime's `Job *` (an
+/// `UnownedJob` in Swift).
+typedef void (*certkeeper_global_job_callback)(void *job);
 
-/// Receives every job Swift concurrency would give its global executor: `job` is the runtime's `Job *` (an
-/// `UnownedJob` in Swift), `delay_ns` how long from now it must wait (0: run it as soon as possible).
-typedef void (*certkeeper_global_job_callback)(void *job, uint64_t delay_ns);
-
-/// Routes the global executor's three entry points (enqueue now, after a delay, at a deadline on the continuous or
-/// suspending clock) to `callback` by setting the runtime's `swift_task_enqueueGlobal*_hook` variables, which the
-/// runtime exports for exactly this (SwiftNIO sets the first the same way). Call once, before any task starts.
-/// Returns 0, or -1 when a hook was already set by someone else (nothing is changed then).
+/// Routes the global executor's entry point to `callback` by setting the runtime's `swift_task_enqueueGlobal_hook`,
+/// which the runtime exports for exactly this (SwiftNIO sets it the same way). Call once, before any task starts.
+/// Returns 0, or -1 when the hook was already set by someone else (nothing is changed then).
 int certkeeper_install_global_executor(certkeeper_global_job_callback callback);
 
 /// Names the calling thread (PR_SET_NAME: at most 15 bytes are kept). Returns 0, or -1 with errno set.
@@ -23,5 +20,8 @@ int certkeeper_malloc_limit_arenas(int count);
 /// Gives the pages of free heap memory in every arena back to the kernel (glibc's malloc_trim(0)). Returns 1 when
 /// memory was released.
 int certkeeper_malloc_trim(void);
+
+/// 1 when `signal`'s disposition is SIG_IGN (inherited from the parent: `nohup`, a shell's background job), else 0.
+int certkeeper_signal_is_ignored(int signal);
 
 #endif

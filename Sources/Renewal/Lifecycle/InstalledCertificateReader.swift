@@ -30,7 +30,7 @@ extension InstallSpec {
 /// Reads the installed certificate and key for a spec (nil when missing or unreadable).
 package enum InstalledCertificateReader {
     /// ``read(spec:stateDirectory:)`` on a thread of ``BlockingIO``, so a slow file system never stalls the
-    /// cooperative pool (and with it status, reload and shutdown).
+    /// event loops that run Swift concurrency (and with them status, reload and shutdown).
     package static func load(spec: CertificateSpec, stateDirectory: String) async -> InstalledCertificate? {
         await load(name: spec.name, target: spec.install.target, stateDirectory: stateDirectory)
     }

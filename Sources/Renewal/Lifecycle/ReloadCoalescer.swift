@@ -8,8 +8,8 @@ import SafeFiles
 ///
 /// With a `journal` path the pending set is written to disk as soon as a unit is added and removed once the reloads
 /// ran, so a crash between installing a certificate and the end of its batch does not lose the reload: the next
-/// start finds the file and reloads those units (``recover()``). The journal is written from a Dispatch thread of its
-/// own (``FileIOExecutor``), never from the cooperative pool.
+/// start finds the file and reloads those units (``recover()``). The journal is written from a thread of its
+/// own (``FileIOExecutor``), never from the event loops that run Swift concurrency.
 package actor ReloadCoalescer {
     private var pending: Set<String> = []
     private let reloader: @Sendable (Set<String>) async -> Void

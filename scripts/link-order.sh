@@ -91,7 +91,11 @@ first=$(printf '%s\n' "${dumps[@]}" | grep -E '\.[0-9]+\.1$' || true)
 [[ -n $first ]] || { echo "link-order: no dump of the start in $work" >&2; exit 1; }
 functions "$first" >"$work/start.txt"
 functions "${dumps[@]}" | LC_ALL=C comm -23 - "$work/start.txt" >"$work/rest.txt"
-cat "$work/start.txt" "$work/rest.txt" >"$repo/link/certkeeper.order"
+cat "$work/start.txt" "$work/rest.txt" >"$work/profiled.txt"
+# Each listed function's siblings (the other partial functions of an async function, suffixed clones) follow it.
+nm --defined-only "$bin" | awk 'NF == 3 && $2 ~ /^[tTwW]$/ { print $3 }' >"$work/symbols.txt"
+python3 scripts/lib/order_partials.py "$work/profiled.txt" "$work/symbols.txt" >"$repo/link/certkeeper.order"
 rm -f "$bin"
-echo "link/certkeeper.order: $(wc -l <"$work/start.txt") functions of the start, then $(wc -l <"$work/rest.txt") more"
+echo "link/certkeeper.order: $(wc -l <"$work/start.txt") functions of the start, then $(wc -l <"$work/rest.txt") more;" \
+    "$(($(wc -l <"$repo/link/certkeeper.order") - $(wc -l <"$work/profiled.txt"))) siblings added"
 ok=1

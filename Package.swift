@@ -109,8 +109,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),
-        // The runtime's global-executor hook variables, which Swift cannot declare; prctl(PR_SET_NAME); mallopt and
-        // malloc_trim.
+        // prctl(PR_SET_NAME), mallopt and malloc_trim, and a signal's disposition, for DaemonThreads.
         .target(name: "CDaemonThreads"),
         // syncfs(2), which Swift's Glibc module does not declare.
         .target(name: "CFileSync"),

@@ -206,3 +206,14 @@ write_bench_config() {
     write_main_config "$1" pebble "$CERTKEEPER_TEST_ACME_DIRECTORY" "$CERTKEEPER_TEST_ACME_TLS_ROOTS" bench@example.com
     write_specs "$1" "$2" "$3" "$3.bench.test" "$4"
 }
+
+# dispatch_threads PID: the names of PID's libdispatch threads (its workers are named after their root queue,
+# "com.apple.root.default-qos.overcommit" and the like, of which the kernel keeps 15 bytes). certkeeper runs Swift
+# concurrency on NIO's event loops: libdispatch's pool, whose monitor wakes the process every second once it has
+# run, must never start while the CA is reached by address.
+dispatch_threads() {
+    local comm
+    for comm in /proc/"$1"/task/*/comm; do
+        cat "$comm" 2>/dev/null || true
+    done | grep -E 'qos|overcommit|dispatch|apple' || true
+}

@@ -192,6 +192,9 @@ verify_all() {
 check "all 100 chains verify against Pebble's roots and carry their own name" verify_all
 max_conc=$(grep -c 'ordering:' "$log" || true)
 check "100 'ordering' log lines (one per certificate)" [ "$max_conc" -eq 100 ]
+# The orders polled (Task.sleep) and retried: all of it on the event loops, none on libdispatch's worker pool.
+threads=$(dispatch_threads "$daemon_pid")
+check "no libdispatch thread in the daemon after 100 orders (found: ${threads:-none})" [ -z "$threads" ]
 
 # ================================================================================================================
 echo "== f. hooks: three certificates with reload_units issued together, run hooks, output logged"

@@ -1,15 +1,6 @@
 #ifndef CERTKEEPER_CDAEMONTHREADS_H
 #define CERTKEEPER_CDAEMONTHREADS_H
 
-/// Receives every job Swift concurrency gives its global executor to run now: `job` is the runtime's `Job *` (an
-/// `UnownedJob` in Swift).
-typedef void (*certkeeper_global_job_callback)(void *job);
-
-/// Routes the global executor's entry point to `callback` by setting the runtime's `swift_task_enqueueGlobal_hook`,
-/// which the runtime exports for exactly this (SwiftNIO sets it the same way). Call once, before any task starts.
-/// Returns 0, or -1 when the hook was already set by someone else (nothing is changed then).
-int certkeeper_install_global_executor(certkeeper_global_job_callback callback);
-
 /// Names the calling thread (PR_SET_NAME: at most 15 bytes are kept). Returns 0, or -1 with errno set.
 int certkeeper_set_thread_name(const char *name);
 

@@ -82,16 +82,13 @@ package final class ProcessSignals: Sendable {
         stopSignals = stop
         reloadSignal = reload
         let started = Latch()
-        let thread = Thread { [self] in
-            ThreadName.set("certkeeper-signals")
+        ThreadName.start("certkeeper-signals", stackKB: 256) { [self] in
             var set = Self.signalSet(stop + (reload.map { [$0] } ?? []))
             pthread_sigmask(SIG_BLOCK, &set, nil)
             handlers.withLock { $0.thread = pthread_self() }
             started.open()
             watch()
         }
-        thread.stackSize = 256 * 1024
-        thread.start()
         started.wait()
     }
 

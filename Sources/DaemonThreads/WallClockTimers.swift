@@ -17,12 +17,7 @@ package final class WallClockTimers: Sendable {
 
     package init(name: String) {
         core = Core()
-        let thread = Thread { [core] in
-            ThreadName.set(name)
-            core.run()
-        }
-        thread.stackSize = 256 * 1024
-        thread.start()
+        ThreadName.start(name, stackKB: 256) { [core] in core.run() }
     }
 
     deinit { core.stop() }

@@ -15,15 +15,8 @@ package final class WorkerThreads: Sendable {
     package init(name: String, count: Int) {
         core = Core()
         for index in 0..<max(1, count) {
-            let threadName = count > 1 ? "\(name)-\(index)" : name
-            let thread = Thread { [core] in
-                ThreadName.set(threadName)
-                core.work()
-            }
-            // Work here is file and socket I/O plus parsing: half a megabyte of stack is plenty, and untouched
-            // stack pages cost no memory anyway.
-            thread.stackSize = 512 * 1024
-            thread.start()
+            // Work here is file and socket I/O plus parsing: half a megabyte of stack is plenty.
+            ThreadName.start(count > 1 ? "\(name)-\(index)" : name, stackKB: 512) { [core] in core.work() }
         }
     }
 

@@ -118,7 +118,10 @@ let package = Package(
             name: "CertkeeperLogging", dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         // Persistent state: accounts, certificate state, locks; file store and in-memory twin.
-        .target(name: "CertStore", dependencies: ["ACMECrypto", "SafeFiles"], swiftSettings: swiftSettings),
+        .target(
+            name: "CertStore",
+            dependencies: ["ACMECrypto", "CFileSync", "SafeFiles", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings),
         // The store on PostgreSQL for fleets: accounts, certificate state, leases; schema migrations; keys sealed at rest.
         .target(
             name: "PostgresStore",

@@ -74,13 +74,13 @@ struct LockManagerTests {
 
     @Test func anotherProcessHoldingTheFlockIsReportedAsBusy() async throws {
         let dir = try TemporaryDirectory()
-        // Two managers stand in for two daemons: flock conflicts between separate open file descriptions.
+        // Two managers stand in for two daemons: OFD locks conflict between separate open file descriptions.
         let daemonA = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
         let daemonB = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
         _ = try await daemonA.withLock("account-x") {
             await #expect(
                 throws: CertStoreError.lockBusy(
-                    name: "account-x", path: dir.path + "/locks/account-x.lock", waited: .zero)
+                    name: "account-x", path: dir.path + "/locks/names.lock", waited: .zero)
             ) {
                 try await daemonB.withLock("account-x") {}
             }
@@ -96,5 +96,33 @@ struct LockManagerTests {
         await #expect(throws: InjectedFault.self) { try await manager.withLock("n") { throw InjectedFault() } }
         #expect(try await manager.withLock("n") { "ok" } == "ok")
         await #expect(throws: StateNameError.self) { try await manager.withLock("../n") { "no" } }
+    }
+
+    @Test func everyNameIsAByteOfOneFile() async throws {
+        let dir = try TemporaryDirectory()
+        let manager = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        for name in ["cert-a", "cert-b", "account-default"] { try await manager.withLock(name) {} }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/locks") == ["names.lock"])
+        #expect(dir.mode("locks/names.lock") == 0o600)
+        #expect(manager.lockFilePath == dir.path + "/locks/names.lock")
+        // Every version must agree on each name's byte: a changed digest would let two of them work on one name.
+        #expect(ByteRangeLockFile.offset(of: "cert-www") == ByteRangeLockFile.offset(of: "cert-www"))
+        #expect(ByteRangeLockFile.offset(of: "cert-www") != ByteRangeLockFile.offset(of: "cert-wwx"))
+        // The first 8 bytes of SHA-256("cert-www") shifted right by 2 (python3: hashlib.sha256(b"cert-www")).
+        #expect(ByteRangeLockFile.offset(of: "cert-www") == 0x3AF7_C7CA_0EFC_99C7)
+        #expect(ByteRangeLockFile.offset(of: "cert-www") >= 0)
+    }
+
+    @Test func aReplacedLockFileIsOpenedAgainByItsPath() async throws {
+        let dir = try TemporaryDirectory()
+        let daemonA = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        let daemonB = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)
+        try await daemonA.withLock("cert-x") {}
+        // Deleted while A holds it open and idle: B creates a new file; A must lock that one, not its old descriptor.
+        #expect(unlink(dir.path + "/locks/names.lock") == 0)
+        _ = try await daemonB.withLock("cert-x") {
+            await #expect(throws: CertStoreError.self) { try await daemonA.withLock("cert-x") {} }
+        }
+        #expect(try await daemonA.withLock("cert-x") { 1 } == 1)
     }
 }

@@ -7,6 +7,10 @@ import Foundation
 package protocol CertificateStateStore: Sendable {
     /// The stored state, or nil if none was ever saved.
     func load(name: String) async throws -> CertificateState?
+    /// The stored state of each of `names`, in order: nil when none was saved or it cannot be read (what scheduling
+    /// a reload's thousands of new certificates needs, in one call instead of one per name; the attempt that follows
+    /// reads it again with ``load(name:)`` and reports what is wrong with it).
+    func loadEach(names: [String]) async -> [CertificateState?]
     /// Replaces the state stored under `state.name`.
     func save(_ state: CertificateState) async throws
     /// Stores the PEM key generated for an order before the CSR is sent, so a restart can finish that order.
@@ -28,4 +32,13 @@ package protocol CertificateStateStore: Sendable {
     /// Each store implements both (no protocol extension default): a default would be picked over an actor's own
     /// method when called on the concrete type, silently turning write-behind off.
     func flushRecomputable() async throws
+}
+
+extension CertificateStateStore {
+    package func loadEach(names: [String]) async -> [CertificateState?] {
+        var states: [CertificateState?] = []
+        states.reserveCapacity(names.count)
+        for name in names { states.append(try? await load(name: name)) }
+        return states
+    }
 }

@@ -63,6 +63,11 @@ package actor FileCertificateStateStore: CertificateStateStore {
         return try StateJSON.load(CertificateState.self, in: directory, name: "state.json")
     }
 
+    /// One hop onto this store's thread for all of them.
+    package func loadEach(names: [String]) -> [CertificateState?] {
+        names.map { try? load(name: $0) }
+    }
+
     package func save(_ state: CertificateState) throws {
         discardWriteBehind(state.name)
         try writableDirectory(for: state.name).write(

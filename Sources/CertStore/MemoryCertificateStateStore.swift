@@ -13,6 +13,10 @@ package actor MemoryCertificateStateStore: CertificateStateStore {
         return states[name]
     }
 
+    package func loadEach(names: [String]) -> [CertificateState?] {
+        names.map { try? load(name: $0) }
+    }
+
     package func save(_ state: CertificateState) throws {
         try StateName.validate(state.name, kind: "certificate name")
         states[state.name] = state

@@ -290,4 +290,22 @@ struct CertificateStateStoreTests {
             #expect("\(error)".contains("certs/bad/state.json"))
         }
     }
+
+    /// Scheduling a reload reads many states in one call: each as load would, nil for none or an invalid name, and
+    /// (file store) nil for an unreadable one, which the attempt reads again and reports.
+    @Test(arguments: StoreKind.allCases)
+    func loadEachReadsEveryNameInOrder(kind: StoreKind) async throws {
+        let store = try await makeStore(kind)
+        var other = Self.sample
+        other.name = "api"
+        other.order = nil
+        try await store.save(Self.sample)
+        try await store.save(other)
+        #expect(await store.loadEach(names: ["api", "missing", "www", "../x"]) == [other, nil, Self.sample, nil])
+        #expect(await store.loadEach(names: []) == [])
+        guard kind == .file else { return }
+        try AtomicFile.ensureDirectory(dir.path + "/certs/bad", mode: 0o700)
+        try AtomicFile.write(Array("{".utf8), to: dir.path + "/certs/bad/state.json", mode: 0o600)
+        #expect(await store.loadEach(names: ["bad", "www"]) == [nil, Self.sample])
+    }
 }

@@ -516,6 +516,11 @@ import Testing
         let moved = h.spec(directoryURL: "\(FakeACMEServer.base)/dir2")
         // The spec changed while the daemon was down: it is looked at now, not at the stored renewal time.
         #expect(await h.maintainer.firstDue(moved) == h.clock.now())
+        // A reload asks for many at once: the same answers, in order (the unchanged spec keeps its stored time).
+        let unchanged = await h.maintainer.firstDue(spec)
+        #expect(unchanged > h.clock.now())
+        let other = h.spec("other")
+        #expect(await h.maintainer.firstDue([moved, spec, other]) == [h.clock.now(), unchanged, h.clock.now()])
         _ = await h.maintainer.process(moved, force: false)
         #expect(h.server.newOrders.count == 1)
         #expect(h.logs.contains("ordering: CA changed (issued by https://ca.test/dir; wanted: https://ca.test/dir2)"))

@@ -45,10 +45,8 @@ package actor RenewalScheduler {
     package func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool = false) async {
         let toPlan = plan.apply(
             specs: specs, maxConcurrent: maxConcurrent, replanWaiting: replanWaiting, now: clock.now())
-        for spec in toPlan {
-            let due = await worker.firstDue(spec)
-            plan.planned(spec, due: due)
-        }
+        let dues = await worker.firstDue(toPlan)
+        for (spec, due) in zip(toPlan, dues) { plan.planned(spec, due: due) }
         wake()
     }
 

@@ -85,6 +85,8 @@ memory() {
 
 mkdir -p "$repo/bench/results"
 out=$repo/bench/results/scale-$(date -u +%Y%m%d).md
+# A smaller run (a profile, a quick check) does not replace the day's figures at the default sizes.
+[[ $small == 1000 && $large == 10000 ]] || out=${out%.md}-$small-$large.md
 # Everything printed from here on is the run's summary, kept in bench/results/.
 exec > >(tee "$out")
 echo "# bench/scale.sh $* on $(date -u '+%Y-%m-%d %H:%M') UTC ($(nproc) cores); certkeeper $("$bin" --version)"

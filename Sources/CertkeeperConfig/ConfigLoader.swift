@@ -97,17 +97,20 @@ package struct ConfigLoader: Sendable {
         let mainDigest = cache.flatMap { _ in mainTOML.map(SpecParseCache.digest) }
         var kept: [String: SpecParseCache.Entry] = [:]
         var parsedFiles = 0
+        // Parts many specs say alike (account, challenge, install, hooks) kept once, cached specs' included.
+        var sharing = SpecSharing()
         for (fileName, text) in specs where fileName.hasSuffix(".toml") {
             let name = String(fileName.dropLast(5))
             let path = Self.join(specDirectory, fileName)
             let textDigest = cache.map { _ in SpecParseCache.digest(text) }
-            let result: (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic])
+            var result: (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic])
             if let cache, let textDigest, let hit = cache.lookup(path, textDigest: textDigest, mainDigest: mainDigest) {
                 result = (hit.spec, hit.diagnostics)
             } else {
                 result = parseSpec(name: name, fileName: fileName, text: text, main: main, path: path)
                 parsedFiles += 1
             }
+            if let spec = result.spec?.spec { result.spec?.spec = spec.sharing(&sharing) }
             if let textDigest {
                 kept[path] = SpecParseCache.Entry(
                     textDigest: textDigest, mainDigest: mainDigest, spec: result.spec, diagnostics: result.diagnostics)

@@ -96,4 +96,34 @@ import Testing
         _ = Self.load(Self.main, specs, cache: cache)
         #expect(cache.parses == 3)
     }
+
+    /// Specs that say the same account, challenge, install paths or hooks hold one copy of it, parsed now or taken
+    /// from the cache; they stay equal to what a fresh parse gives.
+    @Test func specsShareThePartsTheySayAlike() throws {
+        let cache = SpecParseCache()
+        var specs = ["a.toml": Self.spec("a.example.com"), "b.toml": Self.spec("b.example.com")]
+        specs["c.toml"] = Self.spec("c.example.com").replacingOccurrences(of: "/var/www/html", with: "/srv/www")
+        let first = Self.load(Self.main, specs, cache: cache)
+        let certificates = try #require(first.cached.configuration?.certificates)
+        let (a, b, c) = (
+            try #require(certificates["a"]), try #require(certificates["b"]), try #require(certificates["c"])
+        )
+        #expect(a.sharedParts(with: b) == ["account", "challenge", "install", "hooks"])
+        #expect(a.sharedParts(with: c) == ["account", "install", "hooks"])
+        #expect(c.challenge.defaultSolver == .http01Webroot(path: "/srv/www"))
+        #expect(a.challenge.defaultSolver == .http01Webroot(path: "/var/www/html"))
+        #expect(first.cached.configuration == first.fresh.configuration)
+        // A reload adding a spec: the new one shares what the cached ones hold.
+        specs["d.toml"] = Self.spec("d.example.com")
+        let second = Self.load(Self.main, specs, cache: cache)
+        let d = try #require(second.cached.configuration?.certificates["d"])
+        let cachedA = try #require(second.cached.configuration?.certificates["a"])
+        #expect(d.sharedParts(with: cachedA) == ["account", "challenge", "install", "hooks"])
+        #expect(second.cached.configuration == second.fresh.configuration)
+        // Changing a shared part of one spec leaves the others as they were.
+        var changed = d
+        changed.hooks = HooksSpec(run: [["/bin/true"]])
+        #expect(changed.sharedParts(with: cachedA) == ["account", "challenge", "install"])
+        #expect(cachedA.hooks == HooksSpec() && d.hooks == HooksSpec())
+    }
 }

@@ -45,10 +45,6 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
-        // C: libsystemd (sd_notify, sd_journal_sendv).
-        .systemLibrary(
-            name: "CSystemd", path: "Sources/CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-
         // Wire types for RFC 8555 / 8737 / 9773: no behaviour, no I/O.
         .target(name: "ACMEModels", swiftSettings: swiftSettings),
         // Keys, JWK/JWS, EAB, thumbprint, CSR, chain verification, ARI CertID.
@@ -172,7 +168,7 @@ let package = Package(
         // sd_notify and the journald log handler; knows nothing about ACME.
         .target(
             name: "SystemdSupport",
-            dependencies: ["CSystemd", "UnixSockets", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["UnixSockets", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The control socket: one JSON ControlCommand line in, one ControlResponse line out; server and client.
@@ -328,7 +324,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SystemdSupportTests",
-            dependencies: ["SystemdSupport", "TestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "SystemdSupport", "TestSupport", "UnixSockets", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

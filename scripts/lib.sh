@@ -8,7 +8,7 @@ fi
 
 # install_packages: the Debian packages the build, the demo and the tests need (idempotent).
 install_packages() {
-    local wanted=(pebble bind9 bind9-dnsutils systemd-container libsystemd-dev openssl curl python3 python3-cryptography
+    local wanted=(pebble bind9 bind9-dnsutils systemd-container openssl curl python3 python3-cryptography
         python3-venv scdoc groff-base postgresql pdns-server pdns-backend-sqlite3 squid lego)
     local missing=()
     local pkg

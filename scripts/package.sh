@@ -11,7 +11,7 @@ source scripts/lib.sh
 
 install_packages >&2
 missing=()
-for pkg in debhelper dpkg-dev lintian pkgconf; do
+for pkg in debhelper dpkg-dev lintian; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -1,4 +1,4 @@
-import CSystemd
+import UnixSockets
 
 #if canImport(Glibc)
     import Glibc
@@ -7,8 +7,12 @@ import CSystemd
 /// Sends service state notifications to the service manager (sd_notify(3)).
 ///
 /// Every method is a harmless no-op when `$NOTIFY_SOCKET` is not set, i.e. when the process does not run under
-/// systemd with `Type=notify`. Messages go through libsystemd's `sd_notify`, which reads `$NOTIFY_SOCKET` on every
-/// call and attaches the sender's credentials.
+/// systemd with `Type=notify`. Each message is one datagram to the `AF_UNIX` socket `$NOTIFY_SOCKET` names (a path,
+/// or `@name` in the abstract namespace), read on every call, as sd_notify(3) does; the kernel attaches the sender's
+/// credentials, which systemd asks for. This is the whole of the protocol sd_notify(3) documents as stable for
+/// reimplementation. It was libsystemd's `sd_notify` until libsystemd turned out to cost the daemon about 1 MB of
+/// resident memory, with the eight libraries it loads (libgcrypt, libgpg-error, liblzma, liblz4, libzstd, libcap
+/// among them), for two functions.
 ///
 /// ```swift
 /// let notifier = SystemdNotifier()
@@ -31,8 +35,13 @@ package struct SystemdNotifier: Sendable {
     /// The watchdog timeout configured by `WatchdogSec=` (`$WATCHDOG_USEC`), or `nil` when the watchdog is off
     /// or meant for another process (`$WATCHDOG_PID` differs). See sd_watchdog_enabled(3).
     package var watchdogTimeout: Duration? {
-        var usec: UInt64 = 0
-        guard sd_watchdog_enabled(0, &usec) > 0, usec > 0 else { return nil }
+        guard let usec = Self.environment("WATCHDOG_USEC").flatMap({ UInt64($0) }), usec > 0, usec < .max else {
+            return nil
+        }
+        if let pid = Self.environment("WATCHDOG_PID") {
+            // Unparsable or another process's (inherited by a hook, say): not ours to keep alive.
+            guard let pid = pid_t(pid), pid == getpid() else { return nil }
+        }
         return .microseconds(Int64(clamping: usec))
     }
 
@@ -86,9 +95,25 @@ package struct SystemdNotifier: Sendable {
     /// - Returns: `true` when the message was sent, `false` when notifications are disabled or sending failed.
     @discardableResult
     package func send(_ assignments: [String]) -> Bool {
-        guard isEnabled, !assignments.isEmpty else { return false }
-        let state = assignments.map(Self.singleLine).joined(separator: "\n")
-        return sd_notify(0, state) > 0
+        guard let path = Self.environment("NOTIFY_SOCKET"), !assignments.isEmpty else { return false }
+        // sd_notify(3) takes a path or an abstract name; anything else (vsock:, a relative path) is not a socket here.
+        guard path.hasPrefix("/") || path.hasPrefix("@") else { return false }
+        let message = Array(assignments.map(Self.singleLine).joined(separator: "\n").utf8)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        let sent = UnixSocketAddress.withSockaddr(path: path) { address, length in
+            message.withUnsafeBytes { bytes in
+                sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), address, length)
+            }
+        }
+        return sent == message.count
+    }
+
+    /// A non-empty environment variable.
+    private static func environment(_ name: String) -> String? {
+        guard let value = getenv(name), value.pointee != 0 else { return nil }
+        return String(cString: value)
     }
 
     /// CLOCK_MONOTONIC now, in microseconds (the unit of `MONOTONIC_USEC=`).

@@ -1,5 +1,6 @@
 import TestSupport
 import Testing
+import UnixSockets
 
 @testable import SystemdSupport
 
@@ -107,5 +108,42 @@ struct SystemdNotifierIsolatedTests {
         // A watchdog meant for another process (e.g. inherited by a hook) is not ours.
         setenv("WATCHDOG_PID", String(getpid() + 1), 1)
         #expect(SystemdNotifier().watchdogInterval == nil)
+        setenv("WATCHDOG_PID", "not-a-pid", 1)
+        #expect(SystemdNotifier().watchdogInterval == nil)
+        unsetenv("WATCHDOG_PID")
+        // What sd_watchdog_enabled(3) refuses: no number, zero, infinity.
+        for refused in ["abc", "0", "-5", "18446744073709551615", ""] {
+            setenv("WATCHDOG_USEC", refused, 1)
+            #expect(SystemdNotifier().watchdogTimeout == nil, "WATCHDOG_USEC=\(refused)")
+        }
+    }
+
+    /// `@name` is a socket in the abstract namespace, as systemd passes it to services in containers.
+    @Test func sendsToAnAbstractSocket() throws {
+        let name = "@certkeeper-notify-test-\(getpid())"
+        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        defer { close(descriptor) }
+        #expect(UnixSocketAddress.withSockaddr(path: name) { bind(descriptor, $0, $1) } == 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setenv("NOTIFY_SOCKET", name, 1)
+        defer { unsetenv("NOTIFY_SOCKET") }
+        #expect(SystemdNotifier().ready(status: "up"))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = recv(descriptor, &buffer, buffer.count, 0)
+        #expect(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self) == "READY=1\nSTATUS=up")
+    }
+
+    /// Not a socket that can be reached: nothing is sent and the caller learns it.
+    @Test func reportsWhatCannotBeSent() throws {
+        defer { unsetenv("NOTIFY_SOCKET") }
+        for unusable in ["relative/notify", "vsock:2:1234", "/nonexistent-certkeeper-dir/notify"] {
+            setenv("NOTIFY_SOCKET", unusable, 1)
+            #expect(!SystemdNotifier().ready(), "NOTIFY_SOCKET=\(unusable)")
+        }
+        let directory = try SocketDirectory()
+        defer { directory.remove() }
+        setenv("NOTIFY_SOCKET", directory.path + "/" + String(repeating: "n", count: 200), 1)
+        #expect(!SystemdNotifier().watchdog(), "a path longer than sun_path")
     }
 }

@@ -1,5 +1,0 @@
-#ifndef CERTKEEPER_CSYSTEMD_SHIM_H
-#define CERTKEEPER_CSYSTEMD_SHIM_H
-#include <systemd/sd-daemon.h>
-#include <systemd/sd-journal.h>
-#endif

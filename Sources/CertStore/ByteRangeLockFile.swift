@@ -106,16 +106,20 @@ package final class ByteRangeLockFile: Sendable {
             throw CertStoreError.io(operation: "stat lock file", path: path, errno: code)
         }
         let id = FileID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
-        let (kept, surplus) = open.withLock { files -> (Int32, Int32?) in
+        let (kept, surplus) = open.withLock { files -> (Int32, [Int32]) in
             files.current = id
+            // Files the path no longer names and nothing is held on: closed now (a later release closes the others).
+            let replaced = files.descriptors.filter { $0.key != id && $0.value.holds == 0 }
+            for old in replaced.keys { files.descriptors[old] = nil }
+            let closing = replaced.values.map(\.fd)
             if let entry = files.descriptors[id] {  // another thread opened it meanwhile
                 files.descriptors[id] = (entry.fd, entry.holds + 1)
-                return (entry.fd, fd)
+                return (entry.fd, closing + [fd])
             }
             files.descriptors[id] = (fd, 1)
-            return (fd, nil)
+            return (fd, closing)
         }
-        if let surplus { close(surplus) }
+        for descriptor in surplus { close(descriptor) }
         return (id, kept)
     }
 

@@ -124,5 +124,12 @@ struct LockManagerTests {
             await #expect(throws: CertStoreError.self) { try await daemonA.withLock("cert-x") {} }
         }
         #expect(try await daemonA.withLock("cert-x") { 1 } == 1)
+        // A's descriptor of the deleted file held nothing: closed, not kept open for the life of the process.
+        let lockPath = (dir.path + "/locks/names.lock").replacingOccurrences(of: "//", with: "/")
+        let open = (try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")).compactMap {
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + $0)
+        }
+        #expect(open.filter { $0 == lockPath + " (deleted)" }.isEmpty, "\(open)")
+        #expect(open.contains(lockPath))
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the daemon at scale with certificates already installed. Starts with SMALL specs (default 1,000) whose
 # certificates are installed and valid (written by bench/lib/installed_certs.py, adopted by certkeeper), measures
-# the idle daemon for IDLE seconds (RSS split into anonymous and file-backed, threads, wake-ups = context switches
+# the idle daemon for IDLE seconds twice (RSS split into anonymous and file-backed, threads, wake-ups = context switches
 # of all its threads), then adds specs up to LARGE (default 10,000) and times `certkeeper reload` plus the work it
 # triggers (every new certificate read, checked and scheduled), then RSS again. Prints figures; asserts nothing.
 #
@@ -86,7 +86,7 @@ memory() {
 mkdir -p "$repo/bench/results"
 out=$repo/bench/results/scale-$(date -u +%Y%m%d).md
 # A smaller run (a profile, a quick check) does not replace the day's figures at the default sizes.
-[[ $small == 1000 && $large == 10000 ]] || out=${out%.md}-$small-$large.md
+[[ $small == 1000 && $large == 10000 && $idle_seconds == 60 ]] || out=${out%.md}-$small-$large.md
 # Everything printed from here on is the run's summary, kept in bench/results/.
 exec > >(tee "$out")
 echo "# bench/scale.sh $* on $(date -u '+%Y-%m-%d %H:%M') UTC ($(nproc) cores); certkeeper $("$bin" --version)"
@@ -99,17 +99,26 @@ RUNTIME_DIRECTORY=$work/run "$bin" run --config-dir "$work/etc" --state-dir "$wo
 daemon_pid=$!
 echo "start to all $small scheduled:  $(settle "$small" "$start") s, CPU $(cpu) s, $(requests) ACME requests"
 memory "after start"
-cpu_before=$(cpu)
-# Wake-ups: context switches of every thread of the daemon while it waits (perf counts threads that come and go).
-thread_switches >"$work/switches.before"
-wakeups=$(perf stat -x, -e context-switches -p "$daemon_pid" -- sleep "$idle_seconds" 2>&1 >/dev/null |
-    awk -F, '/context-switches/ { print $1 }')
-thread_switches >"$work/switches.after"
-echo "idle ${idle_seconds} s:                  ${wakeups:-?} wake-ups (context switches), CPU $(awk -v a="$cpu_before" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }') s"
-# Which threads woke: the difference per thread, by name.
-by_thread=$(awk 'NR == FNR { before[$1] = $3; next } ($3 - before[$1]) > 0 { n[$2] += $3 - before[$1] }
-    END { for (t in n) { printf "%s%s %d", sep, t, n[t]; sep = ", " } }' "$work/switches.before" "$work/switches.after")
-echo "woken threads:               ${by_thread:-none}"
+# Wake-ups: context switches of every thread of the daemon while it waits (perf counts threads that come and go;
+# it prints "<not counted>" when no thread of the daemon ran at all in the window: none). Two windows: the first
+# holds the end of the start (the HTTP client closes its idle connection to the CA after 60 s), the second is
+# the daemon with nothing due.
+idle_window() {
+    local label=$1 wakeups by_thread cpu_before
+    cpu_before=$(cpu)
+    thread_switches >"$work/switches.before"
+    wakeups=$(perf stat -x, -e context-switches -p "$daemon_pid" -- sleep "$idle_seconds" 2>&1 >/dev/null |
+        awk -F, '/context-switches/ { print ($1 == "<not counted>" ? 0 : $1) }')
+    thread_switches >"$work/switches.after"
+    printf '%-28s %s wake-ups (context switches), CPU %s s\n' "$label:" "${wakeups:-?}" \
+        "$(awk -v a="$cpu_before" -v b="$(cpu)" 'BEGIN { printf "%.2f", b - a }')"
+    # Which threads woke: the difference per thread, by name.
+    by_thread=$(awk 'NR == FNR { before[$1] = $3; next } ($3 - before[$1]) > 0 { n[$2] += $3 - before[$1] }
+        END { for (t in n) { printf "%s%s %d", sep, t, n[t]; sep = ", " } }' "$work/switches.before" "$work/switches.after")
+    echo "woken threads:               ${by_thread:-none}"
+}
+idle_window "idle ${idle_seconds} s"
+idle_window "idle the next ${idle_seconds} s"
 memory "idle"
 
 echo "== $((large - small)) more specs and certificates, then reload"

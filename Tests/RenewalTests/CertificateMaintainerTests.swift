@@ -131,6 +131,26 @@ import Testing
         #expect(next <= nextHalf && next >= nextHalf.addingTimeInterval(-lifetime / 20))
     }
 
+    /// A failure's back-off counts from when the attempt failed, not from when it started: an attempt that spent
+    /// longer than its back-off failing is not due again at once.
+    @Test func theBackOffCountsFromTheFailure() async throws {
+        let h = try MaintainerHarness()
+        let spec = h.spec()
+        let start = h.clock.now()
+        let failedAt = start.addingTimeInterval(600)
+        let clock = h.clock
+        h.server.scriptNewOrder { _ in
+            clock.advance(to: failedAt)  // ten minutes on the wire before the CA refuses
+            return FakeACMEServer.problem(400, "rejectedIdentifier", "no such name")
+        }
+        let next = await h.maintainer.process(spec, force: false)
+        let state = try #require(await h.state(spec))
+        #expect(state.failureCount == 1)
+        #expect(state.backoff?.lastFailure == failedAt)
+        #expect(state.backoff?.retryAt == next)
+        #expect(next > failedAt, "retry at \(next), failed at \(failedAt)")
+    }
+
     @Test func refusalsBackOffExponentiallyWithJitterAndCapAtADay() async throws {
         let h = try MaintainerHarness()
         let spec = h.spec()

@@ -175,7 +175,9 @@ package struct CertificateMaintainer: CertificateWorker {
     }
 
     /// One attempt: the lifecycle decides, this carries its actions out and reports what happened, until it says
-    /// when to look again.
+    /// when to look again. A failure is handed to the lifecycle with the time it happened, not the attempt's start:
+    /// its back-off counts from then (an attempt that spent longer than its back-off failing, say a minute trying
+    /// to reach the CA, was otherwise due again at once).
     private func processLocked(_ spec: CertificateSpec, force: Bool) async -> Date {
         let now = clock.now()
         var metadata = Self.metadata(spec)
@@ -202,7 +204,7 @@ package struct CertificateMaintainer: CertificateWorker {
             } catch {
                 guard !Task.isCancelled else { return interrupted(spec, by: error, now: now, metadata: metadata) }
                 let failure = Self.failure(error)
-                let actions = machine.handle(.failed(failure), now: now, random: &generator)
+                let actions = machine.handle(.failed(failure), now: clock.now(), random: &generator)
                 return await perform(
                     actions, machine: &machine, failure: failure, notAfter: installed?.info.notAfter,
                     chainRoot: installed?.chainRoot, metadata: metadata)
@@ -272,7 +274,7 @@ package struct CertificateMaintainer: CertificateWorker {
                     if let lost = error as? LeaseLost { return leaseLost(spec, lost, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
-                    actions = machine.handle(.failed(failure), now: now, random: &generator)
+                    actions = machine.handle(.failed(failure), now: clock.now(), random: &generator)
                 }
             case .install:
                 guard let certificate = issued else { continue }
@@ -306,7 +308,7 @@ package struct CertificateMaintainer: CertificateWorker {
                     if let lost = error as? LeaseLost { return leaseLost(spec, lost, metadata: metadata) }
                     let failure = Self.failure(error)
                     lastFailure = failure
-                    actions = machine.handle(.failed(failure), now: now, random: &generator)
+                    actions = machine.handle(.failed(failure), now: clock.now(), random: &generator)
                 }
             case .runDeployHooks:
                 if let paths = deployed, !spec.hooks.run.isEmpty {

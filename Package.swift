@@ -150,7 +150,7 @@ let package = Package(
         .target(
             name: "Subprocess",
             dependencies: [
-                "CSpawn", .product(name: "NIOCore", package: "swift-nio"),
+                "CSpawn", "SafeFiles", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings),

@@ -2,6 +2,7 @@ import CSpawn
 import Foundation
 import NIOCore
 import NIOPosix
+import SafeFiles
 import Synchronization
 
 /// The outcome of one child process.
@@ -70,7 +71,10 @@ package struct ProcessRunner: Sendable {
         env.removeValue(forKey: "WATCHDOG_PID")
         for (key, value) in environment { env[key] = value }
 
-        let child = try Self.spawn(spawnArgv, environment: env, displayName: first)
+        // posix_spawn blocks until the child has exec'd (and retries ETXTBSY for up to half a second): not on the
+        // event loops that run Swift concurrency.
+        let child = try await BlockingIO.run { [env] in try Self.spawn(spawnArgv, environment: env, displayName: first)
+        }
         let outBox = OutputCollector(fd: child.stdout)
         let errBox = OutputCollector(fd: child.stderr)
         let exited = ExitSignal()

@@ -103,7 +103,6 @@ package struct CertificateSpec: Sendable, Hashable {
                 reuseKey: reuseKey, profile: profile, preferredChain: preferredChain))
     }
 
-    /// Changes a field in a box of this value's own: other copies keep theirs.
     /// This spec with its account, challenge, install and hooks replaced by equal ones `pool` already holds (or
     /// added to it), so that specs saying the same share them.
     package func sharing(_ pool: inout SpecSharing) -> CertificateSpec {
@@ -128,6 +127,7 @@ package struct CertificateSpec: Sendable, Hashable {
         ].compactMap { $0 }
     }
 
+    /// Changes a field in a box of this value's own: other copies keep theirs.
     private mutating func mutate(_ change: (inout Fields) -> Void) {
         var fields = box.fields
         change(&fields)

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// Loads and validates `CONFIG_DIR/certkeeper.toml` and `CONFIG_DIR/certs.d/*.toml`.
@@ -97,20 +98,27 @@ package struct ConfigLoader: Sendable {
         let mainDigest = cache.flatMap { _ in mainTOML.map(SpecParseCache.digest) }
         var kept: [String: SpecParseCache.Entry] = [:]
         var parsedFiles = 0
-        // Parts many specs say alike (account, challenge, install, hooks) kept once, cached specs' included.
-        var sharing = SpecSharing()
+        var loaded: [(name: String, path: String, textDigest: SHA256Digest?, result: ParsedSpec, cached: Bool)] = []
         for (fileName, text) in specs where fileName.hasSuffix(".toml") {
             let name = String(fileName.dropLast(5))
             let path = Self.join(specDirectory, fileName)
             let textDigest = cache.map { _ in SpecParseCache.digest(text) }
-            var result: (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic])
             if let cache, let textDigest, let hit = cache.lookup(path, textDigest: textDigest, mainDigest: mainDigest) {
-                result = (hit.spec, hit.diagnostics)
+                loaded.append((name, path, textDigest, (hit.spec, hit.diagnostics), true))
             } else {
-                result = parseSpec(name: name, fileName: fileName, text: text, main: main, path: path)
+                let result = parseSpec(name: name, fileName: fileName, text: text, main: main, path: path)
+                loaded.append((name, path, textDigest, result, false))
                 parsedFiles += 1
             }
-            if let spec = result.spec?.spec { result.spec?.spec = spec.sharing(&sharing) }
+        }
+        // Parts many specs say alike (account, challenge, install, hooks) kept once. The cached specs first: they
+        // share theirs already (each costs a set lookup) and keep them, so the schedule and the status, which hold
+        // the same specs, keep one copy; a new spec takes theirs whatever its file's name.
+        var sharing = SpecSharing()
+        for index in loaded.indices.sorted(by: { loaded[$0].cached && !loaded[$1].cached }) {
+            if let spec = loaded[index].result.spec?.spec { loaded[index].result.spec?.spec = spec.sharing(&sharing) }
+        }
+        for (name, path, textDigest, result, _) in loaded {
             if let textDigest {
                 kept[path] = SpecParseCache.Entry(
                     textDigest: textDigest, mainDigest: mainDigest, spec: result.spec, diagnostics: result.diagnostics)
@@ -148,6 +156,9 @@ package struct ConfigLoader: Sendable {
         return ConfigLoadResult(
             configuration: configuration, globalDiagnostics: globalDiagnostics, specDiagnostics: specDiagnostics)
     }
+
+    /// A spec file's spec (when it has no errors) and its diagnostics.
+    private typealias ParsedSpec = (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic])
 
     /// Parses and checks one spec file: its spec when it has no errors, and its diagnostics.
     private func parseSpec(

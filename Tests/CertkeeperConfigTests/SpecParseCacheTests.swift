@@ -113,12 +113,17 @@ import Testing
         #expect(c.challenge.defaultSolver == .http01Webroot(path: "/srv/www"))
         #expect(a.challenge.defaultSolver == .http01Webroot(path: "/var/www/html"))
         #expect(first.cached.configuration == first.fresh.configuration)
-        // A reload adding a spec: the new one shares what the cached ones hold.
+        // A reload adding specs: the new ones share what the cached ones hold, and the cached ones keep theirs
+        // (the schedule holds them) even when a new file sorts before them.
         specs["d.toml"] = Self.spec("d.example.com")
+        specs["0.toml"] = Self.spec("zero.example.com")
         let second = Self.load(Self.main, specs, cache: cache)
         let d = try #require(second.cached.configuration?.certificates["d"])
+        let zero = try #require(second.cached.configuration?.certificates["0"])
         let cachedA = try #require(second.cached.configuration?.certificates["a"])
+        #expect(cachedA.sharedParts(with: a) == ["account", "challenge", "install", "hooks"])
         #expect(d.sharedParts(with: cachedA) == ["account", "challenge", "install", "hooks"])
+        #expect(zero.sharedParts(with: cachedA) == ["account", "challenge", "install", "hooks"])
         #expect(second.cached.configuration == second.fresh.configuration)
         // Changing a shared part of one spec leaves the others as they were.
         var changed = d

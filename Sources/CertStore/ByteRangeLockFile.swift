@@ -85,7 +85,9 @@ package final class ByteRangeLockFile: Sendable {
     /// counted as holding one more byte.
     private func descriptor() throws -> (FileID, Int32) {
         var info = stat()
-        if stat(path, &info) == 0 {
+        let handle = try directory.open()
+        // Not following a link, as the open below does not.
+        if fstatat(handle.descriptor, fileName, &info, AT_SYMLINK_NOFOLLOW) == 0 {
             let id = FileID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
             let reused = open.withLock { files -> Int32? in
                 guard let entry = files.descriptors[id] else { return nil }
@@ -95,7 +97,6 @@ package final class ByteRangeLockFile: Sendable {
             }
             if let reused { return (id, reused) }
         }
-        let handle = try directory.open()
         let fd = openat(handle.descriptor, fileName, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0o600)
         guard fd >= 0 else { throw CertStoreError.io(operation: "open lock file", path: path, errno: errno) }
         // Run as root beside a daemon running as the state directory's owner: the lock file must stay its.

@@ -10,9 +10,9 @@ import SafeFiles
 /// one state directory never work on the same account or certificate at once.
 ///
 /// The byte is tried non-blocking and retried every `pollInterval` until `maxWait` has passed, then
-/// ``CertStoreError/lockBusy(name:path:waited:)`` is thrown. Until 0.1 each name had a file of its own
-/// (`locks/NAME.lock`, `flock`): those files are no longer looked at, and a certkeeper of that version running on
-/// the same state directory at the same time would not be excluded.
+/// ``CertStoreError/lockBusy(name:path:waited:)`` is thrown. Earlier builds locked a file per name
+/// (`locks/NAME.lock`, `flock`): those files are no longer looked at, and an older certkeeper running on the same
+/// state directory at the same time would not be excluded (docs/state-layout.md).
 package struct ProcessLockManager: LockManager {
     /// The state directory; `locks/` is created inside it (0700).
     package let stateDirectory: String

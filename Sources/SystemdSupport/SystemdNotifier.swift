@@ -11,8 +11,8 @@ import UnixSockets
 /// or `@name` in the abstract namespace), read on every call, as sd_notify(3) does; the kernel attaches the sender's
 /// credentials, which systemd asks for. This is the whole of the protocol sd_notify(3) documents as stable for
 /// reimplementation. It was libsystemd's `sd_notify` until libsystemd turned out to cost the daemon about 1 MB of
-/// resident memory, with the eight libraries it loads (libgcrypt, libgpg-error, liblzma, liblz4, libzstd, libcap
-/// among them), for two functions.
+/// resident memory, with the six libraries it loads (libcap, libgcrypt, libgpg-error, liblzma, libzstd, liblz4),
+/// for two functions.
 ///
 /// ```swift
 /// let notifier = SystemdNotifier()

@@ -72,7 +72,7 @@ struct LockManagerTests {
         #expect(await log.events == ["first-in", "other", "first-out", "second-in"])
     }
 
-    @Test func anotherProcessHoldingTheFlockIsReportedAsBusy() async throws {
+    @Test func anotherProcessHoldingTheLockIsReportedAsBusy() async throws {
         let dir = try TemporaryDirectory()
         // Two managers stand in for two daemons: OFD locks conflict between separate open file descriptions.
         let daemonA = ProcessLockManager(stateDirectory: dir.path, maxWait: .zero)

@@ -41,7 +41,7 @@ struct LockFailureTests {
     }
 
     @Test func aPermissionErrorFromTheLockManagerIsAFailure() async throws {
-        let path = "/var/lib/certkeeper/locks/cert-www.lock"
+        let path = "/var/lib/certkeeper/locks/names.lock"
         let error = CertStoreError.io(operation: "open lock file", path: path, errno: EACCES)
         let h = try MaintainerHarness(locks: FailingLockManager(error: error))
         try await Self.expectFailure(h, marker: h.stateDirectory + "/on_failure.out", mentioning: path)
@@ -59,7 +59,7 @@ struct LockFailureTests {
     }
 
     @Test func aLockHeldByAnotherProcessIsStillOnlyBusy() async throws {
-        let error = CertStoreError.lockBusy(name: "cert-www", path: "/x/cert-www.lock", waited: .seconds(60))
+        let error = CertStoreError.lockBusy(name: "cert-www", path: "/x/locks/names.lock", waited: .seconds(60))
         let h = try MaintainerHarness(locks: FailingLockManager(error: error))
         let marker = h.stateDirectory + "/on_failure.out"
         let spec = Self.spec(h, marker: marker)

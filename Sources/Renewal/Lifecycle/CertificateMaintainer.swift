@@ -76,13 +76,21 @@ package struct CertificateMaintainer: CertificateWorker {
         return CertificateLifecycle(spec: spec, state: state).firstDue(now: clock.now())
     }
 
-    /// One store call for all of them: scheduling a reload's 9,000 new certificates took 9,000 hops onto the state
-    /// store's thread and back, one after another.
+    /// One store call per 256 of them: scheduling a reload's 9,000 new certificates took 9,000 hops onto the state
+    /// store's thread and back, one after another; in one call it would hold that thread (and the saves of attempts
+    /// in flight) for all 9,000 reads.
     package func firstDue(_ specs: [CertificateSpec]) async -> [Date] {
-        let states = await stateStore.loadEach(names: specs.map(\.name))
-        let now = clock.now()
-        return zip(specs, states).map { spec, state in CertificateLifecycle(spec: spec, state: state).firstDue(now: now)
+        var dates: [Date] = []
+        dates.reserveCapacity(specs.count)
+        for start in stride(from: 0, to: specs.count, by: 256) {
+            let chunk = specs[start..<min(start + 256, specs.count)]
+            let states = await stateStore.loadEach(names: chunk.map(\.name))
+            let now = clock.now()
+            for (spec, state) in zip(chunk, states) {
+                dates.append(CertificateLifecycle(spec: spec, state: state).firstDue(now: now))
+            }
         }
+        return dates
     }
 
     package func batchFinished() async {

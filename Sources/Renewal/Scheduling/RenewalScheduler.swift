@@ -45,8 +45,13 @@ package actor RenewalScheduler {
     package func apply(specs: [CertificateSpec], maxConcurrent: Int, replanWaiting: Bool = false) async {
         let toPlan = plan.apply(
             specs: specs, maxConcurrent: maxConcurrent, replanWaiting: replanWaiting, now: clock.now())
-        let dues = await worker.firstDue(toPlan)
-        for (spec, due) in zip(toPlan, dues) { plan.planned(spec, due: due) }
+        if !toPlan.isEmpty {
+            let dues = await worker.firstDue(toPlan)
+            // A worker answering fewer dates than asked must not leave specs unscheduled: those are looked at now.
+            for (index, spec) in toPlan.enumerated() {
+                plan.planned(spec, due: index < dues.count ? dues[index] : clock.now())
+            }
+        }
         wake()
     }
 

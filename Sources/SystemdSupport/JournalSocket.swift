@@ -46,12 +46,9 @@ final class JournalSocket: Sendable {
     }
 
     private func sendDatagram(_ payload: [UInt8]) -> SendResult {
-        let outcome: Int? = UnixSocketAddress.withSockaddr(path: path) { address, length in
-            payload.withUnsafeBytes { bytes in
-                sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), address, length)
-            }
+        guard let outcome = UnixSocketAddress.sendDatagram(payload, from: descriptor, to: path) else {
+            return .failed(errno: ENAMETOOLONG)
         }
-        guard let outcome else { return .failed(errno: ENAMETOOLONG) }
         if outcome >= 0 { return .sent }
         let code = errno
         return code == EMSGSIZE || code == ENOBUFS ? .tooLarge : .failed(errno: code)

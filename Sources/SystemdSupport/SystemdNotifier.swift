@@ -102,12 +102,7 @@ package struct SystemdNotifier: Sendable {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
-        let sent = UnixSocketAddress.withSockaddr(path: path) { address, length in
-            message.withUnsafeBytes { bytes in
-                sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), address, length)
-            }
-        }
-        return sent == message.count
+        return UnixSocketAddress.sendDatagram(message, from: descriptor, to: path) == message.count
     }
 
     /// A non-empty environment variable.

@@ -31,6 +31,18 @@ package enum UnixSocketAddress {
     }
 }
 
+extension UnixSocketAddress {
+    /// Sends `payload` as one datagram from the unconnected datagram socket `descriptor` to the socket at `path`
+    /// (`MSG_NOSIGNAL`): the bytes sent, -1 with `errno` set, or nil when `path` cannot be a socket address.
+    package static func sendDatagram(_ payload: [UInt8], from descriptor: Int32, to path: String) -> Int? {
+        withSockaddr(path: path) { address, length in
+            payload.withUnsafeBytes { bytes in
+                sendto(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), address, length)
+            }
+        }
+    }
+}
+
 /// The text of an errno value, e.g. "No such file or directory".
 package func errnoDescription(_ code: Int32) -> String {
     String(cString: strerror(code))

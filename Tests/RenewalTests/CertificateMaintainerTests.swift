@@ -131,6 +131,25 @@ import Testing
         #expect(next <= nextHalf && next >= nextHalf.addingTimeInterval(-lifetime / 20))
     }
 
+    /// An order the CA creates ready (its authorizations valid already, as Pebble answers 1 % of the time) still
+    /// reports its authorizations valid to `renew --wait`.
+    @Test func anOrderReadyAtCreationReportsItsAuthorizationsValid() async throws {
+        let h = try MaintainerHarness()  // the fake CA creates orders ready unless authorizations are scripted
+        let spec = h.spec()
+        let board = AttemptProgressBoard()
+        var maintainer = h.maintainer
+        maintainer.issuer.progress = board
+        maintainer.progress = board
+        let (events, stop) = board.watch(spec.name)
+        _ = await maintainer.process(spec, force: false)
+        stop()
+        var lines: [String] = []
+        for await event in events { lines.append(event.line) }
+        // The fake lists no authorization URLs in an order it creates ready.
+        #expect(lines.contains("authorizations valid (0)"), "\(lines)")
+        #expect(lines.contains("order finalized, certificate issued"), "\(lines)")
+    }
+
     /// A failure's back-off counts from when the attempt failed, not from when it started: an attempt that spent
     /// longer than its back-off failing is not due again at once.
     @Test func theBackOffCountsFromTheFailure() async throws {

@@ -194,9 +194,10 @@ package struct OrderIssuer: Sendable {
             // Every authorization is valid, so the order is ready (RFC 8555 §7.1.6): finalize without fetching it
             // first. A CA that lags behind answers orderNotReady, and finalize() waits for it.
             current.status = .ready
-            progress?.publish(spec.name, .authorizationsValid(count: current.authorizations.count))
         }
         if current.status == .ready {
+            // Solved now, or valid already when the order was created (a CA may reuse a valid authorization).
+            progress?.publish(spec.name, .authorizationsValid(count: current.authorizations.count))
             let csr = try CSRBuilder.derCSR(domains: spec.domains, key: certificateKey)
             let ready = current
             current = try await timings.measure(.finalize) {

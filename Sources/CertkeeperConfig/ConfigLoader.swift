@@ -98,16 +98,18 @@ package struct ConfigLoader: Sendable {
         let mainDigest = cache.flatMap { _ in mainTOML.map(SpecParseCache.digest) }
         var kept: [String: SpecParseCache.Entry] = [:]
         var parsedFiles = 0
-        var loaded: [(name: String, path: String, textDigest: SHA256Digest?, result: ParsedSpec, cached: Bool)] = []
+        var loaded: [(name: String, fileName: String, textDigest: SHA256Digest?, result: ParsedSpec, cached: Bool)] = []
         for (fileName, text) in specs where fileName.hasSuffix(".toml") {
             let name = String(fileName.dropLast(5))
-            let path = Self.join(specDirectory, fileName)
             let textDigest = cache.map { _ in SpecParseCache.digest(text) }
-            if let cache, let textDigest, let hit = cache.lookup(path, textDigest: textDigest, mainDigest: mainDigest) {
-                loaded.append((name, path, textDigest, (hit.spec, hit.diagnostics), true))
+            if let cache, let textDigest,
+                let hit = cache.lookup(fileName, in: specDirectory, textDigest: textDigest, mainDigest: mainDigest)
+            {
+                loaded.append((name, fileName, textDigest, (hit.spec, hit.diagnostics), true))
             } else {
-                let result = parseSpec(name: name, fileName: fileName, text: text, main: main, path: path)
-                loaded.append((name, path, textDigest, result, false))
+                let result = parseSpec(
+                    name: name, fileName: fileName, text: text, main: main, directory: specDirectory)
+                loaded.append((name, fileName, textDigest, result, false))
                 parsedFiles += 1
             }
         }
@@ -118,15 +120,15 @@ package struct ConfigLoader: Sendable {
         for index in loaded.indices.sorted(by: { loaded[$0].cached && !loaded[$1].cached }) {
             if let spec = loaded[index].result.spec?.spec { loaded[index].result.spec?.spec = spec.sharing(&sharing) }
         }
-        for (name, path, textDigest, result, _) in loaded {
+        for (name, fileName, textDigest, result, _) in loaded {
             if let textDigest {
-                kept[path] = SpecParseCache.Entry(
-                    textDigest: textDigest, mainDigest: mainDigest, spec: result.spec, diagnostics: result.diagnostics)
+                kept[fileName] = SpecParseCache.Entry(
+                    textDigest: textDigest, spec: result.spec, diagnostics: result.diagnostics)
             }
             if let spec = result.spec { parsed[name] = spec }
             if !result.diagnostics.isEmpty { specDiagnostics[name, default: []] += result.diagnostics }
         }
-        cache?.replace(with: kept, parsed: parsedFiles)
+        cache?.replace(with: kept, directory: specDirectory, mainDigest: mainDigest, parsed: parsedFiles)
 
         let conflicts = DefaultAccountConflicts.find(in: Array(parsed.values), mainFile: mainPath)
         globalDiagnostics += conflicts.diagnostics
@@ -162,9 +164,9 @@ package struct ConfigLoader: Sendable {
 
     /// Parses and checks one spec file: its spec when it has no errors, and its diagnostics.
     private func parseSpec(
-        name: String, fileName: String, text: String, main: MainConfig?, path: String
+        name: String, fileName: String, text: String, main: MainConfig?, directory: String
     ) -> (spec: SpecParser.Parsed?, diagnostics: [ConfigDiagnostic]) {
-        let diagnostics = DiagnosticCollector(file: path)
+        let diagnostics = DiagnosticCollector(file: Self.join(directory, fileName))
         var spec: SpecParser.Parsed?
         if !NameSyntax.isValidName(name) {
             diagnostics.error(
@@ -173,7 +175,9 @@ package struct ConfigLoader: Sendable {
         } else {
             switch ConfigNode.parse(text) {
             case .success(let root):
-                spec = SpecParser(name: name, diagnostics: diagnostics, main: main).parse(root)
+                spec = SpecParser(
+                    name: name, directory: directory, fileName: fileName, diagnostics: diagnostics, main: main
+                ).parse(root)
             case .failure(let error):
                 diagnostics.error("TOML syntax error: \(error.message)", at: error.position)
             }

@@ -3,6 +3,9 @@ import ACMECrypto
 /// Validates one `certs.d/NAME.toml` into a `CertificateSpec`.
 struct SpecParser {
     let name: String
+    /// The spec file: its directory (one string for every spec of a load) and its name.
+    let directory: String
+    let fileName: String
     let diagnostics: DiagnosticCollector
     /// Nil when certkeeper.toml itself failed: then CA and account references are not checked.
     let main: MainConfig?
@@ -59,7 +62,7 @@ struct SpecParser {
             return nil
         }
         let spec = CertificateSpec(
-            name: name, file: diagnostics.file, domains: domains.map(\.0), account: account,
+            name: name, directory: directory, fileName: fileName, domains: domains.map(\.0), account: account,
             keyType: keyType ?? main?.defaults.keyType ?? .ecdsaP256, challenge: challenge, install: install,
             hooks: hooks,
             renewBefore: renewBefore ?? main?.defaults.renewBefore, reuseKey: reuseKey, profile: profile,

@@ -131,4 +131,45 @@ import Testing
         #expect(changed.sharedParts(with: cachedA) == ["account", "challenge", "install"])
         #expect(cachedA.hooks == HooksSpec() && d.hooks == HooksSpec())
     }
+
+    /// The specs of a load hold one string for their directory (a path of their own each was 0.9 MB with 10,000
+    /// specs); each still names its file in full, and one parsed in another directory is not taken from the cache.
+    @Test func specsHoldOneDirectoryAndTheCacheIsForOneDirectory() throws {
+        let cache = SpecParseCache()
+        let specs = [
+            (fileName: "a.toml", text: Self.spec("a.example.com")),
+            (fileName: "b.toml", text: Self.spec("b.example.com")),
+        ]
+        let directory = "/etc/certkeeper-with-a-longer-name"
+        let first = ConfigLoader(environment: [:], cache: cache).load(
+            mainTOML: Self.main, specs: specs, configDirectory: directory)
+        let a = try #require(first.configuration?.certificates["a"])
+        let b = try #require(first.configuration?.certificates["b"])
+        #expect(a.file == directory + "/certs.d/a.toml")
+        #expect(b.file == directory + "/certs.d/b.toml")
+        #expect(a.sharesDirectoryStorage(with: b))
+        let again = ConfigLoader(environment: [:], cache: cache).load(
+            mainTOML: Self.main, specs: specs, configDirectory: directory)
+        #expect(cache.hits == 2)
+        #expect(try #require(again.configuration?.certificates["b"]).sharesDirectoryStorage(with: a))
+        let elsewhere = ConfigLoader(environment: [:], cache: cache).load(
+            mainTOML: Self.main, specs: specs, configDirectory: "/srv/other-configuration-directory")
+        #expect(cache.hits == 2, "another directory's specs are parsed, not taken from the cache")
+        #expect(cache.parses == 4)
+        #expect(elsewhere.configuration?.certificates["a"]?.file == "/srv/other-configuration-directory/certs.d/a.toml")
+    }
+
+    /// A spec made from a path names that path again, wherever its last `/` is.
+    @Test func aSpecNamesTheFileItWasMadeWith() {
+        let ca = CASettings(name: "letsencrypt", directoryURL: "https://example.com/dir")
+        let account = AccountSettings(name: "default", ca: ca, contact: nil, eab: nil, isDefault: true)
+        for path in ["/etc/certkeeper/certs.d/a.toml", "/a.toml", "a.toml", "relative/dir/a.toml", ""] {
+            var spec = CertificateSpec(
+                name: "a", file: path, domains: ["a.example.com"], account: account, keyType: .ecdsaP256,
+                challenge: ChallengeSpec(defaultSolver: .http01Webroot(path: "/var/www")))
+            #expect(spec.file == path)
+            spec.file = path + ".moved"
+            #expect(spec.file == path + ".moved")
+        }
+    }
 }

@@ -23,6 +23,12 @@ package actor ACMEClient {
     let observer: (any ACMERequestObserver)?
 
     var cachedDirectory: ACMEDirectory?
+    /// The directory request in flight, which callers meanwhile wait for instead of sending their own: the eight
+    /// attempts a reload starts at once each fetched the directory (eight requests for one document).
+    private var directoryFetch: Task<ACMEDirectory, any Error>?
+    /// Counts ``forgetDirectory()`` calls: a fetch started before one neither caches its answer nor clears a newer
+    /// fetch.
+    private var directoryGeneration = 0
     var nonces: [String] = []
 
     static let maxNoncePool = 8
@@ -53,13 +59,41 @@ package actor ACMEClient {
         self.now = now
     }
 
-    /// The directory, fetched once and cached.
+    /// The directory, fetched once and cached; callers asking while it is being fetched wait for that one request.
+    ///
+    /// A caller cancelled while waiting cancels the request (as when it sent its own); the others then fetch again,
+    /// so one attempt's cancellation (its deadline) is not every attempt's error.
     package func directory() async throws -> ACMEDirectory {
-        if let cachedDirectory { return cachedDirectory }
+        while true {
+            if let cachedDirectory { return cachedDirectory }
+            let fetch: Task<ACMEDirectory, any Error>
+            if let directoryFetch {
+                fetch = directoryFetch
+            } else {
+                let generation = directoryGeneration
+                fetch = Task { try await self.fetchDirectory(generation: generation) }
+                directoryFetch = fetch
+            }
+            do {
+                return try await withTaskCancellationHandler {
+                    try await fetch.value
+                } onCancel: {
+                    fetch.cancel()
+                }
+            } catch {
+                // Cancelled for another caller: this one asks again (a new request, or one another caller started).
+                guard fetch.isCancelled, !Task.isCancelled else { throw error }
+            }
+        }
+    }
+
+    /// One directory request; caches the answer unless the directory was forgotten since the fetch started.
+    private func fetchDirectory(generation: Int) async throws -> ACMEDirectory {
+        defer { if directoryGeneration == generation { directoryFetch = nil } }
         let response = try await send(HTTPRequestData(method: "GET", url: directoryURL, endpoint: .directory))
         try Self.checkSuccess(response, url: directoryURL, now: now())
         let directory = try decode(ACMEDirectory.self, response, url: directoryURL)
-        cachedDirectory = directory
+        if directoryGeneration == generation { cachedDirectory = directory }
         return directory
     }
 
@@ -67,6 +101,8 @@ package actor ACMEClient {
     /// profiles or renewalInfo since).
     package func forgetDirectory() {
         cachedDirectory = nil
+        directoryFetch = nil
+        directoryGeneration += 1
     }
 
     // MARK: - Nonces

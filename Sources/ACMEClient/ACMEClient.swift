@@ -66,6 +66,8 @@ package actor ACMEClient {
     package func directory() async throws -> ACMEDirectory {
         while true {
             if let cachedDirectory { return cachedDirectory }
+            // Cancelled already: fails here, as its own request did, without cancelling the others' request.
+            try Task.checkCancellation()
             let fetch: Task<ACMEDirectory, any Error>
             if let directoryFetch {
                 fetch = directoryFetch
@@ -101,6 +103,8 @@ package actor ACMEClient {
     /// profiles or renewalInfo since).
     package func forgetDirectory() {
         cachedDirectory = nil
+        // Its callers ask again (a new request), as a caller asking from now on does.
+        directoryFetch?.cancel()
         directoryFetch = nil
         directoryGeneration += 1
     }

@@ -172,11 +172,14 @@ package struct CertificateSpec: Sendable, Hashable {
         ConfigLoader.join(directory, fileName)
     }
 
-    /// A path split at its last `/`: the directory (empty when there is none, `/` for the root) and the file name.
+    /// A path split at its last `/`: the directory (empty when there is none, `/` for the root) and the file name;
+    /// a path that joining those would not give back (`a//b.toml`) is kept whole as the file name.
     private static func split(_ path: String) -> (directory: String, fileName: String) {
         guard let slash = path.lastIndex(of: "/") else { return ("", path) }
         let directory = slash == path.startIndex ? "/" : String(path[..<slash])
-        return (directory, String(path[path.index(after: slash)...]))
+        let fileName = String(path[path.index(after: slash)...])
+        guard join(directory, fileName) == path else { return ("", path) }
+        return (directory, fileName)
     }
 
     package static func == (lhs: CertificateSpec, rhs: CertificateSpec) -> Bool {

@@ -93,7 +93,8 @@ package struct ConfigLoader: Sendable {
         var globalDiagnostics = mainDiagnostics.diagnostics
         var specDiagnostics: [String: [ConfigDiagnostic]] = [:]
         var parsed: [String: SpecParser.Parsed] = [:]
-        let specDirectory = Self.join(configDirectory, Self.specDirectoryName)
+        var specDirectory = Self.join(configDirectory, Self.specDirectoryName)
+        if let cache { specDirectory = cache.sharedDirectory(specDirectory) }
         // With a cache, only files whose text (or certkeeper.toml) changed since the last load are parsed.
         let mainDigest = cache.flatMap { _ in mainTOML.map(SpecParseCache.digest) }
         var kept: [String: SpecParseCache.Entry] = [:]

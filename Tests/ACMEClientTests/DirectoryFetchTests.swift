@@ -13,8 +13,21 @@ final class GatedDirectoryTransport: HTTPTransport {
         var nextWaiter = 0
     }
     private let state = NIOLockedValueBox(State())
+    /// The number of directory requests so far, told at each one.
+    private let arrivals: AsyncStream<Int>
+    private let arrived: AsyncStream<Int>.Continuation
+
+    init() {
+        (arrivals, arrived) = AsyncStream.makeStream(of: Int.self)
+    }
 
     var directoryRequests: Int { state.withLockedValue { $0.directoryRequests } }
+
+    /// Waits until `count` directory requests have arrived (the suite's time limit ends a wait that never does).
+    func waitForRequests(_ count: Int) async {
+        guard directoryRequests < count else { return }
+        for await arrivedSoFar in arrivals where arrivedSoFar >= count { return }
+    }
 
     func openGate() {
         let waiting = state.withLockedValue { state in
@@ -32,6 +45,7 @@ final class GatedDirectoryTransport: HTTPTransport {
             state.nextWaiter += 1
             return state.nextWaiter
         }
+        arrived.yield(directoryRequests)
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let resumeNow = state.withLockedValue { state -> (any Error)?? in
@@ -60,7 +74,7 @@ final class GatedDirectoryTransport: HTTPTransport {
 }
 
 /// The directory is fetched by one request however many callers ask for it at once.
-@Suite struct DirectoryFetchTests {
+@Suite(.timeLimit(.minutes(1))) struct DirectoryFetchTests {
     static func client(_ transport: GatedDirectoryTransport) -> ACMEClient {
         ACMEClient(directoryURL: "\(ScriptedTransport.base)/dir", transport: transport, sleeper: { _ in })
     }
@@ -89,26 +103,27 @@ final class GatedDirectoryTransport: HTTPTransport {
         let transport = GatedDirectoryTransport()
         let client = Self.client(transport)
         let first = Task { try await client.directory() }
-        await GatedDirectoryTransport.yield(until: { transport.directoryRequests == 1 })
-        #expect(transport.directoryRequests == 1)
+        await transport.waitForRequests(1)
         let second = Task { try await client.directory() }
+        // Time for the second caller to reach the client and wait for the first's request (if it comes later, it
+        // finds no request in flight and sends its own: the same outcome, without the retry).
         await GatedDirectoryTransport.yield(until: { false }, rounds: 200)
         first.cancel()
         await #expect(throws: (any Error).self) { try await first.value }
-        await GatedDirectoryTransport.yield(until: { transport.directoryRequests == 2 })
+        await transport.waitForRequests(2)
         #expect(transport.directoryRequests == 2, "the waiting caller sent a request of its own")
         transport.openGate()
         let directory = try await second.value
         #expect(directory.renewalInfo == "https://ca.test/ari")
     }
 
-    /// A directory forgotten while it is being fetched (a reload) is fetched again by the next caller: the answer
-    /// to the older request is not cached.
+    /// A directory forgotten while it is being fetched (a reload) is fetched again: the older request is cancelled,
+    /// its caller asks again and gets (and caches) the newer answer.
     @Test func aForgottenDirectoryIsNotCachedFromTheOlderRequest() async throws {
         let transport = GatedDirectoryTransport()
         let client = Self.client(transport)
         let first = Task { try await client.directory() }
-        await GatedDirectoryTransport.yield(until: { transport.directoryRequests == 1 })
+        await transport.waitForRequests(1)
         await client.forgetDirectory()
         transport.openGate()
         _ = try await first.value

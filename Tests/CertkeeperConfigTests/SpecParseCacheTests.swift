@@ -148,14 +148,17 @@ import Testing
         #expect(a.file == directory + "/certs.d/a.toml")
         #expect(b.file == directory + "/certs.d/b.toml")
         #expect(a.sharesDirectoryStorage(with: b))
+        // A reload adding a spec: the new one holds the string the cached ones hold.
         let again = ConfigLoader(environment: [:], cache: cache).load(
-            mainTOML: Self.main, specs: specs, configDirectory: directory)
+            mainTOML: Self.main, specs: specs + [(fileName: "c.toml", text: Self.spec("c.example.com"))],
+            configDirectory: directory)
         #expect(cache.hits == 2)
         #expect(try #require(again.configuration?.certificates["b"]).sharesDirectoryStorage(with: a))
+        #expect(try #require(again.configuration?.certificates["c"]).sharesDirectoryStorage(with: a))
         let elsewhere = ConfigLoader(environment: [:], cache: cache).load(
             mainTOML: Self.main, specs: specs, configDirectory: "/srv/other-configuration-directory")
         #expect(cache.hits == 2, "another directory's specs are parsed, not taken from the cache")
-        #expect(cache.parses == 4)
+        #expect(cache.parses == 5)
         #expect(elsewhere.configuration?.certificates["a"]?.file == "/srv/other-configuration-directory/certs.d/a.toml")
     }
 
@@ -163,7 +166,11 @@ import Testing
     @Test func aSpecNamesTheFileItWasMadeWith() {
         let ca = CASettings(name: "letsencrypt", directoryURL: "https://example.com/dir")
         let account = AccountSettings(name: "default", ca: ca, contact: nil, eab: nil, isDefault: true)
-        for path in ["/etc/certkeeper/certs.d/a.toml", "/a.toml", "a.toml", "relative/dir/a.toml", ""] {
+        let paths = [
+            "/etc/certkeeper/certs.d/a.toml", "/a.toml", "a.toml", "relative/dir/a.toml", "", "a//b.toml", "//a.toml",
+            "dir/", "/", "a/b//c.toml",
+        ]
+        for path in paths {
             var spec = CertificateSpec(
                 name: "a", file: path, domains: ["a.example.com"], account: account, keyType: .ecdsaP256,
                 challenge: ChallengeSpec(defaultSolver: .http01Webroot(path: "/var/www")))

@@ -18,9 +18,10 @@ import Testing
         let (a, b) = (makeSpec("a"), makeSpec("b"))
         // Built separately, as reading each installed chain builds it.
         let root = { "CN=" + ["Example", "Root", "CA", "X1", "for", "tests"].joined(separator: " ") }
-        #expect(Self.storage(root()) != Self.storage(root()))
-        board.record(a, CertificateFacts(notAfter: nil, chainRoot: root(), state: nil))
-        board.record(b, CertificateFacts(notAfter: nil, chainRoot: root(), state: nil))
+        let (firstRoot, secondRoot) = (root(), root())
+        #expect(Self.storage(firstRoot) != Self.storage(secondRoot))
+        board.record(a, CertificateFacts(notAfter: nil, chainRoot: firstRoot, state: nil))
+        board.record(b, CertificateFacts(notAfter: nil, chainRoot: secondRoot, state: nil))
         let first = try #require(board.facts(for: a)?.chainRoot)
         let second = try #require(board.facts(for: b)?.chainRoot)
         #expect(first == root() && second == root())

@@ -228,7 +228,6 @@ package struct CertificateMaintainer: CertificateWorker {
             }
         }
         let client = try? await clients.client(for: spec.ca)
-        // Asked once per attempt: whether the CA offers renewalInfo decides both ARI checks and `replaces`.
         // Asked once per attempt (the directory is cached): it decides the ARI questions before and after an order
         // and whether an order may name the installed certificate in `replaces`.
         var ariOffered = false

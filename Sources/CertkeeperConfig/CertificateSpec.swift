@@ -45,7 +45,7 @@ package struct CertificateSpec: Sendable, Hashable {
     }
     /// The spec file it came from.
     package var file: String {
-        get { Self.join(box.fields.directory, box.fields.fileName) }
+        get { ConfigLoader.join(box.fields.directory, box.fields.fileName) }
         set {
             let (directory, fileName) = Self.split(newValue)
             mutate {
@@ -167,18 +167,13 @@ package struct CertificateSpec: Sendable, Hashable {
         box = Box(fields)
     }
 
-    /// `directory/fileName` (just `fileName` when the directory is empty), as ``ConfigLoader`` names spec files.
-    private static func join(_ directory: String, _ fileName: String) -> String {
-        ConfigLoader.join(directory, fileName)
-    }
-
     /// A path split at its last `/`: the directory (empty when there is none, `/` for the root) and the file name;
     /// a path that joining those would not give back (`a//b.toml`) is kept whole as the file name.
     private static func split(_ path: String) -> (directory: String, fileName: String) {
         guard let slash = path.lastIndex(of: "/") else { return ("", path) }
         let directory = slash == path.startIndex ? "/" : String(path[..<slash])
         let fileName = String(path[path.index(after: slash)...])
-        guard join(directory, fileName) == path else { return ("", path) }
+        guard ConfigLoader.join(directory, fileName) == path else { return ("", path) }
         return (directory, fileName)
     }
 

@@ -89,7 +89,10 @@ node_config() {
     # Node 3, where the CA validates every token, orders one certificate at a time: most orders are then nodes 1
     # and 2's, whose tokens must reach the CA through node 3. With eight each, whichever node got going first could
     # take all thirty (once in CI node 3 did, in 2 s, while node 1 registered the account).
-    if ((n == 3)); then sed -i 's/^key = "ecdsa-p256"$/&\nmax_concurrent_orders = 1/' "$etc/certkeeper.toml"; fi
+    if ((n == 3)); then
+        sed -i 's/^key = "ecdsa-p256"$/&\nmax_concurrent_orders = 1/' "$etc/certkeeper.toml"
+        grep -qx 'max_concurrent_orders = 1' "$etc/certkeeper.toml" || fail "node 3's certkeeper.toml has no [defaults] key line to follow"
+    fi
     for ((i = 1; i <= count; i++)); do
         printf 'domains = ["f%s.fleet.test"]\n[challenge]\ntype = "http-01"\nlisten = "127.0.0.1%s:%s"\n' \
             "$i" "$n" "$PEBBLE_HTTP_PORT" >"$etc/certs.d/f$i.toml"
